@@ -1,0 +1,1 @@
+"""Example projects (each folder is standalone); demo.py runs the lifecycle on them."""

@@ -1,0 +1,1 @@
+"""Code generation: C arrays, inference sketches, the standalone C runtime."""

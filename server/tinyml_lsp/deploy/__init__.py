@@ -1,0 +1,1 @@
+"""Deploy: boards, PlatformIO, the emulated board, the serial monitor."""

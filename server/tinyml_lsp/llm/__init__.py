@@ -1,0 +1,1 @@
+"""The LLM: client, prompts, edits and the repair loop (later issues)."""

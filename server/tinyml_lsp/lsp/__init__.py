@@ -1,0 +1,1 @@
+"""The language-server face: pygls wiring over the core's tasks."""

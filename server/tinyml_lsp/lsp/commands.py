@@ -1,0 +1,72 @@
+"""Commands (`tinyml.<verb>`): thin wiring from LSP arguments to the core's tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.lsp.jobs import run_job, show
+from tinyml_lsp.lsp.tinyml_server import TinymlServer
+from tinyml_lsp.model import training_script
+
+if TYPE_CHECKING:
+    from tinyml_lsp.jobs import JobContext
+    from tinyml_lsp.model.quantize import QuantizeResult
+
+
+def _quantize_inputs(ls: TinymlServer, args: dict[str, Any]) -> tuple[Path, Path | None]:
+    """The model and data a training script names (settings override the data)."""
+    uri = args["uri"]
+    script_path = Path(to_fs_path(uri) or uri)
+    doc = ls.workspace.get_text_document(uri)
+    script = training_script.scan(doc.source)
+    if script is None:
+        raise TinymlError("this file does not train or save a Keras model", script_path)
+    root = Path(ls.workspace.root_path) if ls.workspace.root_path else None
+    model = training_script.resolve_model(script, script_path, root)
+    if model is None:
+        expected = training_script.expected_model(script, script_path)
+        raise TinymlError(
+            f"the model {expected.name if expected else 'this script saves'} does not exist yet",
+            script_path, hint="run the training script first, then quantize")
+    data_setting = ls.settings.get("quantize", {}).get("data")
+    data = Path(data_setting) if data_setting else training_script.resolve_data(
+        script, script_path, root)
+    return model, data
+
+
+def _summary(r: QuantizeResult) -> str:
+    int8 = r.files.get("int8")
+    parts = [f"Quantized {Path(r.model).name} → {Path(int8).name if int8 else ''}"]
+    if int8 and "int8" in r.cards:
+        parts.append(f"{r.cards['int8'].size_bytes:,} bytes")
+    if r.arena and r.arena.arena_bytes:
+        parts.append(f"TFLite Micro arena {r.arena.arena_bytes:,} bytes")
+    if r.comparison:
+        parts.append(f"top-1 agreement with float {100 * r.comparison.top1_agreement:.1f}%")
+    return ", ".join(parts) + f". Files in {Path(r.report).parent}; report {Path(r.report).name}"
+
+
+async def quantize(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
+    request = args[0] if args and isinstance(args[0], dict) else {}
+
+    async def task(ctx: JobContext) -> QuantizeResult:
+        from tinyml_lsp.model.quantize import quantize_model  # numpy: not at start-up
+
+        model, data = _quantize_inputs(ls, request)
+        ctx.log(f"quantizing {model}" + (f" with data {data}" if data else ""))
+        return await quantize_model(model, ctx, data=data)
+
+    result = await run_job(ls, "Quantize model (int8)", task)
+    if result is None:
+        return None
+    show(ls, types.MessageType.Info, _summary(result))
+    return result.to_json()
+
+
+def register(server: TinymlServer) -> None:
+    server.command("tinyml.quantize")(quantize)

@@ -1,0 +1,50 @@
+"""The language server: a pygls LanguageServer with tinyml's features registered on it."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from tinyml_lsp.lsp import code_actions, commands
+from tinyml_lsp.lsp.jobs import cancel_job
+from tinyml_lsp.lsp.tinyml_server import TinymlServer
+
+
+def create_server() -> TinymlServer:
+    server = TinymlServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: TinymlServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict):
+            ls.settings = options
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: TinymlServer,
+                                 params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict):
+            ls.settings = settings.get("tinyml", settings)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TinymlServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls._scans.pop(params.text_document.uri, None)
+
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def on_cancel(ls: TinymlServer, params: types.WorkDoneProgressCancelParams) -> None:
+        cancel_job(ls, params.token)
+
+    code_actions.register(server)
+    commands.register(server)
+    return server
+
+
+def serve(tcp_port: int | None = None, host: str = "127.0.0.1") -> None:
+    # pygls logs every message at INFO; stderr is the editor's log, keep it to what matters
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    server = create_server()
+    if tcp_port:
+        server.start_tcp(host, tcp_port)
+    else:
+        server.start_io()

@@ -1,0 +1,1 @@
+"""Models: read .tflite facts, convert with TensorFlow (in a worker), verify with TFLite Micro."""

@@ -1,0 +1,244 @@
+"""Read a dataset for calibration and evaluation: .npy/.npz, CSV, an image folder or one image.
+
+Plain numpy and Pillow, no TensorFlow, so both the converter worker and the TFLite Micro
+worker use the same reader and the same checks.
+
+Conventions (the same as Keras' and scikit-learn's, so a training script agrees with us):
+- class names given as strings are numbered in sorted order (`sorted(set(labels))`);
+- an image folder has one subfolder per class, numbered in sorted order of the folder names,
+  as `keras.utils.image_dataset_from_directory` does; pixels are float32 in 0..255 unless
+  `pixel_range` says otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinyml_lsp.errors import TinymlError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm"}
+LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "y", "category")
+_X_KEYS = ("x", "X", "data", "inputs", "features", "images")
+_Y_KEYS = ("y", "Y", "labels", "label", "targets")
+PIXEL_RANGES = {"0-255": (0.0, 255.0), "0-1": (0.0, 1.0), "-1-1": (-1.0, 1.0)}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    x: np.ndarray  # float32, one sample per row
+    y: np.ndarray | None  # int64 class indices, when the data has labels
+    classes: tuple[str, ...] | None  # class names when known
+    source: str
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+def load_dataset(
+    path: str | Path,
+    input_shape: tuple[int, ...] | list[int] | None = None,
+    *,
+    label_column: str | None = None,
+    pixel_range: str = "0-255",
+) -> Dataset:
+    """Read `path` and check it against the model's input shape (batch dimension first)."""
+    p = Path(path)
+    if not p.exists():
+        raise TinymlError("no such dataset file or folder", p)
+    suffix = p.suffix.lower()
+    if p.is_dir():
+        ds = _load_image_folder(p, input_shape, pixel_range)
+    elif suffix == ".npy":
+        ds = Dataset(_load_npy(p), None, None, str(p))
+    elif suffix == ".npz":
+        ds = _load_npz(p)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        ds = _load_csv(p, label_column)
+    elif suffix in IMAGE_SUFFIXES:
+        ds = Dataset(_load_image(p, input_shape, pixel_range)[None], None, None, str(p))
+    else:
+        raise TinymlError(
+            f"unknown dataset format {suffix or '(no extension)'!r}", p,
+            hint="use .npy, .npz, .csv, an image, or a folder with one subfolder per class",
+        )
+    if len(ds) == 0:
+        raise TinymlError("the dataset is empty", p)
+    x = _as_float32(ds.x, p)
+    if input_shape is not None:
+        x = conform(x, tuple(int(d) for d in input_shape), p)
+    return Dataset(x, ds.y, ds.classes, ds.source)
+
+
+def conform(x: np.ndarray, input_shape: tuple[int, ...], path: str | Path) -> np.ndarray:
+    """Shape `x` as a batch of the model's input, or say what was expected and what was found."""
+    sample = tuple(max(d, 1) for d in input_shape[1:])
+    if tuple(x.shape[1:]) == sample:
+        return x
+    if tuple(x.shape) == sample:  # one sample without its batch dimension
+        return x[None]
+    # a missing trailing channel of 1 (grayscale images saved as H×W) is unambiguous
+    if sample and sample[-1] == 1 and tuple(x.shape[1:]) == sample[:-1]:
+        return x[..., None]
+    expected = "(N, " + ", ".join(str(d) for d in sample) + ")"
+    found = "(" + ", ".join(str(d) for d in x.shape) + ")"
+    what = "rank" if x.ndim != len(sample) + 1 else "shape"
+    raise TinymlError(
+        f"wrong data {what}: the model expects samples of shape {expected}, the data has {found}",
+        path,
+        hint="the first dimension counts the samples; the rest must match the model's input",
+    )
+
+
+def _as_float32(x: np.ndarray, path: Path) -> np.ndarray:
+    if x.dtype.kind in "fiub":
+        return np.ascontiguousarray(x, dtype=np.float32)  # float64 and integers are cast
+    raise TinymlError(f"the data has dtype {x.dtype}, which is not numeric", path)
+
+
+def _load_npy(p: Path) -> np.ndarray:
+    try:
+        return np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise TinymlError(f"not a readable .npy array ({exc})", p) from exc
+
+
+def _load_npz(p: Path) -> Dataset:
+    try:
+        with np.load(p, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise TinymlError(f"not a readable .npz archive ({exc})", p) from exc
+    if not arrays:
+        raise TinymlError("the .npz archive holds no arrays", p)
+    x_key = next((k for k in _X_KEYS if k in arrays), next(iter(arrays)))
+    y_key = next((k for k in _Y_KEYS if k in arrays and k != x_key), None)
+    y = None
+    classes = None
+    if y_key is not None:
+        y, classes = _labels(arrays[y_key].reshape(-1), p)
+        if len(y) != len(arrays[x_key]):
+            raise TinymlError(
+                f"{x_key!r} has {len(arrays[x_key])} samples but {y_key!r} has {len(y)} labels", p)
+    return Dataset(arrays[x_key], y, classes, str(p))
+
+
+def _labels(values: np.ndarray, p: Path) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64), None
+    if values.dtype.kind == "f" and np.all(values == np.round(values)):
+        return values.astype(np.int64), None
+    names = sorted({str(v) for v in values})
+    index = {n: i for i, n in enumerate(names)}
+    return np.array([index[str(v)] for v in values], dtype=np.int64), tuple(names)
+
+
+def _load_csv(p: Path, label_column: str | None) -> Dataset:
+    delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
+    try:
+        with p.open(newline="") as f:
+            rows = [r for r in csv.reader(f, delimiter=delimiter) if r]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TinymlError(f"cannot read the CSV file ({exc})", p) from exc
+    if len(rows) < 2:
+        raise TinymlError("the CSV file needs a header row and at least one data row", p)
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    for n, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise TinymlError(f"line {n} has {len(row)} columns, the header has {len(header)}", p)
+    if label_column is not None and label_column not in header:
+        raise TinymlError(f"no column named {label_column!r} (columns: {', '.join(header)})", p)
+    if label_column is None:
+        label_column = next((h for h in header if h.lower() in LABEL_COLUMN_NAMES), None)
+    features = [i for i, h in enumerate(header) if h != label_column]
+    x = np.empty((len(body), len(features)), dtype=np.float32)
+    for j, col in enumerate(features):
+        try:
+            x[:, j] = [float(row[col]) for row in body]
+        except ValueError:
+            raise TinymlError(
+                f"column {header[col]!r} is not numeric",
+                p,
+                hint="name the label column with --label-column; every other column must be a "
+                "number",
+            ) from None
+    y = classes = None
+    if label_column is not None:
+        col = header.index(label_column)
+        y, classes = _labels(np.array([row[col].strip() for row in body]), p)
+    return Dataset(x, y, classes, str(p))
+
+
+def _image_size(input_shape: tuple[int, ...] | list[int] | None, p: Path) -> tuple[int, int, int]:
+    if input_shape is None or len(input_shape) != 4:
+        raise TinymlError(
+            "images need a model with an image input (batch, height, width, channels)", p,
+            hint=f"the model's input shape is {tuple(input_shape) if input_shape else 'unknown'}",
+        )
+    _, h, w, c = (int(d) for d in input_shape)
+    if c not in (1, 3):
+        raise TinymlError(f"images need 1 or 3 input channels, the model has {c}", p)
+    return h, w, c
+
+
+def _load_image(p: Path, input_shape, pixel_range: str) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    h, w, c = _image_size(input_shape, p)
+    try:
+        with Image.open(p) as img:
+            img = img.convert("L" if c == 1 else "RGB")
+            if img.size != (w, h):
+                img = img.resize((w, h), Image.Resampling.BILINEAR)
+            arr = np.asarray(img, dtype=np.float32)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise TinymlError("not a readable image", p) from exc
+    if c == 1:
+        arr = arr[..., None]
+    lo, hi = PIXEL_RANGES[pixel_range]
+    return arr * ((hi - lo) / 255.0) + lo
+
+
+def _load_image_folder(p: Path, input_shape, pixel_range: str) -> Dataset:
+    class_dirs = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+    files: list[tuple[Path, int]] = []
+    for i, d in enumerate(class_dirs):
+        files += [(f, i) for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
+        raise TinymlError(
+            "no images found", p,
+            hint="an image dataset is a folder with one subfolder per class holding "
+            ".png/.jpg/.bmp files",
+        )
+    _image_size(input_shape, p)  # fail once for the folder, not for each file
+    x = np.stack([_load_image(f, input_shape, pixel_range) for f, _ in files])
+    y = np.array([i for _, i in files], dtype=np.int64)
+    return Dataset(x, y, tuple(d.name for d in class_dirs), str(p))
+
+
+def calibration_sample(ds: Dataset, limit: int, seed: int = 0) -> np.ndarray:
+    """At most `limit` samples, drawn without replacement with a fixed seed."""
+    if len(ds) <= limit:
+        return ds.x
+    rng = np.random.default_rng(seed)
+    return ds.x[np.sort(rng.choice(len(ds), size=limit, replace=False))]
+
+
+def quantize(x: np.ndarray, scale: float, zero_point: int, dtype: str = "int8") -> np.ndarray:
+    """Float → integer the way TFLite does it (round half away from zero, then clamp)."""
+    info = np.iinfo(np.dtype(dtype))
+    # TFLite rounds half away from zero; numpy's round() would round half to even.
+    q = _round_away(x / scale) + zero_point
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def _round_away(v: np.ndarray) -> np.ndarray:
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return (q.astype(np.float32) - zero_point) * np.float32(scale)

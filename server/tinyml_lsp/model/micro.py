@@ -1,0 +1,98 @@
+"""TFLite Micro's interpreter as a service of the core: arena size, missing ops, raw runs.
+
+Everything runs in `micro_worker` child processes; a crash of the interpreter becomes a
+TinymlError (or, while bisecting the arena, a size known to be too small).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.jobs import JobContext, WorkerCrashed, run_worker
+
+WORKER = "tinyml_lsp.model.micro_worker"
+WHAT = "the TFLite Micro interpreter"
+_MAX_RESTARTS = 6
+
+
+@dataclass(frozen=True)
+class ArenaReport:
+    """The tensor arena TFLite Micro needs for a model, measured on this (64-bit) host.
+
+    On a 32-bit microcontroller the persistent part ("tail": tensor structs, node data) holds
+    4-byte pointers, so the device needs at most this much: the host figure is a safe size.
+    """
+
+    arena_bytes: int | None  # None when the interpreter cannot run the model at all
+    head_bytes: int | None = None  # activations (the same on 32 bits)
+    tail_bytes: int | None = None  # persistent allocations (smaller on 32 bits)
+    missing_ops: tuple[str, ...] = ()
+    crashes: tuple[int, ...] = ()  # arena sizes at which the interpreter crashed
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def measure_arena(model: str | Path, ctx: JobContext, timeout: float = 300) -> ArenaReport:
+    """Bisect the smallest arena that allocates and invokes; survive interpreter crashes."""
+    low = 0
+    crashes: list[int] = []
+    for _ in range(_MAX_RESTARTS):
+        last_probe: list[int] = []
+        missing: list[str] = []
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("event") == "probe":
+                last_probe.append(int(event["size"]))  # noqa: B023 - read right after the run
+            elif event.get("event") == "missing_op":
+                missing.append(event["name"])  # noqa: B023
+
+        try:
+            r = await run_worker(WORKER, {"op": "arena", "model": str(model), "low": low}, ctx,
+                                 what=WHAT, timeout=timeout, path=str(model), on_event=on_event)
+        except WorkerCrashed as exc:
+            if missing:  # it crashed in a kernel after we swapped the missing ops out
+                return ArenaReport(None, missing_ops=tuple(missing),
+                                   message=_missing_message(missing))
+            if not last_probe:
+                raise
+            crashes.append(last_probe[-1])
+            ctx.log(f"{exc.message} with a {last_probe[-1]:,}-byte arena; treating that size "
+                    "as too small and measuring again")
+            low = max(low, last_probe[-1])
+            continue
+        return ArenaReport(
+            arena_bytes=r.get("arena_bytes"),
+            head_bytes=r.get("head_bytes"),
+            tail_bytes=r.get("tail_bytes"),
+            missing_ops=tuple(r.get("missing_ops", ())),
+            crashes=tuple(crashes),
+            message=_missing_message(r.get("missing_ops", ())),
+        )
+    raise TinymlError(f"{WHAT} crashed {len(crashes)} times while sizing the arena", model)
+
+
+def _missing_message(missing) -> str:
+    if not missing:
+        return ""
+    return ("TFLite Micro has no kernel for " + ", ".join(missing)
+            + ": change the model to avoid these ops, or register a custom kernel")
+
+
+async def run_micro(model: str | Path, inputs: np.ndarray, arena_bytes: int, ctx: JobContext,
+                    timeout: float = 600) -> np.ndarray:
+    """Output 0 of the model for each sample of `inputs` (given in the input's dtype)."""
+    with tempfile.TemporaryDirectory(prefix="tinyml-micro-") as tmp:
+        in_path, out_path = Path(tmp, "in.npy"), Path(tmp, "out.npy")
+        np.save(in_path, inputs)
+        await run_worker(WORKER, {"op": "run", "model": str(model), "inputs": str(in_path),
+                                  "outputs": str(out_path), "arena": int(arena_bytes)},
+                         ctx, what=WHAT, timeout=timeout, path=str(model))
+        return np.load(out_path)

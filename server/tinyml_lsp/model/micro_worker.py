@@ -1,0 +1,215 @@
+"""Worker: TFLite Micro's own interpreter (the `tflite-micro` package) in a child process.
+
+The interpreter is C++ and can crash (the LSTM fixture segfaults with a tiny arena), so it only
+ever runs here. Requests (one JSON line on stdin):
+
+- {"op": "arena", "model": PATH, "low": N?}  → the minimum arena, by bisection, and the ops the
+  interpreter lacks. Before each attempt the worker sends {"event": "probe", "size": N}, so
+  that a parent whose worker died knows which size killed it and can resume above it.
+- {"op": "run", "model": PATH, "inputs": NPY, "outputs": NPY, "arena": N} → runs every sample
+  of input 0 (already in the model's input dtype) and saves output 0 of each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.jobs import WorkerChannel, worker_main
+
+_MISSING_OP = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'")
+_CUSTOM_MISSING = re.compile(r"Didn't find op for custom opcode '([^']+)'")
+_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
+_HEAD = re.compile(r"Arena allocation head (\d+) bytes")
+_TAIL = re.compile(r"Arena allocation tail (\d+) bytes")
+_ALLOCATION_FAILURE = ("Failed to allocate", "Failed to resize buffer", "allocate tail",
+                       "Unable to allocate", "available")
+MAX_ARENA = 256 * 1024 * 1024
+_LIBC = ctypes.CDLL(None)
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[list[str]]:
+    """Capture what the C++ interpreter prints (MicroPrintf writes to the C stderr)."""
+    out: list[str] = []
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = os.dup(2)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield out
+        finally:
+            _LIBC.fflush(None)
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out.append(tmp.read().decode(errors="replace"))
+
+
+def _interpreter(buf: bytes, arena: int) -> Any:
+    from tflite_micro.python.tflite_micro import runtime
+
+    return runtime.Interpreter.from_bytes(buf, arena_size=arena)
+
+
+def _attempt(buf: bytes, arena: int) -> tuple[bool, str]:
+    """Allocate and invoke once on zeros; (succeeded, what the interpreter printed)."""
+    with captured_stderr() as printed:
+        try:
+            interp = _interpreter(buf, arena)
+            for i in range(_input_count(interp)):
+                d = interp.get_input_details(i)
+                interp.set_input(np.zeros(d["shape"], dtype=d["dtype"]), i)
+            interp.invoke()
+            interp.print_allocations()
+            ok = True
+        except (RuntimeError, ValueError):
+            ok = False
+    return ok, printed[0]
+
+
+def _input_count(interp: Any) -> int:
+    n = 0
+    while True:
+        try:
+            interp.get_input_details(n)
+        except (IndexError, RuntimeError, ValueError):
+            return n
+        n += 1
+        if n > 64:
+            return n
+
+
+def _replace_missing_op(buf: bytes, name: str) -> bytes:
+    """The model with op `name` replaced by one the interpreter has, to find the next gap."""
+    import flatbuffers
+
+    from tinyml_lsp.model.tflite_file import schema
+
+    s = schema()
+    model = s.ModelT.InitFromPackedBuf(buf, 0)
+    code = getattr(s.BuiltinOperator, name)
+    for oc in model.operatorCodes:
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == code:
+            oc.builtinCode = oc.deprecatedBuiltinCode = s.BuiltinOperator.ADD
+    builder = flatbuffers.Builder(len(buf) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def missing_ops(buf: bytes, arena: int, printed: str, channel: WorkerChannel) -> list[str]:
+    """Every op of the model the interpreter has no kernel for (not just the first one).
+
+    The interpreter looks up every node's kernel before preparing any, so once a missing op
+    is swapped for one it has, the next attempt names the next missing op. The swapped model
+    may then crash in a kernel's Prepare: each find is sent at once so the parent keeps it.
+    """
+    missing: list[str] = []
+    for _ in range(64):
+        custom = _CUSTOM_MISSING.search(printed)
+        if custom:
+            missing.append(custom.group(1))
+            channel.send("missing_op", name=custom.group(1))
+            break  # a custom op cannot be swapped for a builtin; report what we know
+        found = _MISSING_OP.search(printed)
+        if not found:
+            break
+        missing.append(found.group(1))
+        channel.send("missing_op", name=found.group(1))
+        buf = _replace_missing_op(buf, found.group(1))
+        ok, printed = _attempt(buf, arena)
+        if ok:
+            break
+    return missing
+
+
+def measure_arena(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
+    path = request["model"]
+    buf = Path(path).read_bytes()
+    # 1. a size that works: grow until allocation succeeds
+    low = int(request.get("low") or 0)  # a size the parent saw crash the interpreter
+    size = max(16 * 1024, 4 * len(buf), 2 * low)
+    printed = ""
+    while True:
+        channel.send("probe", size=size)
+        ok, printed = _attempt(buf, size)
+        if ok:
+            break
+        if not any(s in printed for s in _ALLOCATION_FAILURE):
+            missing = missing_ops(buf, size, printed, channel)
+            if missing:
+                return {"arena_bytes": None, "missing_ops": missing}
+            raise TinymlError("TFLite Micro cannot run this model: " + _last_line(printed),
+                              path)
+        size *= 2
+        if size > MAX_ARENA:
+            raise TinymlError(f"TFLite Micro could not allocate the model in {MAX_ARENA:,} bytes",
+                              path)
+    total = int(m.group(1)) if (m := _TOTAL.search(printed)) else size
+    head = int(m.group(1)) if (m := _HEAD.search(printed)) else None
+    tail = int(m.group(1)) if (m := _TAIL.search(printed)) else None
+    # 2. bisect: the recorded total is a lower bound (kernels also take temporary space)
+    lo = max(low, total - 1)  # the largest size known (or assumed) to be too small
+    hi = size  # smallest size known to work
+    channel.progress(0.1, f"arena between {lo + 1:,} and {hi:,} bytes")
+    steps = 0
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        channel.send("probe", size=mid)
+        if _attempt(buf, mid)[0]:
+            hi = mid
+        else:
+            lo = mid
+        steps += 1
+        channel.progress(min(0.95, 0.1 + 0.04 * steps), f"arena ≤ {hi:,} bytes")
+    return {"arena_bytes": hi, "recorded_total": total, "head_bytes": head, "tail_bytes": tail,
+            "missing_ops": []}
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else "the interpreter failed without a message"
+
+
+def run_samples(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
+    buf = Path(request["model"]).read_bytes()
+    inputs = np.load(request["inputs"])
+    with captured_stderr() as printed:
+        try:
+            interp = _interpreter(buf, int(request["arena"]))
+        except RuntimeError:
+            interp = None
+    if interp is None:
+        raise TinymlError("TFLite Micro cannot run this model: " + _last_line(printed[0]),
+                          request["model"])
+    d = interp.get_input_details(0)
+    outputs = []
+    n = len(inputs)
+    for i, x in enumerate(inputs):
+        interp.set_input(x.reshape(d["shape"]).astype(d["dtype"]), 0)
+        interp.invoke()
+        outputs.append(np.array(interp.get_output(0)).reshape(-1))
+        if i % 64 == 0 or i == n - 1:
+            channel.progress((i + 1) / n, f"TFLite Micro: {i + 1}/{n} samples")
+        interp.reset()  # state (LSTM variables) must not leak from one sample to the next
+    np.save(request["outputs"], np.stack(outputs))
+    return {"count": n}
+
+
+HANDLERS = {"arena": measure_arena, "run": run_samples}
+
+
+def handle(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
+    return HANDLERS[request["op"]](request, channel)
+
+
+if __name__ == "__main__":
+    raise SystemExit(worker_main(handle))
