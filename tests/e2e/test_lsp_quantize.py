@@ -133,3 +133,20 @@ async def test_cancel_kills_the_worker(client: LanguageClient, fruit_trained: Pa
     assert await asyncio.wait_for(pending, 30) is None
     assert client.progress_reports[token][-1].message == "cancelled"
     assert not (project / "fruit_model_int8.tflite").exists()
+
+
+async def test_a_bad_keras_file_is_reported(client: LanguageClient, tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("import keras\nmodel = keras.Sequential()\nmodel.fit(x, y)\n"
+                      "model.save('model.keras')\n")
+    (tmp_path / "model.keras").write_text("garbage")
+    (tmp_path / "data.npy").write_bytes(b"")
+    uri = _open(client, script)
+    command = (await _actions(client, uri, 3))[0].command
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=command.command, arguments=command.arguments))
+    assert result is None
+    assert any(m.type == types.MessageType.Error and "model.keras" in m.message
+               and "not a Keras model" in m.message for m in client.messages)
+    assert (tmp_path / "model.keras").read_text() == "garbage"  # the user's file is intact
+    assert await _actions(client, uri, 2)  # the server still answers
