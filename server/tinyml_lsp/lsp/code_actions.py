@@ -5,7 +5,6 @@ from __future__ import annotations
 from lsprotocol import types
 
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
-from tinyml_lsp.model import training_script
 
 QUANTIZE_TITLE = "Quantize this model (int8)"
 
@@ -25,7 +24,6 @@ def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types
             continue
         actions.append(types.CodeAction(
             title=QUANTIZE_TITLE,
-            kind=types.CodeActionKind.Empty,
             command=types.Command(title=QUANTIZE_TITLE, command="tinyml.quantize",
                                   arguments=[{"uri": uri, "line": line}]),
         ))
@@ -34,10 +32,6 @@ def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types
 
 
 def register(server: TinymlServer) -> None:
-    server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.Empty]),
-    )(code_actions)
+    # no kind: the action belongs in the lightbulb, not in a refactor or source menu
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION)(code_actions)
 
-
-__all__ = ["QUANTIZE_TITLE", "register", "training_script"]
