@@ -16,11 +16,14 @@ pytestmark = pytest.mark.slow
 
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=[sys.executable, "-m", "tinyml_lsp"]),
+    params=["visual-studio-code", "neovim"],
 )
-async def client(lsp_client: LanguageClient):
+async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
+    """The server as VS Code (1.65) and Neovim (0.11) drive it, with their recorded
+    capabilities."""
     _parse_code_actions_correctly(lsp_client)
     await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities("visual-studio-code")))
+        capabilities=client_capabilities(request.param)))
     yield
     await lsp_client.shutdown_session()
 
