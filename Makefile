@@ -8,7 +8,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test test-fast lint client bench clean
+# Debian packages for the emulated board: the Arm cross-compiler with newlib, and QEMU.
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+
+.PHONY: install system-deps demo test test-fast lint client bench clean
+
+system-deps:
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then sudo=; \
+		elif command -v sudo >/dev/null; then sudo=sudo; \
+		else echo "error: needs root to install: apt-get install $(APT_PACKAGES)"; exit 1; fi; \
+		echo "installing $(APT_PACKAGES)"; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+			$$sudo apt-get install -y -q --no-install-recommends $(APT_PACKAGES); }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +31,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# PlatformIO, offline: its core dir under .state/, the local platform and toolchain package
+install: system-deps $(STAMP)
+	@$(BIN)/python -m tinyml_lsp.deploy.pio_setup
 
 lint: install
 	$(BIN)/ruff check .

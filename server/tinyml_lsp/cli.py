@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from tinyml_lsp import __version__
@@ -151,6 +152,64 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_build(r) -> str:
+    lines = [f"built {r.elf}"]
+    if r.flash_used is not None and r.flash_total:
+        lines.append(f"flash {r.flash_used:,} of {r.flash_total:,} bytes "
+                     f"({100 * r.flash_used / r.flash_total:.1f}%), RAM {r.ram_used:,} of "
+                     f"{r.ram_total:,} bytes ({100 * r.ram_used / r.ram_total:.1f}%)")
+    lines += [str(d) for d in r.diagnostics]  # warnings, as file:line:col, clickable
+    return "\n".join(lines)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from tinyml_lsp.deploy.platformio import build
+
+    _run(args, lambda ctx: build(args.project, ctx, env=args.env), _render_build)
+    return 0
+
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    from tinyml_lsp.deploy.platformio import upload
+
+    def render(r) -> str:
+        where = (f"running under QEMU (pid {r.emulator_pid}), UART on {r.port}" if r.emulated
+                 else "uploaded")
+        return f"{_render_build(r.build)}\nflashed {Path(r.elf or '').name}: {where}\n" \
+               f"read it with: tinyml monitor {args.project}"
+
+    _run(args, lambda ctx: upload(args.project, ctx, env=args.env), render)
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from tinyml_lsp.deploy.monitor import BoardError, Disconnected, Done, Monitor
+
+    async def watch() -> int:
+        status = 0
+        async with asyncio.timeout(args.timeout), Monitor(args.project, port=args.port,
+                                                          baudrate=args.baud) as monitor:
+            async for event in monitor:
+                if args.json:
+                    print(json.dumps(event.to_json()), flush=True)
+                elif hasattr(event, "line"):
+                    print(event.line, flush=True)
+                else:  # attached / released / disconnected: about the port, not the board
+                    print(f"[{type(event).__name__.lower()}: "
+                          f"{getattr(event, 'reason', '') or getattr(event, 'port', '')}]",
+                          file=sys.stderr, flush=True)
+                if isinstance(event, BoardError | Disconnected):
+                    status = 1
+                if args.until_done and isinstance(event, Done | BoardError):
+                    break
+        return status
+
+    try:
+        return asyncio.run(watch())
+    except TimeoutError:
+        raise TinymlError(f"no end of run within {args.timeout:.0f} s", args.project) from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from tinyml_lsp.lsp.server import serve
 
@@ -217,6 +276,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", action="append", help="board id (repeat, or 'all'; default all)")
     p.add_argument("--list-boards", action="store_true", help="list the known boards")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("build", parents=[common], help="build a PlatformIO project (pio run)")
+    p.add_argument("project", nargs="?", default=".", help="project folder (default .)")
+    p.add_argument("--env", help="PlatformIO environment (default: the project's default)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("flash", parents=[common],
+                       help="build and upload (the emulated board: start it under QEMU)")
+    p.add_argument("project", nargs="?", default=".")
+    p.add_argument("--env")
+    p.set_defaults(func=cmd_flash)
+
+    p = sub.add_parser("monitor", parents=[common], help="read the board's serial output")
+    p.add_argument("project", nargs="?", default=".")
+    p.add_argument("--port", help="serial port or pyserial URL (default: the emulated board's)")
+    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--until-done", action="store_true",
+                   help="stop at the firmware's TINYML DONE line")
+    p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    p.set_defaults(func=cmd_monitor)
 
     p = sub.add_parser("serve", parents=[common], help="start the language server")
     p.add_argument("--tcp", type=int, metavar="PORT", help="listen on TCP (for debugging)")

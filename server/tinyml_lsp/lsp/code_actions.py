@@ -1,37 +1,60 @@
-"""Code actions: what the lightbulb offers on a line."""
+"""Code actions: what the lightbulb offers on a line.
+
+Listing must stay cheap (it runs on every cursor move): a cached line scan of the document and
+at most a few file-existence checks; every action is a command that does the work as a job.
+"""
 
 from __future__ import annotations
 
-from lsprotocol import types
+from pathlib import Path
 
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from tinyml_lsp.deploy.project_ini import env_at, scan_ini
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 
 QUANTIZE_TITLE = "Quantize this model (int8)"
+BUILD_TITLE = "Build firmware"
+FLASH_TITLE = "Flash to board"
+MONITOR_TITLE = "Open serial monitor"
+
+
+def _action(title: str, command: str, argument: dict) -> types.CodeAction:
+    # no kind: these belong in the lightbulb, not in a refactor or source menu
+    return types.CodeAction(title=title, command=types.Command(
+        title=title, command=command, arguments=[argument]))
+
+
+def _python_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
+    doc = ls.workspace.get_text_document(uri)
+    script = ls.scan_cache(uri, doc.version, doc.source)
+    if script is None or script.site_on(line) is None:
+        return []
+    return [_action(QUANTIZE_TITLE, "tinyml.quantize", {"uri": uri, "line": line})]
+
+
+def _platformio_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
+    doc = ls.workspace.get_text_document(uri)
+    env = env_at(scan_ini(doc.source), line)
+    if env is None or env.model is None:  # only projects that name their model
+        return []
+    project = str(Path(to_fs_path(uri) or uri).parent)
+    argument = {"project": project, "env": env.name}
+    return [_action(BUILD_TITLE, "tinyml.build", argument),
+            _action(FLASH_TITLE, "tinyml.flash", argument),
+            _action(MONITOR_TITLE, "tinyml.monitor", argument)]
 
 
 def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
-    if not uri.endswith(".py"):
-        return []
-    doc = ls.workspace.get_text_document(uri)
-    script = ls.scan_cache(uri, doc.version, doc.source)
-    if script is None:
-        return []
-    actions = []
-    for line in range(params.range.start.line, params.range.end.line + 1):
-        site = script.site_on(line)
-        if site is None:
-            continue
-        actions.append(types.CodeAction(
-            title=QUANTIZE_TITLE,
-            command=types.Command(title=QUANTIZE_TITLE, command="tinyml.quantize",
-                                  arguments=[{"uri": uri, "line": line}]),
-        ))
-        break  # one action per request, even if the range spans several sites
-    return actions
+    line = params.range.start.line
+    if uri.endswith(".py"):
+        return _python_actions(ls, uri, line)
+    if uri.endswith("platformio.ini"):
+        return _platformio_actions(ls, uri, line)
+    return []
 
 
 def register(server: TinymlServer) -> None:
-    # no kind: the action belongs in the lightbulb, not in a refactor or source menu
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION)(code_actions)
-

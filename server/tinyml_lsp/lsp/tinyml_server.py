@@ -16,6 +16,7 @@ class TinymlServer(LanguageServer):
         super().__init__("tinyml-lsp", __version__)
         self.jobs: dict[str, asyncio.Task[Any]] = {}  # progress token → running job
         self.settings: dict[str, Any] = {}
+        self.build_diagnostics: dict[str, set[str]] = {}  # project → URIs with diagnostics
         self._scans: dict[str, tuple[int | None, training_script.TrainingScript | None]] = {}
 
     def scan_cache(self, uri: str, version: int | None,

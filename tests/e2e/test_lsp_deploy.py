@@ -1,0 +1,70 @@
+"""Build, flash and monitor from the editor, on the emulated board (a stand-in firmware)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import actions_at, execute, line_of, open_document
+from tests.emulator.stub_firmware import VECTORS, write_project
+from tinyml_lsp.deploy import emulator
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    path = tmp_path / "stub"
+    write_project(path)
+    yield path
+    emulator.stop(path)
+
+
+async def test_flash_and_monitor_from_platformio_ini(client: LanguageClient, project: Path):
+    ini = project / "platformio.ini"
+    uri = open_document(client, ini)
+    actions = await actions_at(client, uri, line_of(ini, "custom_tinyml_model"))
+    assert [a.title for a in actions] == ["Build firmware", "Flash to board",
+                                          "Open serial monitor"]
+    # a comment line above the first environment belongs to it too; a file without a model
+    # reference gets nothing
+    assert await actions_at(client, uri, 0)
+    flash, monitor = actions[1], actions[2]
+
+    flashed = await execute(client, flash)
+    assert flashed["emulated"] and flashed["port"].startswith("/dev/pts/")
+    result = await execute(client, monitor)
+    assert result["inferences"] == len(VECTORS)
+    assert result["end"].startswith("TINYML DONE")
+    logged = [m.message for m in client.log_messages]
+    assert any(m.startswith("TINYML READY") for m in logged)
+    assert sum(m.startswith("INFERENCE ") for m in logged) == len(VECTORS)
+    assert any("Flashed firmware.elf" in m.message for m in client.messages)
+
+
+async def test_build_errors_become_diagnostics(client: LanguageClient, project: Path):
+    broken = project / "src" / "broken.c"
+    broken.write_text("int f(void) {\n  return undefined_name;\n}\n")
+    ini = project / "platformio.ini"
+    uri = open_document(client, ini)
+    build = (await actions_at(client, uri, line_of(ini, "custom_tinyml_model")))[0]
+    assert await execute(client, build) is None
+    assert any(m.type == types.MessageType.Error and "broken.c:2" in m.message
+               for m in client.messages)
+    diagnostics = client.diagnostics.get(broken.as_uri())
+    assert diagnostics and diagnostics[0].range.start.line == 1
+    assert "undefined_name" in diagnostics[0].message
+    # fixed: the next build clears them
+    broken.write_text("int f(void) {\n  return 0;\n}\n")
+    assert (await execute(client, build))["success"]
+    assert len(client.diagnostics[broken.as_uri()]) == 0  # published empty, not forgotten
+
+
+async def test_no_actions_without_a_model(client: LanguageClient, tmp_path: Path):
+    ini = tmp_path / "platformio.ini"
+    ini.write_text("[env:uno]\nplatform = atmelavr\nboard = uno\n")
+    uri = open_document(client, ini)
+    assert await actions_at(client, uri, 0) == []
