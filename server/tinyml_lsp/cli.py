@@ -223,8 +223,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-column", help="CSV column holding the labels (default: a column "
                    "named label/class/target/y)")
-    p.add_argument("--pixel-range", default="0-255", choices=["0-255", "0-1", "-1-1"],
-                   help="scale image pixels to this range (default 0-255, as Keras' image loader)")
+    p.add_argument("--pixel-range", default="0-255", choices=["0-255", "0-1", "-1-1", "int8"],
+                   help="scale image pixels to this range (default 0-255, as Keras' image "
+                   "loader); int8: each pixel byte is the model's int8 input, as in TFLite "
+                   "Micro's example images")
 
 
 def build_parser() -> argparse.ArgumentParser:

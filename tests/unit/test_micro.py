@@ -71,3 +71,18 @@ def test_verify_person_detect_on_the_shared_images() -> None:
                                       data=MODELS.parent / "data" / "person.bmp",
                                       pixel_range="-1-1"))
     assert report.runs and report.samples == 1 and report.arena_bytes == 85264
+
+
+@pytest.mark.parametrize(("image", "scores"), [("person", [-113, 113]),
+                                               ("no_person", [57, -57])])
+def test_person_detect_on_tflite_micro_example_images(image: str, scores: list[int]) -> None:
+    # TFLite Micro's test images hold int8 inputs as pixel bytes; fed as they are, the
+    # interpreter gives the figures its own example prints ([no_person, person] scores)
+    from tinyml_lsp.model.datasets import load_dataset
+
+    ds = load_dataset(MODELS.parent / "data" / f"{image}.bmp", (1, 96, 96, 1),
+                      pixel_range="int8")
+    assert ds.quantized
+    out = asyncio.run(run_micro(MODELS / "person_detect.tflite", ds.x.astype(np.int8), 85264,
+                                SilentContext()))
+    assert out.tolist() == [scores]

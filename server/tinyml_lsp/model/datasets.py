@@ -7,7 +7,9 @@ Conventions (the same as Keras' and scikit-learn's, so a training script agrees 
 - class names given as strings are numbered in sorted order (`sorted(set(labels))`);
 - an image folder has one subfolder per class, numbered in sorted order of the folder names,
   as `keras.utils.image_dataset_from_directory` does; pixels are float32 in 0..255 unless
-  `pixel_range` says otherwise.
+  `pixel_range` says otherwise. `pixel_range="int8"` reads each 8-bit pixel as the model's
+  int8 input itself, as TFLite Micro's example images (person_detect's test data) store it;
+  such a dataset is `quantized`: it is fed to the model as is.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "y", "category")
 _X_KEYS = ("x", "X", "data", "inputs", "features", "images")
 _Y_KEYS = ("y", "Y", "labels", "label", "targets")
 PIXEL_RANGES = {"0-255": (0.0, 255.0), "0-1": (0.0, 1.0), "-1-1": (-1.0, 1.0)}
+RAW_INT8 = "int8"  # the pixel bytes are int8 model inputs
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Dataset:
     y: np.ndarray | None  # int64 class indices, when the data has labels
     classes: tuple[str, ...] | None  # class names when known
     source: str
+    quantized: bool = False  # x holds the model's integer inputs, not real values
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -70,7 +74,7 @@ def load_dataset(
     x = _as_float32(ds.x, p)
     if input_shape is not None:
         x = conform(x, tuple(int(d) for d in input_shape), p)
-    return Dataset(x, ds.y, ds.classes, ds.source)
+    return Dataset(x, ds.y, ds.classes, ds.source, quantized=pixel_range == RAW_INT8)
 
 
 def conform(x: np.ndarray, input_shape: tuple[int, ...], path: str | Path) -> np.ndarray:
@@ -199,6 +203,8 @@ def _load_image(p: Path, input_shape, pixel_range: str) -> np.ndarray:
         raise TinymlError("not a readable image", p) from exc
     if c == 1:
         arr = arr[..., None]
+    if pixel_range == RAW_INT8:
+        return np.where(arr > 127, arr - 256, arr)  # the byte, read as a signed int8
     lo, hi = PIXEL_RANGES[pixel_range]
     return arr * ((hi - lo) / 255.0) + lo
 

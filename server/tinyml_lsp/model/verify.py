@@ -55,6 +55,11 @@ class VerifyReport:
 
 def _model_inputs(card: ModelCard, ds: Dataset) -> np.ndarray:
     t = card.inputs[0]
+    if ds.quantized:
+        if t.dtype != "int8":
+            raise TinymlError(f"int8 pixel data needs an int8 input; the model's is {t.dtype}",
+                              card.path)
+        return ds.x.astype(np.int8)
     if t.dtype in ("int8", "uint8", "int16") and t.quantized:
         return quantize(ds.x, t.scale, t.zero_point, t.dtype)
     if t.dtype != "float32":
