@@ -1,9 +1,11 @@
-"""`make demo`: the lifecycle on the fruit example, end to end, with a summary table.
+"""`make demo`: the lifecycle on the fruit example, end to end, on the emulated board.
 
 Train the fruit-to-emoji model (seconds), quantize it to int8 with its CSV as representative
 data, verify it in TFLite Micro's interpreter against the float model on held-out rows, export
-it as C, and check it fits a Nano 33 BLE Sense and the emulated board. Everything happens under
-.state/demo/ so the examples' own folders stay clean.
+it as C, check it fits real boards, generate the standalone C and its PlatformIO project for the
+emulated Cortex-M4 board, build it, flash it to QEMU, read the board's predictions back over its
+UART, and print them next to the host's. Everything happens under .state/demo/ so the examples'
+own folders stay clean.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
+DEMO_VECTORS = 12  # held-out rows the firmware runs
 EXAMPLES = REPO / "examples"
 GENERATED = shutil.ignore_patterns("data", "*.csv", "*.keras", "*.tflite", "out", "*_report.*",
                                    "__pycache__")
@@ -50,55 +55,97 @@ class StepContext:
         pass
 
 
-async def lifecycle(work: Path) -> list[tuple[str, str, str]]:
+async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]], list[tuple]]:
     from tinyml_lsp.codegen.c_array import export_model
+    from tinyml_lsp.codegen.standalone.sketch import sketch_model
+    from tinyml_lsp.codegen.standalone.validate import validate
+    from tinyml_lsp.deploy import emulator
+    from tinyml_lsp.deploy.board_run import flash_and_read
     from tinyml_lsp.deploy.boards import board_by_id
     from tinyml_lsp.deploy.fit import fit_model
+    from tinyml_lsp.deploy.platformio import build
+    from tinyml_lsp.model.datasets import load_dataset
+    from tinyml_lsp.model.micro import run_micro
     from tinyml_lsp.model.quantize import quantize_model
     from tinyml_lsp.model.verify import verify_model
 
     ctx = StepContext()
     rows: list[tuple[str, str, str]] = []
+    clock = [time.perf_counter()]
 
-    def step(name: str) -> float:
+    def step(name: str) -> None:
         print(f"==> {name}", flush=True)
-        return time.perf_counter()
+        clock[0] = time.perf_counter()
 
-    t = step("train the fruit example (make_data.py, train.py)")
+    def done(name: str, result: str) -> None:
+        rows.append((name, result, f"{time.perf_counter() - clock[0]:.1f} s"))
+
+    step("train the fruit example (make_data.py, train.py)")
     project = train_example("fruit-to-emoji", work / "fruit-to-emoji")
-    rows.append(("train", "fruit_model.keras (3 colour ratios → apple/banana/orange)",
-                 f"{time.perf_counter() - t:.1f} s"))
+    done("train", "fruit_model.keras (3 colour ratios → apple/banana/orange)")
 
-    t = step("quantize to int8 with fruit.csv as representative data")
+    step("quantize to int8 with fruit.csv as representative data")
     q = await quantize_model(project / "fruit_model.keras", ctx, data=project / "fruit.csv")
     int8 = Path(q.files["int8"])
-    rows.append(("quantize", f"{int8.name}: {q.cards['int8'].size_bytes:,} bytes, "
-                 f"{', '.join(q.cards['int8'].op_names)}", f"{time.perf_counter() - t:.1f} s"))
+    done("quantize", f"{int8.name}: {q.cards['int8'].size_bytes:,} bytes, "
+         f"{', '.join(q.cards['int8'].op_names)}")
 
-    t = step("verify in TFLite Micro on held-out rows, against the Keras model")
-    v = await verify_model(int8, ctx, data=project / "fruit_holdout.csv",
-                           reference=project / "fruit_model.keras")
-    rows.append(("verify", f"arena {v.arena_bytes:,} B; accuracy {100 * v.accuracy:.1f}% "
-                 f"(float {100 * v.reference_accuracy:.1f}%); top-1 agreement "
-                 f"{100 * v.top1_agreement:.1f}% on {v.samples} rows",
-                 f"{time.perf_counter() - t:.1f} s"))
-
-    t = step("export model_data.h / model_data.cc")
-    e = await export_model(int8, project / "out", ctx)
-    rows.append(("export", f"{Path(e.header).relative_to(REPO)} (+ .cc), "
-                 f"{e.model_bytes:,} bytes as g_model[]", f"{time.perf_counter() - t:.1f} s"))
-
-    t = step("fit on boards")
-    boards = [board_by_id(b) for b in ("nano33ble", "tinyml-qemu-m4", "uno")]
-    for r in await fit_model(int8, boards, ctx):
-        verdict = "fits" if r.fits else "does not fit"
-        rows.append((f"fit {r.board.id}", f"{verdict}: flash {r.flash_needed:,} of "
-                     f"{r.board.flash_bytes:,} B, RAM {r.ram_needed:,} of {r.board.ram_bytes:,} B"
-                     + (f" — {r.problems[0]}" if r.problems else ""), ""))
-    rows[-1] = (*rows[-1][:2], f"{time.perf_counter() - t:.1f} s")
+    step("verify in TFLite Micro on held-out rows, against the Keras model")
+    holdout = project / "fruit_holdout.csv"
+    v = await verify_model(int8, ctx, data=holdout, reference=project / "fruit_model.keras")
+    done("verify", f"TFLite Micro arena {v.arena_bytes:,} B; accuracy {100 * v.accuracy:.1f}% "
+         f"(float {100 * v.reference_accuracy:.1f}%); top-1 agreement "
+         f"{100 * v.top1_agreement:.1f}% on {v.samples} rows")
     if v.top1_agreement < 0.98:
         raise SystemExit(f"int8 agreement {v.top1_agreement:.3f} is below 98%")
-    return rows
+
+    step("export model_data.h / model_data.cc (for TFLite Micro sketches)")
+    e = await export_model(int8, project / "out", ctx)
+    done("export", f"{Path(e.header).relative_to(REPO)} (+ .cc), {e.model_bytes:,} bytes")
+
+    step("fit on boards")
+    boards = [board_by_id(b) for b in ("nano33ble", "uno")]
+    fits = await fit_model(int8, boards, ctx)
+    done("fit", "; ".join(f"{r.board.id}: {'fits' if r.fits else 'does not fit'} "
+                          f"(RAM {r.ram_needed:,}/{r.board.ram_bytes:,} B)" for r in fits))
+
+    step("validate the standalone C against TFLite Micro on the host")
+    val = await validate(int8, ctx, data=holdout)
+    done("validate", f"{val.samples} rows, {val.mismatches} mismatches; arena "
+         f"{val.arena_bytes:,} B vs TFLite Micro {val.tflm_arena_bytes:,} B")
+    if not val.ok:
+        raise SystemExit("the generated C differs from TFLite Micro")
+
+    step("generate the inference sketch for the emulated board (tinyml-qemu-m4)")
+    firmware = project / "fruit_model_firmware"
+    sk = await sketch_model(int8, firmware, ctx, data=holdout, limit=DEMO_VECTORS)
+    done("sketch", f"{Path(sk.project).relative_to(REPO)}: standalone C, arena "
+         f"{sk.arena_bytes:,} B, weights {sk.weight_bytes:,} B, {len(sk.inputs)} test vectors")
+
+    step("build with PlatformIO (pio run)")
+    b = await build(firmware, ctx)
+    done("build", f"flash {b.flash_used:,} B, RAM {b.ram_used:,} B of the board's 4 MB each")
+
+    step("flash to the emulated board (QEMU) and read its serial output")
+    try:
+        run = await flash_and_read(firmware, ctx)
+    finally:
+        emulator.stop(firmware)
+    per = sum(i.instructions for i in run.inferences) / len(run.inferences)
+    done("flash + monitor", f"{len(run.inferences)} inferences read back, "
+         f"{per:,.0f} instructions per inference on the Cortex-M4")
+
+    # the host's answer for the same int8 inputs: TFLite Micro's interpreter
+    host = await run_micro(int8, sk.inputs.reshape(len(sk.inputs), 1, -1), v.arena_bytes, ctx)
+    truth = load_dataset(holdout, (1, 3))
+    predictions = []
+    labels = truth.y[:len(sk.inputs)]
+    for inference, expected, label in zip(run.inferences, host, labels, strict=True):
+        host_class = int(np.argmax(expected))
+        predictions.append((inference.seq, sk.labels[int(label)], sk.labels[host_class],
+                            inference.label, inference.score, inference.instructions,
+                            tuple(int(x) for x in expected) == inference.output))
+    return rows, predictions
 
 
 def main() -> int:
@@ -107,19 +154,26 @@ def main() -> int:
     from tinyml_lsp.errors import TinymlError
 
     try:
-        rows = asyncio.run(lifecycle(work))
+        rows, predictions = asyncio.run(lifecycle(work))
     except TinymlError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
         return 1
     width = max(len(r[1]) for r in rows)
-    print("\nSummary")
-    print(f"{'step':<20} {'result':<{width}}  time")
-    print(f"{'-' * 20} {'-' * width}  -------")
+    print("\nThe lifecycle")
+    print(f"{'step':<16} {'result':<{width}}  time")
+    print(f"{'-' * 16} {'-' * width}  ------")
     for name, result, seconds in rows:
-        print(f"{name:<20} {result:<{width}}  {seconds}")
-    print("\nThe emulated board (build, flash, monitor under QEMU) comes with the standalone "
-          "C runtime: see the README's roadmap.")
-    return 0
+        print(f"{name:<16} {result:<{width}}  {seconds}")
+    print("\nPredictions read back from the emulated board, next to the host's "
+          "(TFLite Micro interpreter, same int8 inputs)")
+    print(f"{'row':>4}  {'true':<8} {'host':<8} {'board':<8} {'score':>7} {'instructions':>13}"
+          "  outputs equal")
+    for seq, true, host, board, score, instructions, same in predictions:
+        print(f"{seq:>4}  {true:<8} {host:<8} {board:<8} {score:>7.3f} {instructions:>13,}"
+              f"  {'yes' if same else 'NO'}")
+    equal = sum(p[-1] for p in predictions)
+    print(f"\n{equal} of {len(predictions)} board outputs equal the host's, element by element")
+    return 0 if equal == len(predictions) else 1
 
 
 if __name__ == "__main__":

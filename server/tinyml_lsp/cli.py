@@ -210,6 +210,38 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         raise TinymlError(f"no end of run within {args.timeout:.0f} s", args.project) from None
 
 
+def cmd_sketch(args: argparse.Namespace) -> int:
+    from tinyml_lsp.codegen.standalone.sketch import render_sketch, sketch_model
+
+    _require_standalone(args)
+    labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
+    _run(args, lambda ctx: sketch_model(
+        args.model, args.out, ctx, board=args.board, data=args.data, random=args.random,
+        labels=labels, label_column=args.label_column, pixel_range=args.pixel_range),
+        render_sketch)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from tinyml_lsp.codegen.standalone.validate import render_validate, validate
+
+    _require_standalone(args)
+    random = args.random if args.random is not None else (0 if args.data else 100)
+    report = _run(args, lambda ctx: validate(args.model, ctx, data=args.data, random=random,
+                                             seed=args.seed), render_validate)
+    if not report.ok:
+        raise TinymlError(f"{report.mismatches} of {report.elements} output elements differ "
+                          f"from TFLite Micro (max difference {report.max_abs_diff:g})",
+                          args.model)
+    return 0
+
+
+def _require_standalone(args: argparse.Namespace) -> None:
+    if args.runtime != "standalone":
+        raise TinymlError(f"the {args.runtime} runtime is not available in this version",
+                          hint="use --runtime standalone")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from tinyml_lsp.lsp.server import serve
 
@@ -278,6 +310,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", action="append", help="board id (repeat, or 'all'; default all)")
     p.add_argument("--list-boards", action="store_true", help="list the known boards")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("sketch", parents=[common],
+                       help="write a PlatformIO project that runs the model on a board")
+    p.add_argument("model", help="full-integer int8 .tflite")
+    p.add_argument("--out", required=True, help="project folder (created, or updated)")
+    p.add_argument("--runtime", default="standalone", choices=["standalone"],
+                   help="standalone: dependency-free C generated for this model")
+    p.add_argument("--board", default="tinyml-qemu-m4")
+    p.add_argument("--data", help="inputs the firmware runs (default: random inputs)")
+    p.add_argument("--random", type=int, default=8, help="random inputs without --data")
+    p.add_argument("--labels", help="class names, comma-separated (default: from the data)")
+    _data_options(p)
+    p.set_defaults(func=cmd_sketch)
+
+    p = sub.add_parser("validate", parents=[common],
+                       help="compare the generated C with TFLite Micro, element by element")
+    p.add_argument("model")
+    p.add_argument("--runtime", default="standalone", choices=["standalone"])
+    p.add_argument("--data", help="inputs to compare on")
+    p.add_argument("--random", type=int, help="random inputs (default 100 without --data)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("build", parents=[common], help="build a PlatformIO project (pio run)")
     p.add_argument("project", nargs="?", default=".", help="project folder (default .)")

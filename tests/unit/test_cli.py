@@ -89,3 +89,24 @@ def test_quantize_bad_data_is_one_line(fruit_trained: Path, tmp_path: Path) -> N
     assert_one_error_line(tinyml("quantize", fruit_trained / "fruit_model.keras", "--data",
                                  tmp_path / "imgs", "--out", tmp_path), tmp_path / "imgs",
                           "no images found")
+
+
+def test_sketch_refuses_what_cannot_run_before_any_build(tmp_path: Path) -> None:
+    lstm = MODELS / "trained_lstm_int8.tflite"
+    assert_one_error_line(tinyml("sketch", lstm, "--out", tmp_path / "a"), lstm,
+                          "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    flt = MODELS / "hello_world_float.tflite"
+    assert_one_error_line(tinyml("sketch", flt, "--out", tmp_path / "b"), flt, "quantize first")
+    person = MODELS / "person_detect.tflite"
+    too_big = tinyml("sketch", person, "--out", tmp_path / "c", "--board", "bluepill")
+    assert_one_error_line(too_big, person, "does not fit the STM32 Blue Pill",
+                          "the board has 65,536", "the board has 20,480")
+    assert not any((tmp_path / d).exists() for d in "abc")  # nothing written
+
+
+def test_validate_cli(tmp_path: Path) -> None:
+    proc = tinyml("validate", MODELS / "hello_world_int8.tflite", "--random", "50", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] and report["mismatches"] == 0 and report["samples"] == 50
+    assert report["arena_bytes"] < report["tflm_arena_bytes"] == 1936

@@ -13,11 +13,13 @@ from pygls.uris import to_fs_path
 
 from tinyml_lsp.deploy.project_ini import env_at, scan_ini
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
+from tinyml_lsp.model import training_script
 
 QUANTIZE_TITLE = "Quantize this model (int8)"
 BUILD_TITLE = "Build firmware"
 FLASH_TITLE = "Flash to board"
 MONITOR_TITLE = "Open serial monitor"
+SKETCH_TITLE = "Generate inference sketch (emulated board)"
 
 
 def _action(title: str, command: str, argument: dict) -> types.CodeAction:
@@ -31,7 +33,16 @@ def _python_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAct
     script = ls.scan_cache(uri, doc.version, doc.source)
     if script is None or script.site_on(line) is None:
         return []
-    return [_action(QUANTIZE_TITLE, "tinyml.quantize", {"uri": uri, "line": line})]
+    actions = [_action(QUANTIZE_TITLE, "tinyml.quantize", {"uri": uri, "line": line})]
+    # once quantized: the int8 model beside the Keras one (a stat or two, no parsing)
+    script_path = Path(to_fs_path(uri) or uri)
+    model = training_script.resolve_model(script, script_path, None)
+    int8 = model.with_name(f"{model.stem}_int8.tflite") if model else None
+    if int8 is not None and int8.is_file():
+        actions.append(_action(SKETCH_TITLE, "tinyml.sketch", {
+            "uri": uri, "model": str(int8),
+            "project": str(int8.with_name(f"{model.stem}_firmware"))}))
+    return actions
 
 
 def _platformio_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:

@@ -18,9 +18,8 @@ if TYPE_CHECKING:
     from tinyml_lsp.model.quantize import QuantizeResult
 
 
-def _quantize_inputs(ls: TinymlServer, args: dict[str, Any]) -> tuple[Path, Path | None]:
+def script_inputs(ls: TinymlServer, uri: str) -> tuple[Path, Path | None]:
     """The model and data a training script names (settings override the data)."""
-    uri = args["uri"]
     script_path = Path(to_fs_path(uri) or uri)
     doc = ls.workspace.get_text_document(uri)
     script = training_script.scan(doc.source)
@@ -57,7 +56,7 @@ async def quantize(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> QuantizeResult:
         from tinyml_lsp.model.quantize import quantize_model  # numpy: not at start-up
 
-        model, data = _quantize_inputs(ls, request)
+        model, data = script_inputs(ls, request["uri"])
         ctx.log(f"quantizing {model}" + (f" with data {data}" if data else ""))
         return await quantize_model(model, ctx, data=data)
 

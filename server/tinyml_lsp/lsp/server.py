@@ -6,7 +6,7 @@ import logging
 
 from lsprotocol import types
 
-from tinyml_lsp.lsp import code_actions, commands, deploy_commands
+from tinyml_lsp.lsp import code_actions, commands, deploy_commands, sketch_command
 from tinyml_lsp.lsp.jobs import cancel_job
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 
@@ -38,6 +38,7 @@ def create_server() -> TinymlServer:
     code_actions.register(server)
     commands.register(server)
     deploy_commands.register(server)
+    sketch_command.register(server)
     return server
 
 

@@ -86,13 +86,37 @@ def _missing_message(missing) -> str:
             + ": change the model to avoid these ops, or register a custom kernel")
 
 
+@dataclass(frozen=True)
+class MicroRun:
+    outputs: np.ndarray  # one row per sample
+    ns_per_invoke: float  # the interpreter's invoke() alone, on this host
+
+
+async def run_micro_all(model: str | Path, inputs: list[np.ndarray], arena_bytes: int,
+                        ctx: JobContext, *, output_count: int = 1,
+                        timeout: float = 1800) -> MicroRun:
+    """Every output of the model (concatenated per sample, as float64) for each sample;
+    `inputs` holds one array per model input, samples first, in the inputs' dtypes."""
+    return await _run(model, inputs, arena_bytes, ctx, timeout,
+                      {"all_outputs": True, "output_count": output_count})
+
+
 async def run_micro(model: str | Path, inputs: np.ndarray, arena_bytes: int, ctx: JobContext,
                     timeout: float = 600) -> np.ndarray:
     """Output 0 of the model for each sample of `inputs` (given in the input's dtype)."""
+    return (await _run(model, [inputs], arena_bytes, ctx, timeout, {})).outputs
+
+
+async def _run(model: str | Path, inputs: list[np.ndarray], arena_bytes: int, ctx: JobContext,
+               timeout: float, options: dict[str, Any]) -> MicroRun:
     with tempfile.TemporaryDirectory(prefix="tinyml-micro-") as tmp:
-        in_path, out_path = Path(tmp, "in.npy"), Path(tmp, "out.npy")
-        np.save(in_path, inputs)
-        await run_worker(WORKER, {"op": "run", "model": str(model), "inputs": str(in_path),
-                                  "outputs": str(out_path), "arena": int(arena_bytes)},
-                         ctx, what=WHAT, timeout=timeout, path=str(model))
-        return np.load(out_path)
+        paths = []
+        for i, x in enumerate(inputs):
+            paths.append(str(Path(tmp, f"in{i}.npy")))
+            np.save(paths[-1], x)
+        out_path = Path(tmp, "out.npy")
+        r = await run_worker(WORKER, {"op": "run", "model": str(model), "inputs": paths,
+                                      "outputs": str(out_path), "arena": int(arena_bytes),
+                                      **options},
+                             ctx, what=WHAT, timeout=timeout, path=str(model))
+        return MicroRun(np.load(out_path), float(r.get("ns_per_invoke") or 0.0))

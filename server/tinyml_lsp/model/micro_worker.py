@@ -6,8 +6,9 @@ ever runs here. Requests (one JSON line on stdin):
 - {"op": "arena", "model": PATH, "low": N?}  → the minimum arena, by bisection, and the ops the
   interpreter lacks. Before each attempt the worker sends {"event": "probe", "size": N}, so
   that a parent whose worker died knows which size killed it and can resume above it.
-- {"op": "run", "model": PATH, "inputs": NPY, "outputs": NPY, "arena": N} → runs every sample
-  of input 0 (already in the model's input dtype) and saves output 0 of each.
+- {"op": "run", "model": PATH, "inputs": NPY or [NPY, ...], "outputs": NPY, "arena": N,
+   "all_outputs": false, "output_count": 1} → runs every sample (already in the inputs'
+  dtypes), saves output 0 of each (or all outputs, concatenated as float64) and times invoke().
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ctypes
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -180,8 +182,12 @@ def _last_line(text: str) -> str:
 
 
 def run_samples(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
+    """Run every sample; save output 0 per sample (or, with "all_outputs", every output of
+    the sample concatenated as float64) and time invoke() alone."""
     buf = Path(request["model"]).read_bytes()
-    inputs = np.load(request["inputs"])
+    paths = request["inputs"] if isinstance(request["inputs"], list) else [request["inputs"]]
+    inputs = [np.load(p) for p in paths]
+    n_out = int(request.get("output_count", 1)) if request.get("all_outputs") else 1
     with captured_stderr() as printed:
         try:
             interp = _interpreter(buf, int(request["arena"]))
@@ -190,18 +196,26 @@ def run_samples(request: dict[str, Any], channel: WorkerChannel) -> dict[str, An
     if interp is None:
         raise TinymlError("TFLite Micro cannot run this model: " + _last_line(printed[0]),
                           request["model"])
-    d = interp.get_input_details(0)
+    details = [interp.get_input_details(i) for i in range(len(inputs))]
     outputs = []
-    n = len(inputs)
-    for i, x in enumerate(inputs):
-        interp.set_input(x.reshape(d["shape"]).astype(d["dtype"]), 0)
+    n = len(inputs[0])
+    elapsed = 0
+    for s in range(n):
+        for i, d in enumerate(details):
+            interp.set_input(inputs[i][s].reshape(d["shape"]).astype(d["dtype"]), i)
+        start = time.perf_counter_ns()
         interp.invoke()
-        outputs.append(np.array(interp.get_output(0)).reshape(-1))
-        if i % 64 == 0 or i == n - 1:
-            channel.progress((i + 1) / n, f"TFLite Micro: {i + 1}/{n} samples")
+        elapsed += time.perf_counter_ns() - start
+        if n_out == 1 and not request.get("all_outputs"):
+            outputs.append(np.array(interp.get_output(0)).reshape(-1))
+        else:
+            outputs.append(np.concatenate([np.array(interp.get_output(o), dtype=np.float64)
+                                           .reshape(-1) for o in range(n_out)]))
+        if s % 64 == 0 or s == n - 1:
+            channel.progress((s + 1) / n, f"TFLite Micro: {s + 1}/{n} samples")
         interp.reset()  # state (LSTM variables) must not leak from one sample to the next
     np.save(request["outputs"], np.stack(outputs))
-    return {"count": n}
+    return {"count": n, "ns_per_invoke": elapsed / max(n, 1)}
 
 
 HANDLERS = {"arena": measure_arena, "run": run_samples}

@@ -1,0 +1,16 @@
+"""The standalone C runtime: a full-integer int8 .tflite turned into dependency-free C99.
+
+- `graph`: the model as a small typed graph (refuses unsupported ops and float models);
+- `quantization`: fixed-point parameters computed exactly as TFLite Micro computes them;
+- `kernels`: each op lowered to one C kernel call (snippets/standalone/kernels/);
+- `program`: the whole graph: API boundary (float I/O), reshape aliases, the kernel calls;
+- `planner`: the static arena, from tensor lifetimes, with safe in-place overlap;
+- `emit`: model.h / model.c, and `generate()`;
+- `host`: build and run the generated C on this machine (child processes);
+- `target`: Cortex-M4F flash/RAM and instructions per inference under QEMU;
+- `validate`: generated C vs TFLite Micro's interpreter, the `validate` command's core.
+"""
+
+from tinyml_lsp.codegen.standalone.emit import GeneratedModel, TensorSpec, generate
+
+__all__ = ["GeneratedModel", "TensorSpec", "generate"]

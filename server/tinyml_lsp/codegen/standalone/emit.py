@@ -1,0 +1,362 @@
+"""Write the model-specific C99 source: `model.h` (the API of docs/firmware.md section 1) and
+`model.c` (weights as const arrays, one static arena, one kernel call per op).
+
+`generate()` is the public entry point: model file in, C text out (and written to a folder
+when asked), with the facts a report needs (arena bytes, ops, quantization of the API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyml_lsp.codegen.standalone import kernels, planner
+from tinyml_lsp.codegen.standalone.graph import read_graph
+from tinyml_lsp.codegen.standalone.kernels import ConstArray, Step
+from tinyml_lsp.codegen.standalone.program import ApiTensor, Program, lower
+from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.resources import data_dir
+
+KERNEL_DIR = "standalone/kernels"
+VALUES_PER_LINE = 20
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    shape: tuple[int, ...]
+    size: int
+    scale: float
+    zero_point: int
+    is_float: bool  # the original model's tensor is float32 (use the quantize helpers)
+
+
+@dataclass(frozen=True)
+class GeneratedModel:
+    model: str
+    header: str  # model.h
+    source: str  # model.c
+    arena_bytes: int
+    ops: tuple[str, ...]  # one per kernel call, in order
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    weight_bytes: int  # constant data in flash (weights, biases, multipliers)
+    files: tuple[str, ...] = ()  # paths written, when generate() was given a folder
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["header"], data["source"]
+        return data
+
+
+def _spec(api: ApiTensor) -> TensorSpec:
+    return TensorSpec(api.name, tuple(api.shape), api.size, api.scale, api.zero_point,
+                      api.is_float)
+
+
+def c_float(x: float) -> str:
+    """An exact C float literal (hex), with the decimal value for people."""
+    return f"{float(x).hex()}f /* {x:.9g} */"
+
+
+def _c_value(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple)):
+        return "{" + ", ".join(str(int(x)) for x in v) + "}"
+    return str(int(v))
+
+
+def _c_array(a: ConstArray) -> str:
+    values = np.asarray(a.values).reshape(-1)
+    items = [str(int(v)) for v in values]
+    if not items:
+        items = ["0"]
+    rows = [", ".join(items[i:i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
+    body = ",\n  ".join(rows)
+    return f"static const {a.ctype} {a.name}[{len(items)}] = {{\n  {body}\n}};"
+
+
+def _kernel_sources(steps: list[Step]) -> str:
+    folder = data_dir("snippets") / KERNEL_DIR
+    names: list[str] = []
+    for step in steps:
+        for name in step.snippets:
+            if name not in names:
+                names.append(name)
+    # fixed-point helpers first: softmax and logistic build on them
+    names.sort(key=lambda n: (n != "fixedpoint.c", n))
+    parts = [(folder / "common.h").read_text()]
+    parts += [(folder / n).read_text() for n in names]
+    return "\n".join(parts)
+
+
+def _buffers(prog: Program) -> tuple[list[planner.Buffer], dict[tuple[int, int], int]]:
+    g = prog.graph
+    root = prog.root
+    end = len(prog.steps)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+
+    def touch(tensor: int, step: int, write: bool) -> None:
+        if g.t(tensor).is_const:
+            return
+        r = root.get(tensor, tensor)
+        if write:
+            first[r] = min(first.get(r, step), step)
+        last[r] = max(last.get(r, step), step)
+        first.setdefault(r, step)
+
+    for api in prog.inputs:
+        touch(api.tensor, -1, True)
+    for k, step in enumerate(prog.steps):
+        for t in step.inputs:
+            touch(t, k, False)
+        touch(step.output, k, True)
+    for api in prog.outputs:
+        touch(api.tensor, end, False)
+    buffers = [planner.Buffer(r, g.t(r).nbytes, first[r], last[r]) for r in sorted(first)]
+    # a kernel's scratch lives while the kernel runs (negative keys: not tensors)
+    buffers += [planner.Buffer(scratch_key(k), step.scratch, k, k)
+                for k, step in enumerate(prog.steps) if step.scratch]
+    gaps: dict[tuple[int, int], int] = {}
+    outputs = {root.get(a.tensor, a.tensor) for a in prog.outputs}
+    for k, step in enumerate(prog.steps):
+        out = root.get(step.output, step.output)
+        for t, gap in step.overlaps.items():
+            src = root.get(t, t)
+            if g.t(t).is_const or src == out or src in outputs:
+                continue
+            if last[src] == k and first[out] == k:  # the input dies where the output is born
+                gaps[(out, src)] = gap
+    return buffers, gaps
+
+
+def scratch_key(step: int) -> int:
+    return -1 - step
+
+
+class _Emitter:
+    def __init__(self, prog: Program, offsets: dict[int, int]):
+        self.prog = prog
+        self.offsets = offsets
+
+    def ref(self, tensor: int) -> str:
+        """A C expression for a tensor's data."""
+        if tensor in self.prog.consts:
+            return self.prog.consts[tensor].name
+        r = self.prog.root.get(tensor, tensor)
+        return f"(ARENA + {self.offsets[r]})"
+
+    def step_code(self, k: int, step: Step) -> tuple[list[str], str]:
+        decls = [_c_array(c) for c in step.consts]
+        name = f"op{step.op.index}_p"
+        if step.call == "concat":
+            refs = ", ".join(self.ref(t) for t in step.inputs)
+            decls.append(f"static const int8_t *const op{step.op.index}_inputs"
+                         f"[{len(step.inputs)}] = {{{refs}}};")
+        scratch = f"(ARENA + {self.offsets[scratch_key(k)]})" if step.scratch else "0"
+        fields = ",\n    ".join(f".{name} = {scratch if v == kernels.SCRATCH else _c_value(v)}"
+                                 for name, v in step.fields)
+        decls.append(f"static const {step.ptype} {name} = {{\n    {fields}\n}};")
+        out = self.ref(step.output)
+        if step.call == "binary":
+            call = f"{step.func}(&{name}, {self.ref(step.inputs[0])}, " \
+                   f"{self.ref(step.inputs[1])}, {out});"
+        elif step.call == "concat":
+            call = f"{step.func}(&{name}, {out});"
+        else:
+            call = f"{step.func}(&{name}, {self.ref(step.inputs[0])}, {out});"
+        return decls, f"  {call}  /* {step.op.kind} */\n  TM_PROFILE_STEP({k});"
+
+
+def _header(prog: Program, arena: int, model_name: str) -> str:
+    ins, outs = prog.inputs, prog.outputs
+    lines = [
+        f"/* model.h — generated by tinyml-lsp from {model_name}; do not edit.",
+        " * Standalone int8 runtime: weights in flash, one static arena, no malloc, no",
+        " * interpreter. The API follows docs/firmware.md section 1. */",
+        "#ifndef TINYML_MODEL_H",
+        "#define TINYML_MODEL_H",
+        "",
+        "#include <stddef.h>",
+        "#include <stdint.h>",
+        "",
+        "#ifdef __cplusplus",
+        'extern "C" {',
+        "#endif",
+        "",
+        f"#define MODEL_INPUT_COUNT  {len(ins)}",
+        f"#define MODEL_OUTPUT_COUNT {len(outs)}",
+        f"#define MODEL_INPUT_SIZE   {ins[0].size}  /* int8 elements of input 0 */",
+        f"#define MODEL_OUTPUT_SIZE  {outs[0].size}  /* int8 elements of output 0 */",
+        f"#define MODEL_ARENA_SIZE   {arena}  /* bytes of the static activation arena */",
+        "/* 1 when the original model takes float32 input / gives float32 output: its",
+        " * QUANTIZE / DEQUANTIZE op is done by the helpers below, with the same arithmetic. */",
+        f"#define MODEL_INPUT_IS_FLOAT  {int(ins[0].is_float)}",
+        f"#define MODEL_OUTPUT_IS_FLOAT {int(outs[0].is_float)}",
+        "",
+        "extern const float   model_input_scale;   extern const int32_t model_input_zero_point;",
+        "extern const float   model_output_scale;  extern const int32_t model_output_zero_point;",
+        "",
+        "/* Run the model: input 0 -> output 0. 0 on success. */",
+        "int  model_invoke(const int8_t *input, int8_t *output);",
+        "/* x -> int8 with the input scale/zero point (TFLite rounding, clamped to int8). */",
+        "void model_quantize_input(const float *x, int8_t *q);",
+        "/* int8 -> float with the output scale/zero point. */",
+        "void model_dequantize_output(const int8_t *q, float *y);",
+        "",
+        "/* Every input and output (models with several). model_invoke() takes inputs > 0 from",
+        " * model_input_buffer(i) and leaves outputs > 0 in model_output_buffer(i). Writing",
+        " * input i straight into model_input_buffer(i) (before each call) saves the copy. */",
+        "extern const uint32_t model_input_sizes[MODEL_INPUT_COUNT];",
+        "extern const uint32_t model_output_sizes[MODEL_OUTPUT_COUNT];",
+        "extern const float    model_input_scales[MODEL_INPUT_COUNT];",
+        "extern const int32_t  model_input_zero_points[MODEL_INPUT_COUNT];",
+        "extern const float    model_output_scales[MODEL_OUTPUT_COUNT];",
+        "extern const int32_t  model_output_zero_points[MODEL_OUTPUT_COUNT];",
+        "int     model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs);",
+        "int8_t *model_input_buffer(int index);",
+        "int8_t *model_output_buffer(int index);",
+        "",
+        "#ifdef __cplusplus",
+        "}",
+        "#endif",
+        "#endif /* TINYML_MODEL_H */",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _quantize_helpers() -> str:
+    """model_quantize_input() rounds like TFLite Micro's QUANTIZE kernel, TfLiteRound(x / s)
+    (half away from zero), without <math.h>; model_dequantize_output() is its DEQUANTIZE."""
+    return (
+        "void model_quantize_input(const float *x, int8_t *q) {\n"
+        "  for (uint32_t i = 0; i < model_input_sizes[0]; ++i) {\n"
+        "    const float v = x[i] / model_input_scale;\n"
+        "    const float a = v < 0 ? -v : v;\n"
+        "    int32_t r = a > 1e9f ? 1000000000 : (int32_t)a;\n"
+        "    if (a <= 1e9f && a - (float)r >= 0.5f) ++r;\n"
+        "    if (v < 0) r = -r;\n"
+        "    r += model_input_zero_point;\n"
+        "    q[i] = (int8_t)(r < -128 ? -128 : (r > 127 ? 127 : r));\n"
+        "  }\n"
+        "}\n\n"
+        "void model_dequantize_output(const int8_t *q, float *y) {\n"
+        "  for (uint32_t i = 0; i < model_output_sizes[0]; ++i)\n"
+        "    y[i] = model_output_scale * (float)(q[i] - model_output_zero_point);\n"
+        "}\n")
+
+
+def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
+    em = _Emitter(prog, plan.offsets)
+    arena = plan.arena_bytes
+    parts = [
+        f"/* model.c — generated by tinyml-lsp from {model_name}; do not edit.",
+        f" * {len(prog.steps)} kernel calls: " + ", ".join(s.op.kind for s in prog.steps)[:300],
+        f" * Arena: {arena} bytes, offsets planned from tensor lifetimes. */",
+        '#include "model.h"',
+        "",
+        _kernel_sources(prog.steps),
+        "/* ---- constant tensors used as data ---- */",
+    ]
+    parts += [_c_array(c) for c in prog.consts.values()]
+    parts += ["", "/* per-op timing hook of the emulator bench; empty otherwise */",
+              "#ifdef TM_PROFILE", "void tm_profile_step(int step);",
+              "#define TM_PROFILE_STEP(k) tm_profile_step(k)", "#else",
+              "#define TM_PROFILE_STEP(k)", "#endif"]
+    parts += ["", "/* ---- the arena ---- */",
+              f"static int32_t tm_arena[{max(arena // 4, 1)}];",
+              "#define ARENA ((int8_t *)tm_arena)", "", "/* ---- operators ---- */"]
+    calls = []
+    for k, step in enumerate(prog.steps):
+        decls, call = em.step_code(k, step)
+        parts += decls
+        calls.append(call)
+    ins, outs = prog.inputs, prog.outputs
+
+    def table(ctype: str, name: str, values: list[str]) -> str:
+        return f"const {ctype} {name}[{len(values)}] = {{{', '.join(values)}}};"
+
+    parts += [
+        "",
+        "/* ---- API ---- */",
+        f"const float model_input_scale = {c_float(ins[0].scale)};",
+        f"const int32_t model_input_zero_point = {ins[0].zero_point};",
+        f"const float model_output_scale = {c_float(outs[0].scale)};",
+        f"const int32_t model_output_zero_point = {outs[0].zero_point};",
+        table("uint32_t", "model_input_sizes", [str(a.size) for a in ins]),
+        table("uint32_t", "model_output_sizes", [str(a.size) for a in outs]),
+        table("float", "model_input_scales", [c_float(a.scale) for a in ins]),
+        table("int32_t", "model_input_zero_points", [str(a.zero_point) for a in ins]),
+        table("float", "model_output_scales", [c_float(a.scale) for a in outs]),
+        table("int32_t", "model_output_zero_points", [str(a.zero_point) for a in outs]),
+        "",
+        "int8_t *model_input_buffer(int index) {",
+        "  switch (index) {",
+        *[f"  case {i}: return {em.ref(a.tensor)};" for i, a in enumerate(ins)],
+        "  default: return 0;",
+        "  }",
+        "}",
+        "",
+        "int8_t *model_output_buffer(int index) {",
+        "  switch (index) {",
+        *[f"  case {i}: return {em.ref(a.tensor)};" for i, a in enumerate(outs)],
+        "  default: return 0;",
+        "  }",
+        "}",
+        "",
+        "int model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs) {",
+        *[f"  if (inputs[{i}]) tm_copy({em.ref(a.tensor)}, inputs[{i}], {a.size});"
+          for i, a in enumerate(ins)],
+        *calls,
+        *[f"  if (outputs[{i}]) tm_copy(outputs[{i}], {em.ref(a.tensor)}, {a.size});"
+          for i, a in enumerate(outs)],
+        "  return 0;",
+        "}",
+        "",
+        "int model_invoke(const int8_t *input, int8_t *output) {",
+        f"  const int8_t *inputs[{len(ins)}] = {{0}};",
+        f"  int8_t *outputs[{len(outs)}] = {{0}};",
+        "  inputs[0] = input;",
+        "  outputs[0] = output;",
+        "  return model_invoke_all(inputs, outputs);",
+        "}",
+        "",
+        _quantize_helpers(),
+    ]
+    return "\n".join(parts)
+
+
+def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
+    prog = lower(read_graph(model_path))
+    buffers, gaps = _buffers(prog)
+    return prog, planner.plan(buffers, gaps)
+
+
+def generate(model_path: str | Path, out_dir: str | Path | None = None) -> GeneratedModel:
+    """Generate model.h/model.c for a full-integer int8 .tflite (written to out_dir if given)."""
+    prog, plan = build_program(model_path)
+    name = Path(model_path).name
+    header = _header(prog, plan.arena_bytes, name)
+    source = _source(prog, plan, name)
+    weight_bytes = sum(c.nbytes for s in prog.steps for c in s.consts) + \
+        sum(c.nbytes for c in prog.consts.values())
+    files: tuple[str, ...] = ()
+    if out_dir is not None:
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "model.h").write_text(header)
+            (out / "model.c").write_text(source)
+        except OSError as exc:
+            raise TinymlError(f"cannot write the generated source: {exc.strerror}", out) from exc
+        files = (str(out / "model.h"), str(out / "model.c"))
+    return GeneratedModel(
+        model=str(model_path), header=header, source=source, arena_bytes=plan.arena_bytes,
+        ops=tuple(s.op.kind for s in prog.steps), inputs=tuple(_spec(a) for a in prog.inputs),
+        outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes, files=files)

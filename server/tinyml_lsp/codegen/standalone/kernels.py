@@ -1,0 +1,494 @@
+"""Lower each TFLite op to a call of one C kernel, with every parameter computed here.
+
+A `Step` is what the emitter needs: the kernel function (snippets/standalone/kernels/), the
+initializer of its const parameter struct, the tensors it reads and writes, constant arrays
+(weights in the order the kernel reads them, folded biases, per-channel multipliers), and how
+far its output may overlap its input (for the planner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinyml_lsp.codegen.standalone import planner
+from tinyml_lsp.codegen.standalone import quantization as qz
+from tinyml_lsp.codegen.standalone.graph import Graph, Op, Quant, Tensor
+from tinyml_lsp.errors import TinymlError
+
+# Some TFLite Micro versions take a plain integer mean (sum / count) in MEAN when input and
+# output quantization are equal; the one we check against always uses QuantizedMeanOrSum
+# (tests/standalone/test_zoo.py tells the two apart).
+MEAN_PLAIN_WHEN_SAME_QUANT = False
+
+
+@dataclass(frozen=True)
+class ConstArray:
+    name: str
+    ctype: str
+    values: np.ndarray  # 1-D, already of the C type's range
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.size) * {"int8_t": 1, "int16_t": 2, "int32_t": 4,
+                                        "float": 4}[self.ctype]
+
+
+@dataclass
+class Step:
+    op: Op
+    func: str  # C kernel function
+    ptype: str  # C parameter struct type
+    fields: list[tuple[str, Any]]  # initializer: ints, C expressions (str) or int lists
+    inputs: tuple[int, ...]  # tensors read (activations or constants), in call order
+    output: int
+    call: str = "unary"  # unary: f(p, in, out); binary: f(p, a, b, out); concat: f(p, out)
+    overlaps: dict[int, int] = field(default_factory=dict)  # input tensor -> planner gap
+    consts: list[ConstArray] = field(default_factory=list)
+    snippets: tuple[str, ...] = ()
+    scratch: int = 0  # bytes of arena the kernel needs while it runs (field value SCRATCH)
+
+
+SCRATCH = "@scratch"  # stands for the step's scratch pointer in `fields`
+
+
+def op_error(g: Graph, op: Op, message: str) -> TinymlError:
+    return TinymlError(f"op #{op.index} {op.kind}: {message}", g.path,
+                       hint="TFLite Micro may run it: `tinyml verify MODEL` checks, "
+                       "`tinyml export` writes it as C")
+
+
+def _quant(g: Graph, op: Op, t: Tensor) -> Quant:
+    if t.dtype != "int8":
+        raise op_error(g, op, f"tensor {t.describe()} is {t.dtype}; the standalone runtime "
+                          "computes in int8 only (quantize the model to full-integer int8)")
+    if t.quant is None:
+        raise op_error(g, op, f"tensor {t.describe()} has no quantization parameters")
+    return t.quant
+
+
+def per_tensor(g: Graph, op: Op, t: Tensor) -> Quant:
+    q = _quant(g, op, t)
+    if q.per_channel:
+        raise op_error(g, op, f"tensor {t.describe()} is quantized per channel; only weights "
+                              "may be")
+    return q
+
+
+def _const_name(kind: str, op: Op) -> str:
+    return f"op{op.index}_{kind}"
+
+
+def _wrap32(values: np.ndarray) -> np.ndarray:
+    return ((values.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def _bias(g: Graph, op: Op, index: int, channels: int) -> np.ndarray:
+    if index < 0 or index >= len(op.inputs) or op.inputs[index] < 0:
+        return np.zeros(channels, dtype=np.int64)
+    t = g.t(op.inputs[index])
+    if t.dtype != "int32" or t.data is None:
+        raise op_error(g, op, f"bias {t.describe()} must be a constant int32 tensor "
+                          "(int64 biases belong to int16 models)")
+    return t.data.reshape(-1).astype(np.int64)
+
+
+def _requant_consts(op: Op, bias: np.ndarray, mults: list[int], shifts: list[int]
+                    ) -> tuple[list[ConstArray], dict[str, str]]:
+    """The folded bias and the (multiplier, shift) pairs of a conv-like op."""
+    pairs = np.array([v for ms in zip(mults, shifts, strict=True) for v in ms], dtype=np.int32)
+    consts = [ConstArray(_const_name("bias", op), "int32_t", _wrap32(bias)),
+              ConstArray(_const_name("rq", op), "int32_t", pairs)]
+    return consts, {"bias": consts[0].name, "rq": consts[1].name}
+
+
+def _fast(bias: np.ndarray, weights: np.ndarray, shifts: list[int]) -> int:
+    """1 when tm_requant_fast is exact for this op (see kernels/common.h): every shift is
+    negative and no accumulator can reach 2^30 (|input| <= 128 for every int8 input)."""
+    w = np.abs(np.asarray(weights, dtype=np.int64)).reshape(len(bias), -1)
+    bound = np.abs(np.asarray(bias, dtype=np.int64)) + 128 * w.sum(axis=1)
+    return int(all(-31 <= sh <= -1 for sh in shifts) and int(bound.max(initial=0)) < (1 << 30))
+
+
+def _zp_row(op: Op, zero_point: int, length: int) -> ConstArray:
+    return ConstArray(_const_name("zp", op), "int8_t", np.full(max(length, 1), zero_point,
+                                                                np.int8))
+
+
+def _padding(mode: str, stride: int, dilation: int, in_size: int, k: int, out_size: int) -> int:
+    """TFLite's ComputePaddingHeightWidth (the leading pad; any odd extra goes at the end)."""
+    if mode == "VALID":
+        return 0
+    effective = (k - 1) * dilation + 1
+    return max(((out_size - 1) * stride + effective - in_size) // 2, 0)
+
+
+def _nhwc(g: Graph, op: Op, t: Tensor, what: str) -> tuple[int, int, int, int]:
+    if len(t.shape) != 4:
+        raise op_error(g, op, f"{what} {t.describe()} must be 4-D (NHWC)")
+    return t.shape  # type: ignore[return-value]
+
+
+# --- lowering of each op -----------------------------------------------------------------
+
+
+def _conv(g: Graph, op: Op) -> Step:
+    x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    wq = _quant(g, op, w)
+    if w.data is None:
+        raise op_error(g, op, "the filter must be constant")
+    n, h, wd, c = _nhwc(g, op, x, "input")
+    _, oh, ow, oc = _nhwc(g, op, y, "output")
+    _, kh, kw, cpg = _nhwc(g, op, w, "filter")
+    if c % cpg or oc % (c // cpg):
+        raise op_error(g, op, f"{c} input channels do not split into groups of {cpg}")
+    o = op.options
+    (sh, sw), (dh, dw) = o["stride"], o["dilation"]
+    pt = _padding(o["padding"], sh, dh, h, kh, oh)
+    pl = _padding(o["padding"], sw, dw, wd, kw, ow)
+    weights = w.data.reshape(oc, -1).astype(np.int64)
+    bias = _bias(g, op, 2, oc) - xq.zero_point * weights.sum(axis=1)
+    mults, shifts = qz.conv_multipliers(xq.scale, wq.scales, yq.scale, oc)
+    return _conv_step(op, x.index, y.index, (n, h, wd, c), (oh, ow, oc), (kh, kw), c // cpg,
+                      (sh, sw), (dh, dw), (pt, pl), xq.zero_point, yq, o["activation"],
+                      w.data.reshape(oc, -1), bias, mults, shifts)
+
+
+def _conv_step(op: Op, x: int, y: int, in_shape: tuple[int, int, int, int],
+               out_shape: tuple[int, int, int], kernel: tuple[int, int], groups: int,
+               stride: tuple[int, int], dilation: tuple[int, int], pad: tuple[int, int],
+               in_zp: int, yq: Quant, activation: str, weights: np.ndarray, bias: np.ndarray,
+               mults: list[int], shifts: list[int]) -> Step:
+    n, h, wd, c = in_shape
+    oh, ow, oc = out_shape
+    (kh, kw), (sh, sw), (dh, dw), (pt, pl) = kernel, stride, dilation, pad
+    lo, hi = qz.activation_range(activation, yq.scale, yq.zero_point)
+    # windows are read in place when inside the image; short or dilated kernel rows are
+    # gathered ("im2col") into scratch, as are windows that reach outside the image
+    im2col = int(kw * c // groups < 8 or dw > 1)
+    oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
+    outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
+                   or (oxs + (kw - 1) * dw >= wd).any())
+    rows = np.asarray(weights, dtype=np.int8).reshape(oc, -1)
+    stride = rows.shape[1]
+    if im2col and groups == 1:  # pad each filter to whole words: no scalar tail in the dot
+        stride = -(-stride // 4) * 4
+        rows = np.pad(rows, ((0, 0), (0, stride - rows.shape[1])))
+    scratch = stride if (im2col or outside) and groups == 1 else 0
+    fast_path = groups == 1 and kh <= CONV_MAX_ROWS
+    layout = interleave4(rows, stride if im2col else kw * c) if fast_path else rows.reshape(-1)
+    consts, names = _requant_consts(op, bias, mults, shifts)
+    consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
+    consts.append(_zp_row(op, in_zp, c))
+    fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
+              ("out_w", ow), ("out_c", oc), ("k_h", kh), ("k_w", kw), ("groups", groups),
+              ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
+              ("pad_t", pt), ("pad_l", pl), ("in_zp", in_zp),
+              ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
+              ("w", consts[0].name), ("w_stride", stride), *names.items(),
+              ("fast", _fast(bias, weights, shifts)), ("im2col", im2col),
+              ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
+    gap = planner.spatial_gap((n, h, wd, c), (n, oh, ow, oc), (kh, kw), (sh, sw), (dh, dw),
+                              (pt, pl))
+    return Step(op, "tm_conv", "tm_conv_t", fields, (x,), y, overlaps={x: gap},
+                consts=consts, snippets=("conv.c",), scratch=scratch)
+
+
+def _depthwise(g: Graph, op: Op) -> Step:
+    x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    wq = _quant(g, op, w)
+    if w.data is None:
+        raise op_error(g, op, "the filter must be constant")
+    n, h, wd, c = _nhwc(g, op, x, "input")
+    _, oh, ow, oc = _nhwc(g, op, y, "output")
+    _, kh, kw, woc = _nhwc(g, op, w, "filter")
+    if woc != oc or oc % c:
+        raise op_error(g, op, f"{oc} output channels are not a multiple of {c} input channels")
+    o = op.options
+    (sh, sw), (dh, dw) = o["stride"], o["dilation"]
+    pt = _padding(o["padding"], sh, dh, h, kh, oh)
+    pl = _padding(o["padding"], sw, dw, wd, kw, ow)
+    weights = w.data.reshape(kh * kw, oc).astype(np.int64)
+    bias = _bias(g, op, 2, oc) - xq.zero_point * weights.sum(axis=0)
+    mults, shifts = qz.conv_multipliers(xq.scale, wq.scales, yq.scale, oc)
+    if c == 1:  # one input channel: the same sums as a convolution with out_c filters
+        return _conv_step(op, x.index, y.index, (n, h, wd, c), (oh, ow, oc), (kh, kw), 1,
+                          (sh, sw), (dh, dw), (pt, pl), xq.zero_point, yq, o["activation"],
+                          w.data.reshape(kh * kw, oc).T.copy(), bias, mults, shifts)
+    blocked = oc == c and kh * kw <= DW_MAX_TAPS
+    consts, names = _requant_consts(op, bias, mults, shifts)
+    layout = _dw_blocked(w.data.reshape(kh * kw, oc)) if blocked else w.data.reshape(-1)
+    consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
+    consts.append(_zp_row(op, xq.zero_point, c))
+    lo, hi = qz.activation_range(o["activation"], yq.scale, yq.zero_point)
+    fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
+              ("out_w", ow), ("mult_c", oc // c), ("k_h", kh), ("k_w", kw),
+              ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
+              ("pad_t", pt), ("pad_l", pl), ("in_zp", xq.zero_point),
+              ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
+              ("w", consts[0].name), *names.items(),
+              ("fast", _fast(bias, weights.T, shifts)), ("blocked", int(blocked)),
+              ("zp_row", consts[-1].name)]
+    gap = planner.spatial_gap((n, h, wd, c), (n, oh, ow, oc), (kh, kw), (sh, sw), (dh, dw),
+                              (pt, pl), channelwise=True)
+    return Step(op, "tm_depthwise", "tm_depthwise_t", fields, (x.index,), y.index,
+                overlaps={x.index: gap}, consts=consts, snippets=("depthwise.c",))
+
+
+DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
+CONV_MAX_ROWS = 16  # TM_CONV_MAX_ROWS in kernels/conv.c
+
+
+def interleave4(rows: np.ndarray, run: int) -> np.ndarray:
+    """Filters [n][k] (k a whole number of runs) in the order tm_dot_1x4 reads them: per group
+    of 4 filters and per run, 4 bytes of each filter per 4-byte chunk, then one byte of each
+    per trailing element; the last n % 4 filters as they are."""
+    n, k = rows.shape
+    parts = []
+    for g in range(n // 4):
+        block = rows[4 * g: 4 * g + 4]
+        for r in range(0, k, run):
+            seg = block[:, r: r + run]
+            whole = run // 4 * 4
+            parts.append(seg[:, :whole].reshape(4, whole // 4, 4).transpose(1, 0, 2).reshape(-1))
+            parts.append(seg[:, whole:].T.reshape(-1))
+    parts.append(rows[n // 4 * 4:].reshape(-1))
+    return np.concatenate(parts).astype(np.int8) if parts else rows.reshape(-1)
+
+
+def _dw_blocked(w: np.ndarray) -> np.ndarray:
+    """[taps][channels] weights in the order the depthwise kernel reads them: per block of 4
+    channels the 4 weights of each tap, then per remaining channel its weight of each tap."""
+    taps, channels = w.shape
+    full = channels // 4 * 4
+    blocks = w[:, :full].reshape(taps, full // 4, 4).transpose(1, 0, 2).reshape(-1)
+    rest = w[:, full:].T.reshape(-1)
+    return np.concatenate([blocks, rest]).astype(np.int8)
+
+
+def _fully_connected(g: Graph, op: Op) -> Step:
+    x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    wq = _quant(g, op, w)
+    if w.data is None or len(w.shape) != 2:
+        raise op_error(g, op, "the weights must be a constant 2-D tensor")
+    if op.options.get("weights_format", 0) != 0:
+        raise op_error(g, op, "shuffled weights are not supported")
+    if any(z != 0 for z in wq.zero_points):
+        raise op_error(g, op, "weights with a non-zero zero point are not supported")
+    units, depth = w.shape
+    if x.size % depth:
+        raise op_error(g, op, f"input of {x.size} elements is not a multiple of depth {depth}")
+    batches = x.size // depth
+    weights = w.data.astype(np.int64)
+    bias = _bias(g, op, 2, units) - xq.zero_point * weights.sum(axis=1)
+    if wq.per_channel:
+        mults, shifts = qz.conv_multipliers(xq.scale, wq.scales, yq.scale, units)
+    else:
+        m, s = qz.fully_connected_multiplier(xq.scale, wq.scale, yq.scale)
+        mults, shifts = [m] * units, [s] * units
+    consts, names = _requant_consts(op, bias, mults, shifts)
+    consts.insert(0, ConstArray(_const_name("w", op), "int8_t", interleave4(w.data, depth)))
+    lo, hi = qz.activation_range(op.options["activation"], yq.scale, yq.zero_point)
+    fields = [("batches", batches), ("depth", depth), ("units", units),
+              ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
+              ("w", consts[0].name), *names.items(), ("fast", _fast(bias, weights, shifts))]
+    return Step(op, "tm_fully_connected", "tm_fully_connected_t", fields, (x.index,), y.index,
+                consts=consts, snippets=("fully_connected.c",))
+
+
+def _pool(g: Graph, op: Op) -> Step:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    per_tensor(g, op, x)
+    yq = per_tensor(g, op, y)
+    n, h, wd, c = _nhwc(g, op, x, "input")
+    _, oh, ow, _ = _nhwc(g, op, y, "output")
+    o = op.options
+    (fh, fw), (sh, sw) = o["filter"], o["stride"]
+    pt = _padding(o["padding"], sh, 1, h, fh, oh)
+    pl = _padding(o["padding"], sw, 1, wd, fw, ow)
+    lo, hi = qz.activation_range(o["activation"], yq.scale, yq.zero_point)
+    fields = [("batches", n), ("in_h", h), ("in_w", wd), ("channels", c), ("out_h", oh),
+              ("out_w", ow), ("f_h", fh), ("f_w", fw), ("stride_h", sh), ("stride_w", sw),
+              ("pad_t", pt), ("pad_l", pl), ("act_min", lo), ("act_max", hi)]
+    func = "tm_avg_pool" if op.kind == "AVERAGE_POOL_2D" else "tm_max_pool"
+    gap = planner.spatial_gap((n, h, wd, c), (n, oh, ow, c), (fh, fw), (sh, sw), (1, 1),
+                              (pt, pl), channelwise=True)
+    return Step(op, func, "tm_pool_t", fields, (x.index,), y.index,
+                overlaps={x.index: gap}, snippets=("pool.c",))
+
+
+def _mean(g: Graph, op: Op) -> Step:
+    x, axes_t, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    if axes_t.data is None:
+        raise op_error(g, op, "the axes must be constant")
+    rank = len(x.shape)
+    axes = sorted({int(a) + rank if int(a) < 0 else int(a) for a in axes_t.data.reshape(-1)})
+    if not axes or axes != list(range(axes[0], axes[-1] + 1)):
+        raise op_error(g, op, f"reducing over axes {axes} is not supported (only adjacent axes)")
+    outer = int(np.prod(x.shape[: axes[0]], dtype=np.int64))
+    reduced = int(np.prod(x.shape[axes[0]: axes[-1] + 1], dtype=np.int64))
+    inner = int(np.prod(x.shape[axes[-1] + 1:], dtype=np.int64))
+    plain = int(MEAN_PLAIN_WHEN_SAME_QUANT and xq.zero_point == yq.zero_point
+                and xq.scale == yq.scale)
+    mult, shift = qz.mean_multiplier(xq.scale, yq.scale, reduced)
+    fields = [("outer", outer), ("reduced", reduced), ("inner", inner), ("plain", plain),
+              ("in_zp", xq.zero_point), ("out_zp", yq.zero_point), ("mult", mult),
+              ("shift", shift)]
+    return Step(op, "tm_mean", "tm_mean_t", fields, (x.index,), y.index, snippets=("mean.c",))
+
+
+def _softmax(g: Graph, op: Op) -> Step:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    if yq.zero_point != -128 or yq.scale != 1.0 / 256:
+        raise op_error(g, op, "int8 softmax needs output scale 1/256 and zero point -128")
+    depth = x.shape[-1] if x.shape else 1
+    mult, shift, diff_min = qz.softmax_params(op.options["beta"], xq.scale)
+    fields = [("rows", x.size // depth), ("depth", depth), ("mult", mult), ("shift", shift),
+              ("diff_min", diff_min)]
+    return Step(op, "tm_softmax", "tm_softmax_t", fields, (x.index,), y.index,
+                overlaps={x.index: 0}, snippets=("fixedpoint.c", "softmax.c"))
+
+
+def _logistic(g: Graph, op: Op) -> Step:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    if yq.zero_point != -128:
+        raise op_error(g, op, "int8 logistic needs output zero point -128")
+    mult, shift, radius = qz.logistic_params(xq.scale)
+    fields = [("size", x.size), ("in_zp", xq.zero_point), ("radius", radius), ("mult", mult),
+              ("shift", shift)]
+    return Step(op, "tm_logistic", "tm_logistic_t", fields, (x.index,), y.index,
+                overlaps={x.index: 0}, snippets=("fixedpoint.c", "logistic.c"))
+
+
+def _broadcast(g: Graph, op: Op, a: Tensor, b: Tensor, y: Tensor
+               ) -> tuple[list[int], list[int], list[int], bool]:
+    if len(y.shape) > 6:
+        raise op_error(g, op, "more than 6 dimensions")
+    out = [1] * (6 - len(y.shape)) + list(y.shape)
+
+    def strides(t: Tensor) -> list[int]:
+        shape = [1] * (6 - len(t.shape)) + list(t.shape)
+        dense = [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(6)]
+        for d in range(6):
+            if shape[d] != out[d]:
+                if shape[d] != 1:
+                    raise op_error(g, op, f"shapes {list(a.shape)} and {list(b.shape)} do not "
+                                      "broadcast")
+                dense[d] = 0
+        return dense
+
+    sa, sb = strides(a), strides(b)
+    broadcast = a.size != y.size or b.size != y.size
+    return out, sa, sb, broadcast
+
+
+def _binary(g: Graph, op: Op) -> Step:
+    a, b, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    aq, bq, yq = (per_tensor(g, op, t) for t in (a, b, y))
+    shape, sa, sb, broadcast = _broadcast(g, op, a, b, y)
+    lo, hi = qz.activation_range(op.options["activation"], yq.scale, yq.zero_point)
+    fields: list[tuple[str, Any]] = [
+        ("shape", shape), ("stride1", sa), ("stride2", sb), ("size", y.size),
+        ("broadcast", int(broadcast)), ("in1_offset", -aq.zero_point),
+        ("in2_offset", -bq.zero_point), ("out_offset", yq.zero_point), ("act_min", lo),
+        ("act_max", hi)]
+    if op.kind == "ADD":
+        p = qz.add_params(aq.scale, bq.scale, yq.scale)
+        fields += [("left_shift", p["left_shift"]), ("mult1", p["mult1"]),
+                   ("shift1", p["shift1"]), ("mult2", p["mult2"]), ("shift2", p["shift2"]),
+                   ("out_mult", p["out_mult"]), ("out_shift", p["out_shift"])]
+    else:
+        m, s = qz.quantize_multiplier(aq.scale * bq.scale / yq.scale)
+        fields += [("out_mult", m), ("out_shift", s)]
+    # the output may be written over an input read at the same index (not a broadcast one)
+    overlaps = {t.index: 0 for t in (a, b) if t.size == y.size and not t.is_const}
+    return Step(op, "tm_add" if op.kind == "ADD" else "tm_mul", "tm_binary_t", fields,
+                (a.index, b.index), y.index, call="binary", overlaps=overlaps,
+                snippets=("binary.c",))
+
+
+def _requantize(g: Graph, op: Op) -> Step:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
+    m, s = qz.quantize_multiplier(xq.scale / yq.scale)
+    lo, hi = qz.INT8_MIN, qz.INT8_MAX
+    if op.kind == "RELU":  # TFLite Micro: max(qmin, zp + round(0 / scale))
+        lo = max(qz.INT8_MIN, yq.zero_point)
+    fields = [("size", x.size), ("in_zp", xq.zero_point), ("out_zp", yq.zero_point),
+              ("mult", m), ("shift", s), ("act_min", lo), ("act_max", hi)]
+    return Step(op, "tm_requantize", "tm_requantize_t", fields, (x.index,), y.index,
+                overlaps={x.index: 0}, snippets=("unary.c",))
+
+
+def _relu6(g: Graph, op: Op) -> Step:
+    x, y = g.t(op.inputs[0]), g.t(op.outputs[0])
+    xq = per_tensor(g, op, x)
+    per_tensor(g, op, y)
+    six = xq.zero_point + int(qz.round_away(qz.f32(np.float32(6.0) / np.float32(xq.scale))))
+    six = min(max(six, qz.INT8_MIN), qz.INT8_MAX)
+    fields = [("size", x.size), ("lower", xq.zero_point), ("upper", six)]
+    return Step(op, "tm_clamp", "tm_clamp_t", fields, (x.index,), y.index,
+                overlaps={x.index: 0}, snippets=("unary.c",))
+
+
+def _pad(g: Graph, op: Op) -> Step:
+    x, pads_t, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
+    per_tensor(g, op, x)
+    yq = per_tensor(g, op, y)
+    if pads_t.data is None or len(x.shape) > 4:
+        raise op_error(g, op, "needs constant paddings and at most 4 dimensions")
+    pads = pads_t.data.reshape(-1, 2).astype(np.int64)
+    extra = 4 - len(x.shape)
+    before = [0] * extra + [int(p) for p in pads[:, 0]]
+    in_shape = [1] * extra + list(x.shape)
+    out_shape = [1] * extra + list(y.shape)
+    value = yq.zero_point
+    if op.kind == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        cv = g.t(op.inputs[2])
+        if cv.data is None:
+            raise op_error(g, op, "the pad value must be constant")
+        value = int(cv.data.reshape(-1)[0])
+    fields = [("in_shape", in_shape), ("out_shape", out_shape), ("before", before),
+              ("value", value)]
+    overlaps = {}
+    if before[0] == 0 and before[3] == 0 and in_shape[3] == out_shape[3]:
+        overlaps[x.index] = planner.spatial_gap(
+            tuple(in_shape), tuple(out_shape), (1, 1), (1, 1), (1, 1), (before[1], before[2]),
+            channelwise=True)
+    return Step(op, "tm_pad", "tm_pad_t", fields, (x.index,), y.index, overlaps=overlaps,
+                snippets=("layout.c",))
+
+
+def _concat(g: Graph, op: Op) -> Step:
+    y = g.t(op.outputs[0])
+    per_tensor(g, op, y)
+    if op.options.get("activation", "NONE") != "NONE":
+        raise op_error(g, op, "a fused activation is not supported")
+    ins = [g.t(i) for i in op.inputs]
+    for t in ins:
+        per_tensor(g, op, t)
+    rank = len(y.shape)
+    axis = op.options["axis"] + rank if op.options["axis"] < 0 else op.options["axis"]
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    chunks = [int(np.prod(t.shape[axis:], dtype=np.int64)) for t in ins]
+    chunk_array = ConstArray(_const_name("chunk", op), "int32_t", np.array(chunks, np.int32))
+    fields = [("outer", outer), ("count", len(ins)), ("chunk", chunk_array.name),
+              ("inputs", f"{_const_name('inputs', op)}")]
+    return Step(op, "tm_concat", "tm_concat_t", fields, tuple(t.index for t in ins), y.index,
+                call="concat", consts=[chunk_array], snippets=("layout.c",))
+
+
+LOWER = {
+    "CONV_2D": _conv, "DEPTHWISE_CONV_2D": _depthwise, "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool, "MAX_POOL_2D": _pool, "MEAN": _mean, "SOFTMAX": _softmax,
+    "LOGISTIC": _logistic, "ADD": _binary, "MUL": _binary, "QUANTIZE": _requantize,
+    "RELU": _requantize, "RELU6": _relu6, "PAD": _pad, "PADV2": _pad, "CONCATENATION": _concat,
+}

@@ -1,0 +1,79 @@
+"""'Generate inference sketch' from the editor: a WorkspaceEdit the editor applies, then the
+project builds, flashes and runs on the emulated board from the same editor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import actions_at, execute, line_of, open_document
+from tinyml_lsp.deploy import emulator
+
+pytestmark = [pytest.mark.slow, pytest.mark.emulator]
+
+
+def _apply_like_an_editor(client: LanguageClient) -> list[types.WorkspaceEdit]:
+    """Answer workspace/applyEdit as an editor does: create the files, apply the text."""
+    received: list[types.WorkspaceEdit] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        received.append(params.edit)
+        for change in params.edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                path = Path(change.uri.removeprefix("file://"))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+            elif isinstance(change, types.TextDocumentEdit):
+                path = Path(change.text_document.uri.removeprefix("file://"))
+                (edit,) = change.edits
+                # our edits insert into an empty file or replace the whole file
+                path.write_text(edit.new_text)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    return received
+
+
+async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, fruit_quantized,
+                                                    fruit_trained: Path, fresh_copy) -> None:
+    received = _apply_like_an_editor(client)
+    project = fresh_copy(fruit_trained)
+    script = project / "train.py"
+    uri = open_document(client, script)
+    actions = await actions_at(client, uri, line_of(script, "model.save("))
+    assert [a.title for a in actions] == ["Quantize this model (int8)",
+                                          "Generate inference sketch (emulated board)"]
+    result = await execute(client, actions[1])
+    firmware = project / "fruit_model_firmware"
+    assert result["applied"] and result["project"] == str(firmware)
+    creates = [c for c in received[0].document_changes if isinstance(c, types.CreateFile)]
+    assert sorted(Path(c.uri).name for c in creates) == [
+        "main.c", "model.c", "model.h", "platformio.ini", "test_vectors.h"]
+    if client.capabilities.workspace.workspace_edit.change_annotation_support:
+        assert received[0].change_annotations["tinyml-sketch"].needs_confirmation
+    assert "model_invoke" in (firmware / "src" / "model.c").read_text()
+    # the data the script trains on gave the test vectors and the class names
+    vectors = (firmware / "src" / "test_vectors.h").read_text()
+    assert '"apple", "banana", "orange"' in vectors
+
+    # again: the generated files are replaced in place, the user's own files are kept
+    (firmware / "src" / "main.c").write_text((firmware / "src" / "main.c").read_text()
+                                             + "/* my change */\n")
+    again = await execute(client, actions[1])
+    assert again["kept"] == ["platformio.ini", "src/main.c"]
+    assert not any(isinstance(c, types.CreateFile) for c in received[1].document_changes)
+    assert (firmware / "src" / "main.c").read_text().endswith("/* my change */\n")
+
+    # the project's platformio.ini offers flashing and the monitor, which read the board
+    ini = firmware / "platformio.ini"
+    ini_uri = open_document(client, ini)
+    _build, flash, monitor = await actions_at(client, ini_uri, line_of(ini, "[env:"))
+    try:
+        assert (await execute(client, flash))["emulated"]
+        read = await execute(client, monitor)
+    finally:
+        emulator.stop(firmware)
+    assert read["inferences"] == 64 and read["end"] == "TINYML DONE count=64"

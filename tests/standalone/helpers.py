@@ -1,0 +1,62 @@
+"""Shared helpers of the standalone-runtime tests: reference outputs from TFLite Micro's
+interpreter (batched in one child process) and outputs of the generated C on the host."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import DATA
+from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
+from tinyml_lsp.codegen.standalone.host import build_host, run_host
+
+HERE = Path(__file__).resolve().parent
+
+
+def tflm_outputs(models: list[bytes], inputs: list[np.ndarray],
+                 timeout: float = 600) -> list[np.ndarray | str]:
+    """Output 0 of each model on its samples, or the interpreter's error text."""
+    with tempfile.TemporaryDirectory(prefix="tinyml-tflm-") as tmp:
+        req, res = Path(tmp, "req.npz"), Path(tmp, "res.npz")
+        arrays = {}
+        for i, (m, x) in enumerate(zip(models, inputs, strict=True)):
+            arrays[f"model_{i}"] = np.frombuffer(m, dtype=np.uint8)
+            arrays[f"input_{i}"] = x
+        np.savez(req, **arrays)
+        subprocess.run([sys.executable, str(HERE / "tflm_batch.py"), str(req), str(res)],
+                       check=True, timeout=timeout)
+        out = np.load(res)
+        return [out[f"output_{i}"] if f"output_{i}" in out else str(out[f"error_{i}"])
+                for i in range(len(models))]
+
+
+def standalone_outputs(model: str | Path, inputs: np.ndarray, workdir: str | Path,
+                       extra_flags: tuple[str, ...] = ()) -> tuple[GeneratedModel, np.ndarray]:
+    """Generate C for `model`, build it with gcc in workdir, run it on `inputs`."""
+    gen = generate(model)
+
+    async def go() -> np.ndarray:
+        exe = await build_host(gen, workdir, extra_flags=extra_flags)
+        return (await run_host(gen, exe, inputs)).outputs
+
+    return gen, asyncio.run(go())
+
+
+def person_images() -> np.ndarray:
+    """person.bmp and no_person.bmp as TFLite Micro's person_detection test feeds them: the
+    raw 8-bit pixels memcpy'd into the int8 input (so 200 becomes -56, not 200 - 128)."""
+    rows = []
+    for name in ("person", "no_person"):
+        path = DATA / f"{name}.bmp"
+        if not path.exists():
+            pytest.skip(f"{path} is missing")
+        raw = np.frombuffer(Image.open(path).tobytes(), dtype=np.uint8)
+        rows.append(raw.view(np.int8).reshape(1, 96, 96, 1))
+    return np.stack(rows)
