@@ -131,9 +131,9 @@ def plan_sketch(model: str | Path, project: str | Path, *, board: str = EMULATED
                 inputs: np.ndarray | None = None, limit: int = MAX_VECTORS) -> Sketch:
     """Every file of the project, as text; nothing is written. The test vectors come from
     `inputs` (int8, one row per vector), else `data`, else `random` random inputs."""
-    model, project = Path(model).resolve(), Path(project).resolve()
     target = board_by_id(board)
-    gen = generate(model)
+    gen = generate(model)  # errors name the model as the user gave it
+    model, project = Path(model).resolve(), Path(project).resolve()
     _check_fit(gen, target)
     if target.id != EMULATED_BOARD:
         raise TinymlError(
