@@ -119,8 +119,11 @@ async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]], list[tuple]
     step("generate the inference sketch for the emulated board (tinyml-qemu-m4)")
     firmware = project / "fruit_model_firmware"
     sk = await sketch_model(int8, firmware, ctx, data=holdout, limit=DEMO_VECTORS)
-    done("sketch", f"{Path(sk.project).relative_to(REPO)}: standalone C, arena "
-         f"{sk.arena_bytes:,} B, weights {sk.weight_bytes:,} B, {len(sk.inputs)} test vectors")
+    sizes = (f"RAM {sk.sizes.ram_bytes:,} B (arena {sk.arena_bytes:,} + stack), flash "
+             f"{sk.sizes.flash_bytes:,} B (code {sk.sizes.code_bytes:,} + weights)"
+             if sk.sizes else f"arena {sk.arena_bytes:,} B")
+    done("sketch", f"{Path(sk.project).relative_to(REPO)}: standalone C, {sizes}, "
+         f"{len(sk.inputs)} test vectors")
 
     step("build with PlatformIO (pio run)")
     b = await build(firmware, ctx)

@@ -68,3 +68,41 @@ async def test_no_actions_without_a_model(client: LanguageClient, tmp_path: Path
     ini.write_text("[env:uno]\nplatform = atmelavr\nboard = uno\n")
     uri = open_document(client, ini)
     assert await actions_at(client, uri, 0) == []
+
+
+ENDLESS_MAIN = """
+#include <stdio.h>
+#include "tinyml_board.h"
+int main(void) {
+    board_init();
+    printf("TINYML READY runtime=standalone model=endless arena=0 inputs=0\\n");
+    for (unsigned n = 0;; n++) {
+        printf("tick %u\\n", n);
+        for (volatile int i = 0; i < 200000; i++) {
+        }
+    }
+}
+"""
+
+
+async def test_emulator_killed_mid_run(client: LanguageClient, project: Path):
+    import asyncio
+    import os
+    import signal
+
+    (project / "src" / "main.c").write_text(ENDLESS_MAIN)
+    ini = project / "platformio.ini"
+    uri = open_document(client, ini)
+    _build, flash, monitor = await actions_at(client, uri, line_of(ini, "custom_tinyml_model"))
+    assert (await execute(client, flash))["emulated"]
+    reading = asyncio.ensure_future(execute(client, monitor))
+    for _ in range(200):  # until the board is printing
+        await asyncio.sleep(0.05)
+        if any(m.message.startswith("tick ") for m in client.log_messages):
+            break
+    os.kill(emulator.read_state(project).pid, signal.SIGKILL)
+    result = await asyncio.wait_for(reading, 30)
+    assert "the emulator stopped" in result["end"]
+    assert any("Serial monitor closed" in m.message for m in client.messages)
+    # the server is still there
+    assert len(await actions_at(client, uri, 0)) == 3

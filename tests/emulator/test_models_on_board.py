@@ -52,6 +52,10 @@ def test_fruit_through_the_cli(fruit_quantized, fruit_trained: Path, tmp_path: P
     sketch = json.loads(tinyml("sketch", model, "--out", project, "--data",
                                fruit_trained / "fruit_holdout.csv", "--json"))
     assert sketch["labels"] == ["apple", "banana", "orange"] and sketch["vectors"] == 64
+    sizes = sketch["sizes"]  # arm-none-eabi-gcc/-size on the generated C, and TFLite Micro
+    assert sizes["ram_bytes"] == sizes["arena_bytes"] + sizes["stack_bytes"] + sizes["data_bytes"]
+    assert sizes["arena_bytes"] == sketch["arena_bytes"] < sizes["tflm_arena_bytes"]
+    assert sizes["code_bytes"] > 0 and sizes["const_bytes"] >= sketch["weight_bytes"] > 0
     built = json.loads(tinyml("build", project, "--json"))  # pio run
     assert built["success"] and built["flash_used"] < built["flash_total"]
     try:

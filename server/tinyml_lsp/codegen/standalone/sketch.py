@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
+from tinyml_lsp.codegen.standalone.target import SizeReport, measure_sizes, render_sizes
 from tinyml_lsp.deploy.boards import Board, board_by_id
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext
+from tinyml_lsp.jobs import JobContext, Stage
 from tinyml_lsp.model.datasets import load_dataset, quantize
 from tinyml_lsp.resources import snippet
 
@@ -56,6 +57,7 @@ class Sketch:
     inputs: np.ndarray = field(repr=False, compare=False)  # int8 test vectors, one per row
     written: tuple[str, ...] = ()  # files written by write_sketch
     kept: tuple[str, ...] = ()  # user-owned files left as they were
+    sizes: SizeReport | None = None  # RAM and flash on the Cortex-M4F, when measured
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class Sketch:
             "kept": list(self.kept), "arena_bytes": self.arena_bytes,
             "weight_bytes": self.weight_bytes, "ops": sorted(set(self.ops)),
             "labels": list(self.labels), "vectors": len(self.inputs),
+            "sizes": self.sizes.to_json() if self.sizes else None,
         }
 
 
@@ -164,8 +167,6 @@ def plan_sketch(model: str | Path, project: str | Path, *, board: str = EMULATED
 
 def write_sketch(sketch: Sketch) -> Sketch:
     """Create the project, or update its generated files; user-owned files are kept."""
-    from dataclasses import replace
-
     project = Path(sketch.project)
     written, kept = [], []
     try:
@@ -182,12 +183,23 @@ def write_sketch(sketch: Sketch) -> Sketch:
     return replace(sketch, written=tuple(written), kept=tuple(kept))
 
 
-async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext,
-                       **options: Any) -> Sketch:
+async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, *,
+                       sizes: bool = True, **options: Any) -> Sketch:
+    """Plan and write the project; with `sizes`, also measure RAM and flash on the target
+    (arm-none-eabi-gcc and -size) next to TFLite Micro's arena."""
     ctx.progress(0.1, "generating C for the model")
     plan = await asyncio.to_thread(plan_sketch, model, project, **options)
-    ctx.progress(0.9, f"writing {project}")
-    return await asyncio.to_thread(write_sketch, plan)
+    ctx.progress(0.4, f"writing {project}")
+    sketch = await asyncio.to_thread(write_sketch, plan)
+    if not sizes:
+        return sketch
+    ctx.progress(0.5, "measuring flash and RAM with the ARM compiler")
+    try:
+        report = await measure_sizes(model, Stage(ctx, 0.5, 1.0))
+    except TinymlError as exc:  # the project is written; sizes are a bonus
+        ctx.log(f"sizes not measured: {exc}")
+        return sketch
+    return replace(sketch, sizes=report)
 
 
 def render_sketch(s: Sketch) -> str:
@@ -196,6 +208,8 @@ def render_sketch(s: Sketch) -> str:
     lines.append(f"arena {s.arena_bytes:,} bytes; weights {s.weight_bytes:,} bytes; ops "
                  f"{', '.join(sorted(set(s.ops)))}; {len(s.inputs)} test vectors"
                  + (f"; labels {', '.join(s.labels)}" if s.labels else ""))
+    if s.sizes:
+        lines.append(render_sizes(s.sizes))
     lines.append(f"next: tinyml build {s.project} && tinyml flash {s.project} && "
                  f"tinyml monitor {s.project}")
     return "\n".join(lines)
