@@ -17,7 +17,8 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from tinyml_lsp.errors import TinymlError
@@ -88,6 +89,25 @@ def kill_group(proc: asyncio.subprocess.Process) -> None:
         proc.kill()
 
 
+async def supervise(proc: asyncio.subprocess.Process, work: Awaitable[Any], *,
+                    timeout: float, what: str, path: str | Path | None = None) -> Any:
+    """Await `work` (reading the child's output, usually) and the child's exit, within
+    `timeout`. Whatever happens — done, timeout, error or cancellation — the child's whole
+    process group is gone afterwards."""
+    try:
+        async with asyncio.timeout(timeout):
+            result = await work
+            await proc.wait()
+            return result
+    except TimeoutError:
+        raise TinymlError(f"{what} did not finish within {timeout:.0f} s and was stopped",
+                          path) from None
+    finally:
+        kill_group(proc)
+        with contextlib.suppress(ProcessLookupError):
+            await proc.wait()
+
+
 async def run_worker(
     module: str,
     request: dict[str, Any],
@@ -144,21 +164,14 @@ async def run_worker(
             if on_event is not None:
                 on_event(event)
 
-    try:
+    async def talk() -> None:
         assert proc.stdin is not None
         proc.stdin.write(json.dumps(request).encode() + b"\n")
         await proc.stdin.drain()
         proc.stdin.close()
-        async with asyncio.timeout(timeout):
-            await asyncio.gather(read_events(), read_stderr())
-            await proc.wait()
-    except TimeoutError:
-        raise TinymlError(f"{what} did not finish within {timeout:.0f} s and was stopped",
-                          path) from None
-    finally:
-        kill_group(proc)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
+        await asyncio.gather(read_events(), read_stderr())
+
+    await supervise(proc, talk(), timeout=timeout, what=what, path=path)
 
     if error is not None:
         raise TinymlError(error.get("message", f"{what} failed"), error.get("path", path),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import configparser
-import contextlib
 import functools
 import os
 import re
@@ -26,7 +25,7 @@ from typing import Any
 from tinyml_lsp.deploy import emulator, pio_setup
 from tinyml_lsp.deploy.portlock import HELD_ENV, UploadLock
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext, kill_group
+from tinyml_lsp.jobs import JobContext, supervise
 from tinyml_lsp.resources import platform_dir
 
 BUILD_TIMEOUT = 900.0
@@ -277,17 +276,8 @@ async def _run_pio(project: Path, args: list[str], ctx: JobContext, *, timeout: 
             ctx.log(line)
             on_line(line)
 
-    try:
-        async with asyncio.timeout(timeout):
-            await asyncio.gather(pump(proc.stdout), pump(proc.stderr))
-            await proc.wait()
-    except TimeoutError:
-        raise TinymlError(f"PlatformIO did not finish within {timeout:.0f} s and was stopped",
-                          project) from None
-    finally:
-        kill_group(proc)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
+    await supervise(proc, asyncio.gather(pump(proc.stdout), pump(proc.stderr)),
+                    timeout=timeout, what="PlatformIO", path=project)
     assert proc.returncode is not None
     return proc.returncode, lines
 
@@ -343,18 +333,25 @@ def _jobs_args(jobs: int | None) -> list[str]:
 # --- the tasks -------------------------------------------------------------------------------
 
 
+async def _prepare(project_dir: str | Path, env: str | None, ctx: JobContext, *,
+                   qemu: bool) -> tuple[Path, ProjectEnv]:
+    """The project and its environment, with the tools it needs checked and PlatformIO set up."""
+    project = Path(project_dir).resolve()
+    penv = project_env(project, env)
+    if penv.emulated:
+        emulator.require_tools(qemu=qemu)
+    ctx.progress(0.0, "preparing PlatformIO")
+    await asyncio.to_thread(functools.partial(pio_setup.ensure, toolchain=penv.emulated))
+    return project, penv
+
+
 async def build(project_dir: str | Path, ctx: JobContext, *, env: str | None = None,
                 jobs: int | None = None, timeout: float = BUILD_TIMEOUT) -> BuildResult:
     """`pio run`: compile and link the project; BuildFailed with diagnostics if it fails.
 
     `jobs`: parallel compile jobs (default: $TINYML_BUILD_JOBS, else PlatformIO's choice).
     """
-    project = Path(project_dir).resolve()
-    penv = project_env(project, env)
-    if penv.emulated:
-        emulator.require_tools(qemu=False)
-    ctx.progress(0.0, "preparing PlatformIO")
-    await asyncio.to_thread(functools.partial(pio_setup.ensure, toolchain=penv.emulated))
+    project, penv = await _prepare(project_dir, env, ctx, qemu=False)
     started = time.monotonic()
     progress = _Progress(ctx, _count_sources(project, penv.emulated), 0.0, 1.0)
     status, lines = await _run_pio(project, ["run", "-e", penv.name, *_jobs_args(jobs)], ctx,
@@ -371,12 +368,7 @@ async def upload(project_dir: str | Path, ctx: JobContext, *, env: str | None = 
     """`pio run -t upload`: build if needed, then flash. The emulated board's "flash" starts
     QEMU (halted until a monitor attaches, see `emulator`). Open monitors of the project let go
     of the port for the upload's duration and reattach after it."""
-    project = Path(project_dir).resolve()
-    penv = project_env(project, env)
-    if penv.emulated:
-        emulator.require_tools(qemu=True)
-    ctx.progress(0.0, "preparing PlatformIO")
-    await asyncio.to_thread(functools.partial(pio_setup.ensure, toolchain=penv.emulated))
+    project, penv = await _prepare(project_dir, env, ctx, qemu=True)
     started = time.monotonic()
     progress = _Progress(ctx, _count_sources(project, penv.emulated), 0.0, 0.8)
 

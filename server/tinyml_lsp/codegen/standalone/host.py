@@ -8,7 +8,6 @@ not a crashed server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import shutil
@@ -19,7 +18,7 @@ import numpy as np
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import kill_group, signal_name
+from tinyml_lsp.jobs import signal_name, supervise
 from tinyml_lsp.resources import data_dir
 
 HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function")
@@ -46,16 +45,7 @@ async def _run(args: list[str], what: str, timeout: float, stdin: bytes | None =
         *args, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd,
         start_new_session=True)
-    try:
-        async with asyncio.timeout(timeout):
-            out, err = await proc.communicate(stdin)
-    except TimeoutError:
-        raise TinymlError(f"{what} did not finish within {timeout:.0f} s and was stopped") \
-            from None
-    finally:
-        kill_group(proc)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
+    out, err = await supervise(proc, proc.communicate(stdin), timeout=timeout, what=what)
     if proc.returncode and proc.returncode < 0:
         raise TinymlError(f"{what} crashed ({signal_name(proc.returncode)})",
                           hint=err.decode(errors="replace")[-500:] or None)
