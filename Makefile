@@ -34,6 +34,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # PlatformIO, offline: its core dir under .state/, the local platform and toolchain package
 install: system-deps $(STAMP)
 	@$(BIN)/python -m tinyml_lsp.deploy.pio_setup
+	@# byte-compile the package: the editor starts the server often, and an environment with
+	@# PYTHONDONTWRITEBYTECODE would otherwise recompile it on every start
+	@$(BIN)/python -m compileall -q server/tinyml_lsp
 
 lint: install
 	$(BIN)/ruff check .

@@ -46,8 +46,11 @@ def test_validate_reports_a_wrong_output(model_path, monkeypatch):
     r = asyncio.run(validate(model_path("hello_world_int8"), SilentContext(), random=16))
     assert not r.ok
     assert r.mismatches == 16 and r.max_abs_diff == 1
-    assert r.first_mismatch.startswith("sample 0, element 0")
-    assert "MISMATCH" in render_validate(r)
+    assert len(r.mismatch_examples) == 10  # the first ten, one per sample here
+    assert [e.split(":")[0] for e in r.mismatch_examples[:2]] == ["sample 0, element 0",
+                                                                 "sample 1, element 0"]
+    text = render_validate(r)
+    assert "MISMATCH" in text and "… and 6 more" in text
 
 
 def test_validate_with_a_dataset(model_path, tmp_path):

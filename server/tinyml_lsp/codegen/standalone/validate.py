@@ -35,7 +35,7 @@ class ValidateReport:
     elements: int  # output values compared
     mismatches: int
     max_abs_diff: float  # in output units (int8 steps, or float for float outputs)
-    first_mismatch: str | None
+    mismatch_examples: tuple[str, ...]  # the first few mismatching elements
     arena_bytes: int  # the generated C's static arena
     tflm_arena_bytes: int | None  # TFLite Micro's measured arena (64-bit host: an upper bound)
     ns_per_invoke: float | None  # generated C on this machine
@@ -85,16 +85,18 @@ def _inputs(gen: GeneratedModel, data: str | Path | None, random: int, seed: int
     return arrays, "random"
 
 
-def _compare(ours: np.ndarray, ref: np.ndarray) -> tuple[int, float, str | None]:
+SHOWN_MISMATCHES = 10
+
+
+def _compare(ours: np.ndarray, ref: np.ndarray) -> tuple[int, float, tuple[str, ...]]:
+    """(mismatching elements, max difference, the first few described)."""
     if ours.shape != ref.shape:
-        return ref.size, float("inf"), f"output shapes differ: {ours.shape} vs {ref.shape}"
+        return ref.size, float("inf"), (f"output shapes differ: {ours.shape} vs {ref.shape}",)
     diff = np.abs(ours.astype(np.float64) - ref.astype(np.float64))
     bad = np.argwhere(diff > 0)
-    if not bad.size:
-        return 0, 0.0, None
-    s, i = (int(v) for v in bad[0])
-    return len(bad), float(diff.max()), \
-        f"sample {s}, element {i}: generated C {ours[s, i]:g}, TFLite Micro {ref[s, i]:g}"
+    shown = tuple(f"sample {s}, element {i}: generated C {ours[s, i]:g}, TFLite Micro "
+                  f"{ref[s, i]:g}" for s, i in bad[:SHOWN_MISMATCHES].tolist())
+    return len(bad), float(diff.max()) if bad.size else 0.0, shown
 
 
 async def validate(model_path: str | Path, ctx: JobContext, *, data: str | Path | None = None,
@@ -121,12 +123,12 @@ async def validate(model_path: str | Path, ctx: JobContext, *, data: str | Path 
     reference = await run_micro_all(model_path, inputs, arena.arena_bytes, Stage(ctx, 0.6, 1.0),
                                     output_count=len(gen.outputs))
     ref = reference.outputs
-    mismatches, max_diff, first_bad = _compare(first.outputs.astype(np.float64), ref)
+    mismatches, max_diff, examples = _compare(first.outputs.astype(np.float64), ref)
     ctx.progress(1.0, "compared" if not mismatches else f"{mismatches} elements differ")
     return ValidateReport(
         model=str(model_path), runtime="standalone", source=source, samples=count,
         elements=int(ref.size), mismatches=mismatches, max_abs_diff=max_diff,
-        first_mismatch=first_bad, arena_bytes=gen.arena_bytes,
+        mismatch_examples=examples, arena_bytes=gen.arena_bytes,
         tflm_arena_bytes=arena.arena_bytes, ns_per_invoke=ours.ns_per_invoke,
         tflm_ns_per_invoke=reference.ns_per_invoke or None, ops=gen.ops)
 
@@ -156,8 +158,9 @@ def render_validate(r: ValidateReport) -> str:
         f"mismatches     {r.mismatches:,}",
         f"max difference {r.max_abs_diff:g}",
     ]
-    if r.first_mismatch:
-        lines.append(f"first          {r.first_mismatch}")
+    lines += [f"  differs      {example}" for example in r.mismatch_examples]
+    if r.mismatches > len(r.mismatch_examples):
+        lines.append(f"  … and {r.mismatches - len(r.mismatch_examples):,} more")
     lines += [
         f"arena          {r.arena_bytes:,} bytes standalone vs "
         f"{r.tflm_arena_bytes:,} bytes TFLite Micro{ratio}" if r.tflm_arena_bytes else
