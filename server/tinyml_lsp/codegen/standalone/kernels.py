@@ -134,15 +134,20 @@ def _nhwc(g: Graph, op: Op, t: Tensor, what: str) -> tuple[int, int, int, int]:
 # --- lowering of each op -----------------------------------------------------------------
 
 
-def _conv(g: Graph, op: Op) -> Step:
+def _filtered(g: Graph, op: Op) -> tuple:
+    """What CONV_2D and DEPTHWISE_CONV_2D share: input, constant filter, output, their
+    quantization and their NHWC shapes."""
     x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
     xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
     wq = _quant(g, op, w)
     if w.data is None:
         raise op_error(g, op, "the filter must be constant")
-    n, h, wd, c = _nhwc(g, op, x, "input")
-    _, oh, ow, oc = _nhwc(g, op, y, "output")
-    _, kh, kw, cpg = _nhwc(g, op, w, "filter")
+    return (x, w, y, xq, yq, wq, _nhwc(g, op, x, "input"), _nhwc(g, op, y, "output"),
+            _nhwc(g, op, w, "filter"))
+
+
+def _conv(g: Graph, op: Op) -> Step:
+    x, w, y, xq, yq, wq, (n, h, wd, c), (_, oh, ow, oc), (_, kh, kw, cpg) = _filtered(g, op)
     if c % cpg or oc % (c // cpg):
         raise op_error(g, op, f"{c} input channels do not split into groups of {cpg}")
     o = op.options
@@ -198,14 +203,7 @@ def _conv_step(op: Op, x: int, y: int, in_shape: tuple[int, int, int, int],
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
-    x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
-    xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
-    wq = _quant(g, op, w)
-    if w.data is None:
-        raise op_error(g, op, "the filter must be constant")
-    n, h, wd, c = _nhwc(g, op, x, "input")
-    _, oh, ow, oc = _nhwc(g, op, y, "output")
-    _, kh, kw, woc = _nhwc(g, op, w, "filter")
+    x, w, y, xq, yq, wq, (n, h, wd, c), (_, oh, ow, oc), (_, kh, kw, woc) = _filtered(g, op)
     if woc != oc or oc % c:
         raise op_error(g, op, f"{oc} output channels are not a multiple of {c} input channels")
     o = op.options
