@@ -13,9 +13,17 @@ from tests.e2e.conftest import actions_at, line_of, open_document
 pytestmark = pytest.mark.slow
 
 
+def _unquantized(project: Path) -> Path:
+    """The trained project as before any quantization (another test may have quantized the
+    shared one already), so that these tests see the files being written."""
+    for generated in [*project.glob("*.tflite"), *project.glob("*_quantize_report.*")]:
+        generated.unlink()
+    return project
+
+
 async def test_quantize_code_action_runs_the_job(client: LanguageClient, fruit_trained: Path,
                                                  fresh_copy) -> None:
-    project = fresh_copy(fruit_trained)
+    project = _unquantized(fresh_copy(fruit_trained))
     script = project / "train.py"
     uri = open_document(client, script)
 
@@ -71,7 +79,7 @@ async def test_cancel_kills_the_worker(client: LanguageClient, fruit_trained: Pa
                                        pause: float) -> None:
     import asyncio
 
-    project = fresh_copy(fruit_trained)
+    project = _unquantized(fresh_copy(fruit_trained))
     script = project / "train.py"
     uri = open_document(client, script)
     command = (await actions_at(client, uri, line_of(script, "model.save(")))[0].command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import asdict, dataclass, replace
@@ -65,24 +66,30 @@ def render_c_array(card: ModelCard, data: bytes, arena: ArenaReport, name: str,
             Template(snippet("model_data.cc.tmpl")).substitute(fields))
 
 
+def _write(card: ModelCard, arena: ArenaReport, out: Path, name: str,
+           basename: str) -> tuple[Path, Path]:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TinymlError(f"cannot create the output folder: {exc.strerror}", out) from exc
+    header_name = f"{basename}.h"
+    h_text, cc_text = render_c_array(card, Path(card.path).read_bytes(), arena, name,
+                                     header_name)
+    header, source = out / header_name, out / f"{basename}.cc"
+    header.write_text(h_text)
+    source.write_text(cc_text)
+    return header, source
+
+
 async def export_model(model: str | Path, out_dir: str | Path, ctx: JobContext, *,
                        name: str = "g_model", basename: str = "model_data") -> ExportResult:
-    card = inspect_model(model)
+    card = await asyncio.to_thread(inspect_model, model)
     if c_identifier(name) != name:
         raise TinymlError(f"{name!r} is not a C identifier", hint=f"try {c_identifier(name)!r}")
     ctx.progress(0.2, "measuring the tensor arena with TFLite Micro")
     arena = await measure_arena(model, ctx)
     if arena.missing_ops:
         ctx.log(f"warning: {arena.message}")
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TinymlError(f"cannot create the output folder: {exc.strerror}", out) from exc
-    header_name = f"{basename}.h"
-    h_text, cc_text = render_c_array(card, Path(model).read_bytes(), arena, name, header_name)
-    header, source = out / header_name, out / f"{basename}.cc"
-    header.write_text(h_text)
-    source.write_text(cc_text)
+    header, source = await asyncio.to_thread(_write, card, arena, Path(out_dir), name, basename)
     ctx.log(f"wrote {header} and {source}")
     return ExportResult(str(header), str(source), card.size_bytes, arena.arena_bytes, name)

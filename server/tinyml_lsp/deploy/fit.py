@@ -8,6 +8,7 @@ four, 37 KB for five), and a few KB of RAM for the interpreter objects and the s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def fit_card(card: ModelCard, arena: ArenaReport, board: Board) -> FitReport:
 
 
 async def fit_model(model: str | Path, boards: list[Board], ctx: JobContext) -> list[FitReport]:
-    card = inspect_model(model)
+    card = await asyncio.to_thread(inspect_model, model)
     ctx.progress(0.1, "measuring the tensor arena with TFLite Micro")
     arena = await measure_arena(model, ctx)
     return [fit_card(card, arena, b) for b in boards]

@@ -6,6 +6,7 @@ The int8 result is then checked with TFLite Micro's own interpreter (arena, miss
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -127,7 +128,7 @@ async def quantize_model(
         path=str(model),
     )
     files: dict[str, str] = r["files"]
-    cards = {m: inspect_model(p) for m, p in files.items()}
+    cards = await asyncio.to_thread(lambda: {m: inspect_model(p) for m, p in files.items()})
     arena = None
     if mode == "int8":
         ctx.progress(0.9, "checking the int8 model with TFLite Micro")
@@ -145,9 +146,13 @@ async def quantize_model(
         cards=cards, comparison=comparison, arena=arena,
         classes=tuple(r["classes"]) if r.get("classes") else None, seconds=r.get("seconds", 0.0),
     )
+    await asyncio.to_thread(_write_report, report, result)
+    return result
+
+
+def _write_report(report: Path, result: QuantizeResult) -> None:
     report.write_text(render_quantize(result) + "\n")
     report.with_suffix(".json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
-    return result
 
 
 def _pct(v: float | None) -> str:
