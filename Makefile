@@ -1,6 +1,6 @@
 # tinyml-lsp — everything a fresh machine needs is installed from here.
 #   make demo    install, then run the lifecycle on the example project
-#   make test    install, then lint and run every test
+#   make test    install, then lint, type-check and run every test
 #   make bench   install, then print the measured benchmarks
 
 PYTHON ?= python3
@@ -40,6 +40,7 @@ install: system-deps $(STAMP)
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: install lint client
 	$(BIN)/python -m pytest -q

@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tinyml_lsp.codegen.standalone.emit import generate  # noqa: E402
-from tinyml_lsp.codegen.standalone.target import measure_sizes, run_on_emulator  # noqa: E402
+from tinyml_lsp.codegen.standalone.sizes import measure_sizes  # noqa: E402
 from tinyml_lsp.codegen.standalone.validate import validate  # noqa: E402
-from tinyml_lsp.jobs import SilentContext  # noqa: E402
+from tinyml_lsp.deploy.board_run import run_on_emulator  # noqa: E402
 from tinyml_lsp.model.datasets import load_dataset  # noqa: E402
+from tinyml_lsp.runtime.context import NullContext  # noqa: E402
 
 MODELS = ROOT.parent / "shared" / "models"
 DATA = ROOT.parent / "shared" / "data"
@@ -40,7 +41,7 @@ RANDOM_INPUTS = {"person_detect": 20}
 
 
 async def measure(name: str, path: Path) -> dict:
-    ctx = SilentContext()
+    ctx = NullContext()
     gen = generate(path)
     report = await validate(path, ctx, random=RANDOM_INPUTS.get(name, 200), seed=1)
     sizes = await measure_sizes(gen, tflm=False)
@@ -63,7 +64,7 @@ def fruit_int8(work: Path) -> Path:
     from tinyml_lsp.model.quantize import quantize_model
 
     project = train_example("fruit-to-emoji", work / "fruit")
-    result = asyncio.run(quantize_model(project / "fruit_model.keras", SilentContext(),
+    result = asyncio.run(quantize_model(project / "fruit_model.keras", NullContext(),
                                         data=project / "fruit.csv"))
     return Path(result.files["int8"])
 

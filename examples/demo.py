@@ -57,13 +57,13 @@ class StepContext:
 
 async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]], list[tuple]]:
     from tinyml_lsp.codegen.c_array import export_model
-    from tinyml_lsp.codegen.standalone.sketch import sketch_model
     from tinyml_lsp.codegen.standalone.validate import validate
     from tinyml_lsp.deploy import emulator
     from tinyml_lsp.deploy.board_run import flash_and_read
     from tinyml_lsp.deploy.boards import board_by_id
     from tinyml_lsp.deploy.fit import fit_model
     from tinyml_lsp.deploy.platformio import build
+    from tinyml_lsp.deploy.sketch import sketch_model
     from tinyml_lsp.model.datasets import load_dataset
     from tinyml_lsp.model.micro import run_micro
     from tinyml_lsp.model.quantize import quantize_model

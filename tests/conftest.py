@@ -30,7 +30,7 @@ def shapes_trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def fruit_quantized(fruit_trained: Path):
     """The fruit model quantized by the core (float32 + int8 beside the Keras model)."""
-    from tinyml_lsp.jobs import SilentContext
+    from tests.support import SilentContext
     from tinyml_lsp.model.quantize import quantize_model
 
     return asyncio.run(quantize_model(fruit_trained / "fruit_model.keras", SilentContext(),

@@ -12,18 +12,21 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TextIO, TypeVar
 
 from tinyml_lsp import __version__
+from tinyml_lsp.deploy.boards import EMULATED_BOARD
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE, PIXEL_RANGE_CHOICES
+
+T = TypeVar("T")
 
 
 class CliContext:
     """Progress bar and log lines on stderr (a bar on a terminal, plain lines otherwise)."""
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._last_message = ""
@@ -56,14 +59,19 @@ class CliContext:
 
 def _emit(args: argparse.Namespace, value: Any, render: Callable[[Any], str]) -> None:
     if args.json:
-        data = value.to_json() if hasattr(value, "to_json") else value
-        print(json.dumps(data, indent=2, default=str))
+        print(json.dumps(_jsonable(value), indent=2, default=str))
     else:
         print(render(value))
 
 
-def _run(args: argparse.Namespace, make: Callable[[CliContext], Awaitable[Any]],
-         render: Callable[[Any], str]) -> Any:
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value.to_json() if hasattr(value, "to_json") else value
+
+
+def _run(args: argparse.Namespace, make: Callable[[CliContext], Coroutine[Any, Any, T]],
+         render: Callable[[T], str]) -> T:
     """Run a task with a CLI context, print its result, and return it."""
     ctx = CliContext()
     try:
@@ -87,13 +95,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_quantize(args: argparse.Namespace) -> int:
     from tinyml_lsp.model.quantize import quantize_model, render_quantize
 
-    def render(r) -> str:
-        return render_quantize(r) + f"\n\nreport: {r.report}"
-
     _run(args, lambda ctx: quantize_model(
         args.model, ctx, data=args.data, out_dir=args.out, mode=args.mode, io=args.io,
         target=args.target, label_column=args.label_column, pixel_range=args.pixel_range,
-        samples=args.samples), render)
+        samples=args.samples), lambda r: render_quantize(r, report_path=True))
     return 0
 
 
@@ -103,28 +108,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     report = _run(args, lambda ctx: verify_model(
         args.model, ctx, data=args.data, reference=args.reference, label_column=args.label_column,
         pixel_range=args.pixel_range, arena=args.arena), render_verify)
-    if not report.runs:
-        raise TinymlError("TFLite Micro cannot run this model"
-                          + (": no kernel for " + ", ".join(report.missing_ops)
-                             if report.missing_ops else ""), args.model)
+    if report.problem:
+        raise TinymlError(report.problem, args.model)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from tinyml_lsp.codegen.c_array import export_model
+    from tinyml_lsp.codegen.c_array import export_model, render_export
 
-    def render(r) -> str:
-        arena = f"{r.arena_bytes:,} bytes" if r.arena_bytes else "unknown"
-        return (f"wrote {r.header}\nwrote {r.source}\n{r.model_bytes:,} bytes of model as "
-                f"{r.name}[]; TFLite Micro arena {arena}")
-
-    _run(args, lambda ctx: export_model(args.model, args.out, ctx, name=args.name), render)
+    _run(args, lambda ctx: export_model(args.model, args.out, ctx, name=args.name),
+         render_export)
     return 0
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from tinyml_lsp.deploy.boards import BOARDS, board_by_id
-    from tinyml_lsp.deploy.fit import fit_model, render_fit
+    from tinyml_lsp.deploy.fit import fit_failure, fit_model, render_fit
 
     if args.list_boards:
         for b in BOARDS:
@@ -135,83 +134,56 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise TinymlError("fit needs a model", hint="tinyml fit MODEL.tflite --board BOARD")
     ids = [b.id for b in BOARDS] if args.board in (None, ["all"]) else args.board
     boards = [board_by_id(i) for i in ids]
-    ctx = CliContext()
-    reports = asyncio.run(fit_model(args.model, boards, ctx))
-    ctx.clear()
-    if args.json:
-        print(json.dumps([r.to_json() for r in reports], indent=2))
-    else:
-        print(render_fit(reports))
-    if len(reports) == 1 and not reports[0].fits:
-        r = reports[0]
-        why = "; ".join(r.problems) or (
-            f"needs {r.flash_needed:,} bytes of flash ({r.board.flash_bytes:,} available) and "
-            f"{r.ram_needed:,} bytes of RAM ({r.board.ram_bytes:,} available)")
-        print(f"error: {args.model}: does not fit {r.board.name}: {why}", file=sys.stderr)
-        return 1
+    reports = _run(args, lambda ctx: fit_model(args.model, boards, ctx), render_fit)
+    if (failure := fit_failure(reports, args.model)) is not None:
+        raise failure
     return 0
 
 
-def _render_build(r) -> str:
-    lines = [f"built {r.elf}"]
-    if r.flash_used is not None and r.flash_total:
-        lines.append(f"flash {r.flash_used:,} of {r.flash_total:,} bytes "
-                     f"({100 * r.flash_used / r.flash_total:.1f}%), RAM {r.ram_used:,} of "
-                     f"{r.ram_total:,} bytes ({100 * r.ram_used / r.ram_total:.1f}%)")
-    lines += [str(d) for d in r.diagnostics]  # warnings, as file:line:col, clickable
-    return "\n".join(lines)
-
-
 def cmd_build(args: argparse.Namespace) -> int:
-    from tinyml_lsp.deploy.platformio import build
+    from tinyml_lsp.deploy.platformio import build, render_build
 
-    _run(args, lambda ctx: build(args.project, ctx, env=args.env), _render_build)
+    _run(args, lambda ctx: build(args.project, ctx, env=args.env), render_build)
     return 0
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
-    from tinyml_lsp.deploy.platformio import upload
+    from tinyml_lsp.deploy.platformio import render_upload, upload
 
-    def render(r) -> str:
-        where = (f"running under QEMU (pid {r.emulator_pid}), UART on {r.port}" if r.emulated
-                 else "uploaded")
-        return f"{_render_build(r.build)}\nflashed {Path(r.elf or '').name}: {where}\n" \
-               f"read it with: tinyml monitor {args.project}"
-
-    _run(args, lambda ctx: upload(args.project, ctx, env=args.env), render)
+    _run(args, lambda ctx: upload(args.project, ctx, env=args.env),
+         lambda r: render_upload(r, args.project))
     return 0
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from tinyml_lsp.deploy.monitor import BoardError, Disconnected, Done, Monitor
+    from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent, watch
+    from tinyml_lsp.runtime.context import NullContext
 
-    async def watch() -> int:
-        status = 0
-        async with asyncio.timeout(args.timeout), Monitor(args.project, port=args.port,
-                                                          baudrate=args.baud) as monitor:
-            async for event in monitor:
-                if args.json:
-                    print(json.dumps(event.to_json()), flush=True)
-                elif hasattr(event, "line"):
-                    print(event.line, flush=True)
-                else:  # attached / released / disconnected: about the port, not the board
-                    print(f"[{type(event).__name__.lower()}: "
-                          f"{getattr(event, 'reason', '') or getattr(event, 'port', '')}]",
-                          file=sys.stderr, flush=True)
-                if isinstance(event, BoardError | Disconnected):
-                    status = 1
-                if args.until_done and isinstance(event, Done | BoardError):
-                    break
-        return status
+    def show(event: MonitorEvent) -> None:
+        if args.json:
+            print(json.dumps(event.to_json()), flush=True)
+        elif isinstance(event, LineEvent):
+            print(event.line, flush=True)
+        else:  # attached / released / disconnected: about the port, not the board
+            print(f"[{type(event).__name__.lower()}: "
+                  f"{getattr(event, 'reason', '') or getattr(event, 'port', '')}]",
+                  file=sys.stderr, flush=True)
+
+    async def session() -> bool:
+        async with asyncio.timeout(args.timeout):
+            # the board's own lines are the progress: no bar over them
+            summary = await watch(args.project, NullContext(), port=args.port,
+                                  baudrate=args.baud, until_done=args.until_done, on_event=show)
+        return summary.ok
 
     try:
-        return asyncio.run(watch())
+        return 0 if asyncio.run(session()) else 1
     except TimeoutError:
         raise TinymlError(f"no end of run within {args.timeout:.0f} s", args.project) from None
 
 
 def cmd_sketch(args: argparse.Namespace) -> int:
-    from tinyml_lsp.codegen.standalone.sketch import render_sketch, sketch_model
+    from tinyml_lsp.deploy.sketch import render_sketch, sketch_model
 
     _require_standalone(args)
     labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
@@ -226,13 +198,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from tinyml_lsp.codegen.standalone.validate import render_validate, validate
 
     _require_standalone(args)
-    random = args.random if args.random is not None else (0 if args.data else 100)
-    report = _run(args, lambda ctx: validate(args.model, ctx, data=args.data, random=random,
+    report = _run(args, lambda ctx: validate(args.model, ctx, data=args.data, random=args.random,
                                              seed=args.seed), render_validate)
-    if not report.ok:
-        raise TinymlError(f"{report.mismatches} of {report.elements} output elements differ "
-                          f"from TFLite Micro (max difference {report.max_abs_diff:g})",
-                          args.model)
+    if report.problem:
+        raise TinymlError(report.problem, args.model)
     return 0
 
 
@@ -255,13 +224,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-column", help="CSV column holding the labels (default: a column "
                    "named label/class/target/y)")
-    p.add_argument("--pixel-range", default="0-255", choices=["0-255", "0-1", "-1-1", "int8"],
-                   help="scale image pixels to this range (default 0-255, as Keras' image "
-                   "loader); int8: each pixel byte is the model's int8 input, as in TFLite "
-                   "Micro's example images")
+    p.add_argument("--pixel-range", default=DEFAULT_PIXEL_RANGE, choices=PIXEL_RANGE_CHOICES,
+                   help=f"scale image pixels to this range (default {DEFAULT_PIXEL_RANGE}, as "
+                   "Keras' image loader); int8: each pixel byte is the model's int8 input, as "
+                   "in TFLite Micro's example images")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the defaults shown and applied are the core's own
+    from tinyml_lsp.codegen import c_array
+    from tinyml_lsp.codegen.standalone import validate
+    from tinyml_lsp.deploy import monitor, sketch
+    from tinyml_lsp.model import quantize
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true",
                         help="print the result as JSON on stdout (progress and logs on stderr)")
@@ -281,12 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help=".keras, .h5 or a SavedModel folder")
     p.add_argument("--data", help="representative dataset: .npy/.npz, .csv or an image folder")
     p.add_argument("--out", help="output folder (default: beside the model)")
-    p.add_argument("--mode", default="int8", choices=["int8", "float32", "dynamic", "float16"])
-    p.add_argument("--io", default="int8", choices=["int8", "float"],
+    p.add_argument("--mode", default=quantize.MODES[0], choices=quantize.MODES)
+    p.add_argument("--io", default=quantize.IO_TYPES[0], choices=quantize.IO_TYPES,
                    help="type of the int8 model's input and output (default int8)")
-    p.add_argument("--target", default="mcu", choices=["mcu", "host"],
+    p.add_argument("--target", default=quantize.TARGETS[0], choices=quantize.TARGETS,
                    help="mcu refuses what TFLite Micro cannot run (default)")
-    p.add_argument("--samples", type=int, default=300, help="calibration samples (default 300)")
+    p.add_argument("--samples", type=int, default=quantize.DEFAULT_SAMPLES,
+                   help=f"calibration samples (default {quantize.DEFAULT_SAMPLES})")
     _data_options(p)
     p.set_defaults(func=cmd_quantize)
 
@@ -302,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", parents=[common], help="write model_data.h / model_data.cc")
     p.add_argument("model")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--name", default="g_model", help="C name of the array (default g_model)")
+    p.add_argument("--name", default=c_array.DEFAULT_NAME,
+                   help=f"C name of the array (default {c_array.DEFAULT_NAME})")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("fit", parents=[common], help="does a model fit a board's flash and RAM?")
@@ -317,9 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="project folder (created, or updated)")
     p.add_argument("--runtime", default="standalone", choices=["standalone"],
                    help="standalone: dependency-free C generated for this model")
-    p.add_argument("--board", default="tinyml-qemu-m4")
+    p.add_argument("--board", default=EMULATED_BOARD)
     p.add_argument("--data", help="inputs the firmware runs (default: random inputs)")
-    p.add_argument("--random", type=int, default=8, help="random inputs without --data")
+    p.add_argument("--random", type=int, default=sketch.DEFAULT_RANDOM_VECTORS,
+                   help=f"random inputs without --data (default {sketch.DEFAULT_RANDOM_VECTORS})")
     p.add_argument("--labels", help="class names, comma-separated (default: from the data)")
     _data_options(p)
     p.set_defaults(func=cmd_sketch)
@@ -329,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("--runtime", default="standalone", choices=["standalone"])
     p.add_argument("--data", help="inputs to compare on")
-    p.add_argument("--random", type=int, help="random inputs (default 100 without --data)")
+    p.add_argument("--random", type=int, help="random inputs (default "
+                   f"{validate.DEFAULT_RANDOM_INPUTS} without --data)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_validate)
 
@@ -347,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("monitor", parents=[common], help="read the board's serial output")
     p.add_argument("project", nargs="?", default=".")
     p.add_argument("--port", help="serial port or pyserial URL (default: the emulated board's)")
-    p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--baud", type=int, default=monitor.BAUDRATE)
     p.add_argument("--until-done", action="store_true",
                    help="stop at the firmware's TINYML DONE line")
     p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")

@@ -17,6 +17,7 @@ from tests.emulator.stub_firmware import (
     VECTORS,
     reference_outputs,
 )
+from tests.support import SilentContext
 from tinyml_lsp.deploy import emulator
 from tinyml_lsp.deploy.monitor import (
     Attached,
@@ -30,7 +31,6 @@ from tinyml_lsp.deploy.monitor import (
 )
 from tinyml_lsp.deploy.platformio import BuildFailed, build, upload
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import SilentContext
 
 pytestmark = pytest.mark.emulator
 JOBS = 1  # the test machine is shared

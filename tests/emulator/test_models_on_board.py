@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA, MODELS
-from tinyml_lsp.codegen.standalone.sketch import sketch_model
+from tests.support import SilentContext
 from tinyml_lsp.deploy import emulator
 from tinyml_lsp.deploy.monitor import Inference, Monitor
 from tinyml_lsp.deploy.platformio import build, upload
-from tinyml_lsp.jobs import SilentContext
+from tinyml_lsp.deploy.sketch import sketch_model
 from tinyml_lsp.model.micro import measure_arena, run_micro
 
 pytestmark = pytest.mark.emulator
@@ -68,7 +68,7 @@ def test_fruit_through_the_cli(fruit_quantized, fruit_trained: Path, tmp_path: P
     board = [e for e in events if e["event"] == "inference"]
     assert [e["seq"] for e in board] == list(range(64))
     # the same 64 held-out rows, quantized the same way, in TFLite Micro on the host
-    from tinyml_lsp.codegen.standalone.sketch import plan_sketch
+    from tinyml_lsp.deploy.sketch import plan_sketch
 
     vectors = plan_sketch(model, tmp_path / "again", data=fruit_trained / "fruit_holdout.csv"
                           ).inputs

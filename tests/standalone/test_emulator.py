@@ -15,7 +15,7 @@ import pytest
 from tests.standalone import zoo
 from tests.standalone.helpers import person_images, tflm_outputs
 from tinyml_lsp.codegen.standalone.emit import generate
-from tinyml_lsp.codegen.standalone.target import run_on_emulator
+from tinyml_lsp.deploy.board_run import run_on_emulator
 
 pytestmark = [
     pytest.mark.emulator,

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from tests.standalone import zoo
+from tests.support import SilentContext
 from tinyml_lsp.codegen.standalone import validate as validate_mod
 from tinyml_lsp.codegen.standalone.emit import generate
-from tinyml_lsp.codegen.standalone.target import max_stack, measure_sizes
+from tinyml_lsp.codegen.standalone.sizes import max_stack, measure_sizes
 from tinyml_lsp.codegen.standalone.validate import render_validate, validate
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import SilentContext
 
 
 def test_validate_random_inputs_bit_exact(model_path):
@@ -73,7 +73,7 @@ def test_validate_float_io_model(tmp_path):
 
 def test_validate_needs_inputs(model_path):
     with pytest.raises(TinymlError, match="--random"):
-        asyncio.run(validate(model_path("hello_world_int8"), SilentContext()))
+        asyncio.run(validate(model_path("hello_world_int8"), SilentContext(), random=0))
 
 
 def test_max_stack_follows_the_deepest_call_chain():

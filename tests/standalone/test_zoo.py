@@ -7,8 +7,8 @@ import pytest
 
 from tests.standalone import zoo
 from tests.standalone.helpers import standalone_outputs, tflm_outputs
-from tinyml_lsp.codegen.standalone.graph import SUPPORTED_OPS, read_graph
-from tinyml_lsp.codegen.standalone.program import lower
+from tinyml_lsp.codegen.standalone.graph import read_graph
+from tinyml_lsp.codegen.standalone.program import SUPPORTED_OPS, lower
 
 FAST_SEEDS = range(3)
 SLOW_SEEDS = range(3, 30)

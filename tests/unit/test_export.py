@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MODELS
+from tests.support import SilentContext
 from tinyml_lsp.codegen.c_array import export_model
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import SilentContext
 
 MAIN = r"""
 #include <cstdio>

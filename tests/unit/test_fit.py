@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from tests.conftest import MODELS
+from tests.support import SilentContext
 from tinyml_lsp.deploy.boards import BOARDS, board_by_id
 from tinyml_lsp.deploy.fit import fit_model
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import SilentContext
 
 
 def test_board_table() -> None:

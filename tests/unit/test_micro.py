@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import MODELS
+from tests.support import SilentContext
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import SilentContext
 from tinyml_lsp.model.micro import measure_arena, run_micro
 from tinyml_lsp.model.tflite_file import schema
 from tinyml_lsp.model.verify import verify_model

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support import SilentContext
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import SilentContext
 from tinyml_lsp.model.inspect import inspect_model
 from tinyml_lsp.model.quantize import quantize_model
 from tinyml_lsp.model.verify import verify_model

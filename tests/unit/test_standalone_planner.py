@@ -6,7 +6,8 @@ import itertools
 
 import numpy as np
 
-from tinyml_lsp.codegen.standalone.planner import Buffer, plan, spatial_gap
+from tinyml_lsp.codegen.standalone.overlap import spatial_gap
+from tinyml_lsp.codegen.standalone.planner import Buffer, plan
 
 
 def _legal(buffers, gaps, p):

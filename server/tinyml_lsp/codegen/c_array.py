@@ -11,12 +11,13 @@ from string import Template
 from typing import Any
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext
 from tinyml_lsp.model.inspect import ModelCard, inspect_model, render_card
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
 from tinyml_lsp.resources import snippet
+from tinyml_lsp.runtime.context import JobContext
 
 BYTES_PER_LINE = 12
+DEFAULT_NAME = "g_model"  # the C array's name, as in TFLite Micro's examples
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _write(card: ModelCard, arena: ArenaReport, out: Path, name: str,
 
 
 async def export_model(model: str | Path, out_dir: str | Path, ctx: JobContext, *,
-                       name: str = "g_model", basename: str = "model_data") -> ExportResult:
+                       name: str = DEFAULT_NAME, basename: str = "model_data") -> ExportResult:
     card = await asyncio.to_thread(inspect_model, model)
     if c_identifier(name) != name:
         raise TinymlError(f"{name!r} is not a C identifier", hint=f"try {c_identifier(name)!r}")
@@ -93,3 +94,9 @@ async def export_model(model: str | Path, out_dir: str | Path, ctx: JobContext, 
     header, source = await asyncio.to_thread(_write, card, arena, Path(out_dir), name, basename)
     ctx.log(f"wrote {header} and {source}")
     return ExportResult(str(header), str(source), card.size_bytes, arena.arena_bytes, name)
+
+
+def render_export(r: ExportResult) -> str:
+    arena = f"{r.arena_bytes:,} bytes" if r.arena_bytes else "unknown"
+    return (f"wrote {r.header}\nwrote {r.source}\n{r.model_bytes:,} bytes of model as "
+            f"{r.name}[]; TFLite Micro arena {arena}")

@@ -1,1 +1,2 @@
-"""Deploy: boards, PlatformIO, the emulated board, the serial monitor."""
+"""Deploy: boards and fit, firmware projects (`sketch`), PlatformIO build and upload, the
+emulated board, the serial monitor, and whole runs on the board (`board_run`)."""

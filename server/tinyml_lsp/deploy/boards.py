@@ -14,6 +14,7 @@ from tinyml_lsp.errors import TinymlError
 
 KB = 1024
 MB = 1024 * 1024
+EMULATED_BOARD = "tinyml-qemu-m4"  # the board that runs here, under QEMU
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ BOARDS: tuple[Board, ...] = (
     Board("bluepill", "STM32 Blue Pill", "STM32F103C8", "Cortex-M3", "none", 72, 64 * KB,
           20 * KB, "bluepill_f103c8"),
     Board("uno", "Arduino Uno", "ATmega328P", "AVR", "none", 16, 32 * KB, 2 * KB, "uno", bits=8),
-    Board("tinyml-qemu-m4", "tinyml-lsp emulated Cortex-M4 (QEMU mps2-an386)", "mps2-an386",
-          "Cortex-M4F", "single", 25, 4 * MB, 4 * MB, "tinyml-qemu-m4", emulated=True,
+    Board(EMULATED_BOARD, "tinyml-lsp emulated Cortex-M4 (QEMU mps2-an386)", "mps2-an386",
+          "Cortex-M4F", "single", 25, 4 * MB, 4 * MB, EMULATED_BOARD, emulated=True,
           notes="runs under qemu-system-arm; the whole lifecycle with no hardware"),
 )
 

@@ -24,10 +24,8 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,9 +36,9 @@ from typing import Any
 from tinyml_lsp.deploy.pio_setup import find_arm_gcc
 from tinyml_lsp.deploy.portlock import UploadLock, pid_alive
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.runtime.process import find_tool, run_tool_sync
 
 QEMU = "qemu-system-arm"
-APT_QEMU = "qemu-system-arm"
 STATE_DIR = Path(".pio") / "tinyml-qemu"
 START_TIMEOUT = 10.0
 
@@ -62,11 +60,7 @@ class EmulatorState:
 
 
 def find_qemu() -> str:
-    found = shutil.which(QEMU)
-    if found is None:
-        raise TinymlError(f"{QEMU} is not installed: the emulated board runs under QEMU",
-                          hint=f"sudo apt-get install {APT_QEMU}")
-    return found
+    return find_tool(QEMU, what=f"{QEMU}, which runs the emulated board,")
 
 
 def require_tools(*, qemu: bool = True) -> None:
@@ -235,14 +229,14 @@ def start(project_dir: str | Path, elf: str | Path, *, machine: str = "mps2-an38
                 "-qmp", f"unix:{qmp},server=on,wait=off", "-S"]
         # `sh -c '... &'` leaves QEMU without a parent of ours (no zombie, not killed with our
         # process group) and prints its pid.
-        launcher = subprocess.run(
+        launcher = run_tool_sync(
             ["sh", "-c", 'log="$1"; shift; "$@" </dev/null >"$log" 2>&1 & echo $!',
-             "sh", str(log), *args],
-            capture_output=True, text=True, timeout=timeout, start_new_session=True)
+             "sh", log, *args], "the QEMU launcher", timeout=timeout, check=False)
         try:
-            pid = int(launcher.stdout.strip())
+            pid = int(launcher.stdout.decode().strip())
         except ValueError:
-            raise TinymlError(f"could not start {QEMU}: {launcher.stderr.strip()}") from None
+            raise TinymlError(f"could not start {QEMU}: "
+                              f"{launcher.stderr.decode(errors='replace').strip()}") from None
 
         deadline = time.monotonic() + timeout
         pty = None
@@ -296,9 +290,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stop":
             print("stopped" if stop(args.project_dir) else "no emulated board was running")
         else:
-            state = running_state(args.project_dir)
-            print(json.dumps(state.to_json() if state else None))
-            return 0 if state else 3
+            running = running_state(args.project_dir)
+            print(json.dumps(running.to_json() if running else None))
+            return 0 if running else 3
     except TinymlError as exc:
         print(f"Error: {exc}" + (f" ({exc.hint})" if exc.hint else ""), file=sys.stderr)
         return 1

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from tinyml_lsp.deploy.boards import KB, Board
-from tinyml_lsp.jobs import JobContext
+from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import ModelCard, inspect_model
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
+from tinyml_lsp.runtime.context import JobContext
 
 RUNTIME_CODE_BASE = 16 * KB  # interpreter, allocator, flatbuffer reader
 RUNTIME_CODE_PER_KERNEL = 4400  # average per distinct op kernel
@@ -53,6 +54,15 @@ class FitReport:
     @property
     def fits(self) -> bool:
         return self.flash_margin >= 0 and self.ram_margin >= 0 and not self.problems
+
+    @property
+    def problem(self) -> str | None:
+        """Why the model does not fit the board, or None when it fits."""
+        if self.fits:
+            return None
+        return "; ".join(self.problems) or (
+            f"needs {self.flash_needed:,} bytes of flash ({self.board.flash_bytes:,} available) "
+            f"and {self.ram_needed:,} bytes of RAM ({self.board.ram_bytes:,} available)")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -98,6 +108,14 @@ async def fit_model(model: str | Path, boards: list[Board], ctx: JobContext) -> 
     ctx.progress(0.1, "measuring the tensor arena with TFLite Micro")
     arena = await measure_arena(model, ctx)
     return [fit_card(card, arena, b) for b in boards]
+
+
+def fit_failure(reports: list[FitReport], model: str | Path) -> TinymlError | None:
+    """The verdict of `fit`: an error when the one board asked about cannot take the model
+    (a table of many boards is an overview, not a check)."""
+    if len(reports) == 1 and (problem := reports[0].problem) is not None:
+        return TinymlError(f"does not fit {reports[0].board.name}: {problem}", model)
+    return None
 
 
 def _kb(n: int) -> str:

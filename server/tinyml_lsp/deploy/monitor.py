@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ import serial
 from tinyml_lsp.deploy import emulator
 from tinyml_lsp.deploy.portlock import MonitorRecord, upload_in_progress
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.runtime.context import JobContext
 
 BAUDRATE = 115200
 POLL = 0.1  # seconds between checks of the port, the pause flag and the upload lock
@@ -131,6 +132,15 @@ class Disconnected:
 
 LineEvent = Ready | Inference | Done | BoardError | Text
 MonitorEvent = LineEvent | Attached | Released | Disconnected
+
+
+def ends_run(event: MonitorEvent) -> bool:
+    """The firmware's run is over: it said DONE, it reported an error, or the board went."""
+    return isinstance(event, Done | BoardError | Disconnected)
+
+
+def is_failure(event: MonitorEvent) -> bool:
+    return isinstance(event, BoardError | Disconnected)
 
 
 # --- the line format ---------------------------------------------------------------------
@@ -242,7 +252,7 @@ class Monitor:
         async with asyncio.timeout(timeout):
             async for event in self:
                 events.append(event)
-                if isinstance(event, Done | BoardError | Disconnected):
+                if ends_run(event):
                     break
         return events
 
@@ -398,3 +408,47 @@ class Monitor:
                     return False
                 time.sleep(POLL)
         return False
+
+
+# --- a monitoring session: what both faces run -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonitorSummary:
+    lines: int  # lines the board printed
+    inferences: int
+    end: str | None  # the line or the reason that ended the session (None: stopped by the user)
+    ok: bool  # no error line from the board, and the board did not go away
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def watch(project_dir: str | Path | None, ctx: JobContext, *, port: str | None = None,
+                baudrate: int = BAUDRATE, until_done: bool = True,
+                on_event: Callable[[MonitorEvent], None] | None = None) -> MonitorSummary:
+    """Read the board, handing every event to `on_event`, until the run ends (`until_done`)
+    or, following a board that runs on, until the port goes or the caller cancels."""
+    lines = inferences = 0
+    end: str | None = None
+    ok = True
+    async with Monitor(project_dir, port=port, baudrate=baudrate) as monitor:
+        async for event in monitor:
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, LineEvent):
+                lines += 1
+            if isinstance(event, Inference):
+                inferences += 1
+                ctx.progress(None, f"{inferences} inferences; last: {event.label} "
+                             f"{event.score:.3f}")
+            if is_failure(event):
+                ok = False
+            if isinstance(event, Disconnected):
+                end = event.reason
+                break
+            if ends_run(event):
+                end = event.line  # type: ignore[union-attr]
+                if until_done:
+                    break
+    return MonitorSummary(lines, inferences, end, ok)

@@ -23,7 +23,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +30,12 @@ from typing import Any
 
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.resources import platform_dir
+from tinyml_lsp.runtime.process import APT_ARM_TOOLCHAIN, find_tool, run_tool_sync
 
 SETUP_VERSION = 1  # bump when the layout written below changes
 PLATFORM = "tinyml-qemu"
 TOOLCHAIN = "toolchain-gccarmnoneeabi"
 TOOLCHAIN_OWNER = "tinyml"
-APT_TOOLCHAIN = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 _STAMP = "tinyml-setup.json"
 _REPO = Path(__file__).resolve().parents[3]
 
@@ -112,11 +111,8 @@ def find_arm_gcc() -> Path:
     ours = str(core_dir() / "packages" / TOOLCHAIN / "bin")
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
                            if p and os.path.abspath(p) != ours)
-    found = shutil.which("arm-none-eabi-gcc", path=path)
-    if found is None:
-        raise TinymlError("the Arm cross-compiler arm-none-eabi-gcc is not installed",
-                          hint=f"sudo apt-get install {APT_TOOLCHAIN}")
-    return Path(found)
+    return Path(find_tool("arm-none-eabi-gcc", path=path,
+                          what="the Arm cross-compiler arm-none-eabi-gcc"))
 
 
 def _semver_code(version: str) -> int:
@@ -218,11 +214,11 @@ def _scons_for(requirement: str) -> str:
 
 def _install_toolchain(packages: Path, gcc: Path) -> str:
     try:
-        out = subprocess.run([str(gcc), "-dumpfullversion"], capture_output=True, text=True,
-                             timeout=30, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise TinymlError(f"{gcc} does not run: {exc}",
-                          hint=f"sudo apt-get install --reinstall {APT_TOOLCHAIN}") from None
+        run = run_tool_sync([gcc, "-dumpfullversion"], str(gcc), timeout=30)
+    except TinymlError as exc:
+        raise TinymlError(f"{gcc} does not run: {exc.message}",
+                          hint=f"sudo apt-get install --reinstall {APT_ARM_TOOLCHAIN}") from None
+    out = run.stdout.decode(errors="replace").strip()
     version = f"1.{_semver_code(out)}.0"
     pkg = packages / TOOLCHAIN
     _fresh_dir(pkg)

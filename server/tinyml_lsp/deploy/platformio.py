@@ -15,7 +15,6 @@ import configparser
 import functools
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,8 +24,9 @@ from typing import Any
 from tinyml_lsp.deploy import emulator, pio_setup
 from tinyml_lsp.deploy.portlock import HELD_ENV, UploadLock
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext, supervise
 from tinyml_lsp.resources import platform_dir
+from tinyml_lsp.runtime.context import JobContext
+from tinyml_lsp.runtime.process import find_tool, run_tool, stream_tool
 
 BUILD_TIMEOUT = 900.0
 UPLOAD_TIMEOUT = 300.0
@@ -259,40 +259,24 @@ async def _run_pio(project: Path, args: list[str], ctx: JobContext, *, timeout: 
     """Run `pio ARGS` in `project`; stream lines to ctx.log; return (status, lines)."""
     env = pio_setup.pio_env()
     env.update(extra_env or {})
-    proc = await asyncio.create_subprocess_exec(
-        *pio_setup.pio_command(), *args,
-        cwd=str(project), env=env, start_new_session=True,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        limit=1024 * 1024)
-    lines: list[str] = []
 
-    async def pump(stream: asyncio.StreamReader | None) -> None:
-        assert stream is not None
-        async for raw in stream:
-            line = raw.decode("utf-8", errors="replace").rstrip()
-            if len(lines) < 100_000:
-                lines.append(line)
-            ctx.log(line)
-            on_line(line)
+    def line(text: str) -> None:
+        ctx.log(text)
+        on_line(text)
 
-    await supervise(proc, asyncio.gather(pump(proc.stdout), pump(proc.stderr)),
-                    timeout=timeout, what="PlatformIO", path=project)
-    assert proc.returncode is not None
-    return proc.returncode, lines
+    return await stream_tool([*pio_setup.pio_command(), *args], "PlatformIO", timeout=timeout,
+                             on_line=line, cwd=project, env=env, path=project)
 
 
 async def elf_sizes(elf: str | Path) -> tuple[int, int] | None:
     """(flash, RAM) bytes of an ELF from `arm-none-eabi-size -B -d`: (text+data, data+bss)."""
-    tool = shutil.which("arm-none-eabi-size")
-    if tool is None:
+    try:
+        out = await run_tool([find_tool("arm-none-eabi-size"), "-B", "-d", elf],
+                             "arm-none-eabi-size", timeout=60, check=False)
+    except TinymlError:  # the sizes are a bonus: PlatformIO's own figures remain
         return None
-    proc = await asyncio.create_subprocess_exec(
-        tool, "-B", "-d", str(elf), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL)
-    out, _ = await proc.communicate()
-    rows = out.decode(errors="replace").splitlines()
-    if proc.returncode != 0 or len(rows) < 2:
+    rows = out.stdout.decode(errors="replace").splitlines()
+    if out.returncode != 0 or len(rows) < 2:
         return None
     text, data, bss = (int(v) for v in rows[1].split()[:3])
     return text + data, data + bss
@@ -400,3 +384,24 @@ async def upload(project_dir: str | Path, ctx: JobContext, *, env: str | None = 
         emulated=penv.emulated, port=state.pty if state else None,
         emulator_pid=state.pid if state else None,
         seconds=round(time.monotonic() - started, 2), build=result)
+
+
+# --- renderings ------------------------------------------------------------------------------
+
+
+def render_build(r: BuildResult) -> str:
+    lines = [f"built {r.elf}"]
+    if r.flash_used is not None and r.flash_total and r.ram_used is not None and r.ram_total:
+        lines.append(f"flash {r.flash_used:,} of {r.flash_total:,} bytes "
+                     f"({100 * r.flash_used / r.flash_total:.1f}%), RAM {r.ram_used:,} of "
+                     f"{r.ram_total:,} bytes ({100 * r.ram_used / r.ram_total:.1f}%)")
+    lines += [str(d) for d in r.diagnostics]  # warnings, as file:line:col, clickable
+    return "\n".join(lines)
+
+
+def render_upload(r: UploadResult, project: str | None = None) -> str:
+    """`project`: the folder as the user named it (default: the resolved one)."""
+    where = (f"running under QEMU (pid {r.emulator_pid}), UART on {r.port}" if r.emulated
+             else "uploaded")
+    return (f"{render_build(r.build)}\nflashed {Path(r.elf or '').name}: {where}\n"
+            f"read it with: tinyml monitor {project or r.project_dir}")

@@ -6,12 +6,21 @@ at most a few file-existence checks; every action is a command that does the wor
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from tinyml_lsp import artifacts
 from tinyml_lsp.deploy.project_ini import env_at, scan_ini
+from tinyml_lsp.lsp.arguments import (
+    MonitorArguments,
+    ProjectArguments,
+    ScriptArguments,
+    SketchArguments,
+)
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.model import training_script
 
@@ -22,7 +31,9 @@ MONITOR_TITLE = "Open serial monitor"
 SKETCH_TITLE = "Generate inference sketch (emulated board)"
 
 
-def _action(title: str, command: str, argument: dict) -> types.CodeAction:
+def _action(title: str, command: str, arguments: Any) -> types.CodeAction:
+    """A lightbulb action running `command` with its typed `arguments` (None fields left out)."""
+    argument = {k: v for k, v in asdict(arguments).items() if v is not None}
     # no kind: these belong in the lightbulb, not in a refactor or source menu
     return types.CodeAction(title=title, command=types.Command(
         title=title, command=command, arguments=[argument]))
@@ -33,15 +44,14 @@ def _python_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAct
     script = ls.scan_cache(uri, doc.version, doc.source)
     if script is None or script.site_on(line) is None:
         return []
-    actions = [_action(QUANTIZE_TITLE, "tinyml.quantize", {"uri": uri, "line": line})]
+    actions = [_action(QUANTIZE_TITLE, "tinyml.quantize", ScriptArguments(uri, line))]
     # once quantized: the int8 model beside the Keras one (a stat or two, no parsing)
     script_path = Path(to_fs_path(uri) or uri)
     model = training_script.resolve_model(script, script_path, None)
-    int8 = model.with_name(f"{model.stem}_int8.tflite") if model else None
-    if int8 is not None and int8.is_file():
-        actions.append(_action(SKETCH_TITLE, "tinyml.sketch", {
-            "uri": uri, "model": str(int8),
-            "project": str(int8.with_name(f"{model.stem}_firmware"))}))
+    int8 = artifacts.quantized_model(model, "int8") if model else None
+    if model is not None and int8 is not None and int8.is_file():
+        actions.append(_action(SKETCH_TITLE, "tinyml.sketch", SketchArguments(
+            uri=uri, model=str(int8), project=str(artifacts.firmware_project(model)))))
     return actions
 
 
@@ -51,10 +61,9 @@ def _platformio_actions(ls: TinymlServer, uri: str, line: int) -> list[types.Cod
     if env is None or env.model is None:  # only projects that name their model
         return []
     project = str(Path(to_fs_path(uri) or uri).parent)
-    argument = {"project": project, "env": env.name}
-    return [_action(BUILD_TITLE, "tinyml.build", argument),
-            _action(FLASH_TITLE, "tinyml.flash", argument),
-            _action(MONITOR_TITLE, "tinyml.monitor", argument)]
+    return [_action(BUILD_TITLE, "tinyml.build", ProjectArguments(project, env.name)),
+            _action(FLASH_TITLE, "tinyml.flash", ProjectArguments(project, env.name)),
+            _action(MONITOR_TITLE, "tinyml.monitor", MonitorArguments(project, env.name))]
 
 
 def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types.CodeAction]:

@@ -9,12 +9,13 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.lsp.jobs import run_job, show
+from tinyml_lsp.lsp.arguments import ScriptArguments
+from tinyml_lsp.lsp.progress import run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.model import training_script
+from tinyml_lsp.runtime.context import JobContext
 
 if TYPE_CHECKING:
-    from tinyml_lsp.jobs import JobContext
     from tinyml_lsp.model.quantize import QuantizeResult
 
 
@@ -32,7 +33,7 @@ def script_inputs(ls: TinymlServer, uri: str) -> tuple[Path, Path | None]:
         raise TinymlError(
             f"the model {expected.name if expected else 'this script saves'} does not exist yet",
             script_path, hint="run the training script first, then quantize")
-    data_setting = ls.settings.get("quantize", {}).get("data")
+    data_setting = ls.settings.quantize.data
     data = Path(data_setting) if data_setting else training_script.resolve_data(
         script, script_path, root)
     return model, data
@@ -50,13 +51,11 @@ def _summary(r: QuantizeResult) -> str:
     return ", ".join(parts) + f". Files in {Path(r.report).parent}; report {Path(r.report).name}"
 
 
-async def quantize(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
-    request = args[0] if args and isinstance(args[0], dict) else {}
-
+async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> QuantizeResult:
         from tinyml_lsp.model.quantize import quantize_model  # numpy: not at start-up
 
-        model, data = script_inputs(ls, request["uri"])
+        model, data = script_inputs(ls, arguments.uri)
         ctx.log(f"quantizing {model}" + (f" with data {data}" if data else ""))
         return await quantize_model(model, ctx, data=data)
 

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext
-from tinyml_lsp.lsp.jobs import run_job, show
+from tinyml_lsp.deploy import platformio
+from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent, MonitorSummary, watch
+from tinyml_lsp.lsp.arguments import MonitorArguments, ProjectArguments, given
+from tinyml_lsp.lsp.progress import run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
+from tinyml_lsp.runtime.context import JobContext
+
+T = TypeVar("T")
 
 
-def _project(args: tuple[Any, ...]) -> tuple[Path, str | None]:
-    request = args[0] if args and isinstance(args[0], dict) else {}
-    if "project" not in request:
-        raise TinymlError("the command needs a PlatformIO project folder")
-    return Path(request["project"]), request.get("env")
-
-
-def publish_build_diagnostics(ls: TinymlServer, project: Path, diagnostics) -> None:
+def publish_build_diagnostics(ls: TinymlServer, project: Path,
+                              diagnostics: Iterable[platformio.Diagnostic]) -> None:
     """Compiler messages as editor diagnostics (clickable), replacing the last build's."""
     by_file: dict[str, list[types.Diagnostic]] = defaultdict(list)
     for d in diagnostics:
@@ -43,28 +42,25 @@ def publish_build_diagnostics(ls: TinymlServer, project: Path, diagnostics) -> N
     ls.build_diagnostics[str(project)] = set(by_file)
 
 
-async def _build_or_upload(ls: TinymlServer, args: tuple[Any, ...], upload: bool):
-    from tinyml_lsp.deploy import platformio
-
-    async def task(ctx: JobContext):
-        project, env = _project(args)
-        try:
-            if upload:
-                result = await platformio.upload(project, ctx, env=env)
-                build = result.build
-            else:
-                result = build = await platformio.build(project, ctx, env=env)
-        except platformio.BuildFailed as exc:
-            publish_build_diagnostics(ls, project, exc.result.diagnostics)
-            raise
-        publish_build_diagnostics(ls, project, build.diagnostics)
-        return result
-
-    return await run_job(ls, "Flash to board" if upload else "Build firmware", task)
+async def _published(ls: TinymlServer, project: Path, work: Awaitable[T],
+                     diagnostics: Callable[[T], Iterable[platformio.Diagnostic]]) -> T:
+    """Await a build or an upload and publish its compiler messages, failed or not."""
+    try:
+        result = await work
+    except platformio.BuildFailed as exc:
+        publish_build_diagnostics(ls, project, exc.result.diagnostics)
+        raise
+    publish_build_diagnostics(ls, project, diagnostics(result))
+    return result
 
 
-async def build(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
-    result = await _build_or_upload(ls, args, upload=False)
+async def build(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any] | None:
+    async def task(ctx: JobContext) -> platformio.BuildResult:
+        project = Path(arguments.project)
+        return await _published(ls, project, platformio.build(project, ctx, env=arguments.env),
+                                lambda r: r.diagnostics)
+
+    result = await run_job(ls, "Build firmware", task)
     if result is None:
         return None
     show(ls, types.MessageType.Info, f"Built {Path(result.elf or '').name}: flash "
@@ -73,8 +69,13 @@ async def build(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
     return result.to_json()
 
 
-async def flash(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
-    result = await _build_or_upload(ls, args, upload=True)
+async def flash(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any] | None:
+    async def task(ctx: JobContext) -> platformio.UploadResult:
+        project = Path(arguments.project)
+        return await _published(ls, project, platformio.upload(project, ctx, env=arguments.env),
+                                lambda r: r.build.diagnostics)
+
+    result = await run_job(ls, "Flash to board", task)
     if result is None:
         return None
     where = f"running under QEMU, UART on {result.port}" if result.emulated else "uploaded"
@@ -82,36 +83,21 @@ async def flash(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
     return result.to_json()
 
 
-async def monitor(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
+async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, Any] | None:
     """Stream the board's lines to the log until the run ends, the port goes, or cancel."""
-    from tinyml_lsp.deploy.monitor import BoardError, Disconnected, Done, Inference, Monitor
+    async def task(ctx: JobContext) -> MonitorSummary:
+        def log(event: MonitorEvent) -> None:
+            ctx.log(event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}")
 
-    counts = {"inferences": 0, "lines": 0}
-    ending: list[str] = []
+        return await watch(arguments.project, ctx, on_event=log,
+                           **given(arguments, "port", "until_done"))
 
-    async def task(ctx: JobContext) -> dict[str, Any]:
-        project, _env = _project(args)
-        request = args[0]
-        async with Monitor(project, port=request.get("port")) as mon:
-            async for event in mon:
-                line = getattr(event, "line", None)
-                ctx.log(line if line is not None else f"[monitor] {event.to_json()}")
-                counts["lines"] += line is not None
-                if isinstance(event, Inference):
-                    counts["inferences"] += 1
-                    ctx.progress(None, f"{counts['inferences']} inferences; last: "
-                                 f"{event.label} {event.score:.3f}")
-                if isinstance(event, Done | BoardError | Disconnected):
-                    ending.append(getattr(event, "reason", None) or event.line)
-                    break
-        return counts
-
-    result = await run_job(ls, "Serial monitor", task)
-    if result is None:
+    summary = await run_job(ls, "Serial monitor", task)
+    if summary is None:
         return None
-    show(ls, types.MessageType.Info, f"Serial monitor closed after {counts['inferences']} "
-         f"inferences ({ending[-1] if ending else 'stopped'})")
-    return {**result, "end": ending[-1] if ending else None}
+    show(ls, types.MessageType.Info, f"Serial monitor closed after {summary.inferences} "
+         f"inferences ({summary.end or 'stopped'})")
+    return summary.to_json()
 
 
 def register(server: TinymlServer) -> None:

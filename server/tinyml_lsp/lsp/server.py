@@ -7,7 +7,7 @@ import logging
 from lsprotocol import types
 
 from tinyml_lsp.lsp import code_actions, commands, deploy_commands, sketch_command
-from tinyml_lsp.lsp.jobs import cancel_job
+from tinyml_lsp.lsp.progress import cancel_job
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 
 
@@ -16,16 +16,12 @@ def create_server() -> TinymlServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: TinymlServer, params: types.InitializeParams) -> None:
-        options = params.initialization_options
-        if isinstance(options, dict):
-            ls.settings = options
+        ls.update_settings(params.initialization_options)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: TinymlServer,
                                  params: types.DidChangeConfigurationParams) -> None:
-        settings = params.settings
-        if isinstance(settings, dict):
-            ls.settings = settings.get("tinyml", settings)
+        ls.update_settings(params.settings)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TinymlServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext
+from tinyml_lsp.lsp.arguments import SketchArguments, given
 from tinyml_lsp.lsp.commands import script_inputs
-from tinyml_lsp.lsp.jobs import run_job, show
+from tinyml_lsp.lsp.progress import run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
+from tinyml_lsp.runtime.context import JobContext
+
+if TYPE_CHECKING:
+    from tinyml_lsp.deploy.sketch import Sketch
 
 ANNOTATION = "tinyml-sketch"
 REVIEW_TIMEOUT = 1800.0
@@ -45,11 +49,9 @@ def _whole_file(path: Path) -> types.Range:
     return types.Range(types.Position(0, 0), types.Position(len(lines) - 1, len(lines[-1])))
 
 
-def sketch_edit(sketch, annotate: bool) -> tuple[types.WorkspaceEdit, list[str], list[str]]:
+def sketch_edit(sketch: Sketch, annotate: bool
+                ) -> tuple[types.WorkspaceEdit, list[str], list[str]]:
     """The WorkspaceEdit that creates or updates the project, and the files it touches/keeps."""
-    from tinyml_lsp.codegen.standalone.sketch import Sketch
-
-    assert isinstance(sketch, Sketch)
     annotation = ANNOTATION if annotate else None
     changes: list[Any] = []
     touched, kept = [], []
@@ -80,26 +82,24 @@ def sketch_edit(sketch, annotate: bool) -> tuple[types.WorkspaceEdit, list[str],
     return edit, touched, kept
 
 
-async def sketch(ls: TinymlServer, *args: Any) -> dict[str, Any] | None:
-    request = args[0] if args and isinstance(args[0], dict) else {}
-
+async def sketch(ls: TinymlServer, arguments: SketchArguments) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> dict[str, Any]:
-        from tinyml_lsp.codegen.standalone.sketch import plan_sketch
+        from tinyml_lsp.deploy.sketch import plan_sketch  # numpy: not at start-up
 
+        model, project = arguments.model, arguments.project
         if not _client_can_create_files(ls):
             raise TinymlError("this editor cannot create files through the language server",
-                              hint=f"run: tinyml sketch {request.get('model')} --out "
-                              f"{request.get('project')}")
-        if "uri" in request and "data" not in request:  # from a training script's line
-            request["data"] = script_inputs(ls, request["uri"])[1]
-        for key in ("model", "project"):
-            if key not in request:
-                raise TinymlError(f"tinyml.sketch needs a {key!r} argument")
+                              hint=f"run: tinyml sketch {model} --out {project}")
+        data: str | Path | None = arguments.data
+        if arguments.uri is not None and data is None:  # from a training script's line
+            data = script_inputs(ls, arguments.uri)[1]
+        if model is None or project is None:
+            missing = "model" if model is None else "project"
+            raise TinymlError(f"tinyml.sketch needs a {missing!r} argument")
         ctx.progress(0.1, "generating C for the model")
         plan = await asyncio.to_thread(
-            plan_sketch, request["model"], request["project"],
-            board=request.get("board", "tinyml-qemu-m4"), data=request.get("data"),
-            labels=request.get("labels"), pixel_range=request.get("pixel_range", "0-255"))
+            plan_sketch, model, project, data=data,
+            **given(arguments, "board", "labels", "pixel_range"))
         edit, touched, kept = await asyncio.to_thread(sketch_edit, plan,
                                                       _annotations_supported(ls))
         ctx.progress(0.8, "waiting for you to review the edit")

@@ -1,1 +1,2 @@
-"""Models: read .tflite facts, convert with TensorFlow (in a worker), verify with TFLite Micro."""
+"""Models and data: .tflite facts from the flatbuffer, datasets, conversion with TensorFlow and
+checks with TFLite Micro's interpreter (both in workers, `messages` being their protocol)."""

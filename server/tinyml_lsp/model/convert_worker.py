@@ -1,28 +1,31 @@
 """Worker: TensorFlow's converter, in a child process (importing TensorFlow costs ~3 s, 600 MB).
 
-Requests (one JSON line on stdin):
-
-- {"op": "convert", "model": PATH, "out_dir": DIR, "modes": ["float32", "int8"], "io": "int8",
-   "target": "mcu", "data": PATH?, "label_column": NAME?, "pixel_range": "0-255",
-   "samples": 300}
-  → writes <stem>_float32.tflite / <stem>_int8.tflite (or _dynamic / _float16) and measures,
-  on the data, how often the int8 model's top-1 agrees with the float model's.
-- {"op": "predict", "model": PATH, "inputs": NPY, "outputs": NPY} → the Keras model's outputs.
+Requests (`messages`): `ConvertRequest` writes one .tflite per mode (float32 and int8, or
+dynamic / float16) and measures, on the data, how often each converted model's top-1 agrees
+with the float model's; `PredictRequest` runs the Keras model itself on samples.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import WorkerChannel, worker_main
 from tinyml_lsp.model.datasets import calibration_sample, dequantize, load_dataset, quantize
+from tinyml_lsp.model.formats import KERAS_SUFFIXES
+from tinyml_lsp.model.messages import (
+    ConvertRequest,
+    ConvertResult,
+    ModeComparison,
+    PredictRequest,
+    PredictResult,
+)
+from tinyml_lsp.runtime.worker import WorkerChannel, worker_main
 
-KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 EVAL_LIMIT = 5000  # samples compared float vs int8 inside the converter; verify does the rest
 
 
@@ -32,7 +35,7 @@ class LoadedKeras:
     def __init__(self, tf: Any, path: Path):
         self.tf = tf
         self.path = path
-        self.keras_model = None
+        self.keras_model: Any = None
         if path.is_dir():
             if not (path / "saved_model.pb").exists():
                 raise TinymlError("this folder is not a SavedModel (no saved_model.pb)", path)
@@ -129,48 +132,44 @@ def _run_tflite(tf: Any, model: bytes, x: np.ndarray) -> np.ndarray:
     return y
 
 
-def convert(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
+def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
     t0 = time.perf_counter()
-    model_path = Path(request["model"])
-    out_dir = Path(request["out_dir"])
-    modes: list[str] = request.get("modes", ["float32", "int8"])
-    io_type = request.get("io", "int8")
+    model_path = Path(request.model)
+    modes = list(request.outputs)
     tf = _import_tensorflow(channel)
     channel.progress(0.25, f"loading {model_path.name}")
     m = LoadedKeras(tf, model_path)
     channel.log(f"model input shape {m.input_shape}")
 
     ds = None
-    if request.get("data"):
+    if request.data:
         channel.progress(0.32, "reading the representative dataset")
-        ds = load_dataset(request["data"], m.input_shape, label_column=request.get("label_column"),
-                          pixel_range=request.get("pixel_range", "0-255"))
+        ds = load_dataset(request.data, m.input_shape, label_column=request.label_column,
+                          pixel_range=request.pixel_range)
         channel.log(f"dataset: {len(ds)} samples of shape {tuple(ds.x.shape[1:])}"
                     + (f", classes {', '.join(ds.classes)}" if ds.classes else ""))
     if "int8" in modes and ds is None:
         raise TinymlError("full-integer quantization needs a representative dataset", model_path,
                           hint="pass --data with a .npy/.npz/.csv file or an image folder")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = model_path.stem if model_path.is_file() else model_path.name
-    written: dict[str, str] = {}
     blobs: dict[str, bytes] = {}
     step = 0.55 / max(len(modes), 1)
     for i, mode in enumerate(modes):
         channel.progress(0.4 + i * step, f"converting to {mode}")
-        conv = m.converter(batch_one=request.get("target", "mcu") == "mcu")
+        conv = m.converter(batch_one=request.target == "mcu")
         if mode == "int8":
-            calib = calibration_sample(ds, int(request.get("samples", 300)))
+            assert ds is not None
+            calib = calibration_sample(ds, request.samples)
             channel.log(f"calibrating with {len(calib)} representative samples")
 
-            def representative(calib: np.ndarray = calib):
+            def representative(calib: np.ndarray = calib) -> Iterator[list[np.ndarray]]:
                 for j in range(len(calib)):
                     yield [calib[j:j + 1]]
 
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
             conv.representative_dataset = representative
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            if io_type == "int8":
+            if request.io == "int8":
                 conv.inference_input_type = tf.int8
                 conv.inference_output_type = tf.int8
         elif mode == "dynamic":
@@ -185,47 +184,46 @@ def convert(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
                               f"{_first_line(exc)}", model_path,
                               hint="ops outside TFLite's int8 builtins cannot be fully "
                               "quantized" if mode == "int8" else None) from exc
-        target = out_dir / f"{stem}_{mode}.tflite"
+        target = Path(request.outputs[mode])
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob)
-        written[mode] = str(target)
         blobs[mode] = blob
         channel.log(f"wrote {target} ({len(blob):,} bytes)")
 
-    comparison = None
+    compared = 0
+    comparisons: dict[str, ModeComparison] = {}
+    float_accuracy = None
     if ds is not None and "float32" in blobs and len(blobs) > 1:
         channel.progress(0.95, "comparing the quantized model with the float model")
         x = ds.x[:EVAL_LIMIT]
+        labels = ds.y[:EVAL_LIMIT] if ds.y is not None else None
         ref = _run_tflite(tf, blobs["float32"], x)
-        comparison = {"samples": len(x)}
+        compared = len(x)
         for mode, blob in blobs.items():
             if mode == "float32":
                 continue
             y = _run_tflite(tf, blob, x)
-            comparison[mode] = {
-                "top1_agreement": float(np.mean(y.argmax(1) == ref.argmax(1))),
-                "max_abs_error": float(np.max(np.abs(y - ref))),
-            }
-            if ds.y is not None:
-                comparison[mode]["accuracy"] = float(np.mean(y.argmax(1) == ds.y[:EVAL_LIMIT]))
-        if ds.y is not None:
-            comparison["float32_accuracy"] = float(np.mean(ref.argmax(1) == ds.y[:EVAL_LIMIT]))
-    return {"files": written, "input_shape": m.input_shape, "comparison": comparison,
-            "classes": list(ds.classes) if ds is not None and ds.classes else None,
-            "seconds": time.perf_counter() - t0}
+            comparisons[mode] = ModeComparison(
+                top1_agreement=float(np.mean(y.argmax(1) == ref.argmax(1))),
+                max_abs_error=float(np.max(np.abs(y - ref))),
+                accuracy=float(np.mean(y.argmax(1) == labels)) if labels is not None else None)
+        if labels is not None:
+            float_accuracy = float(np.mean(ref.argmax(1) == labels))
+    return ConvertResult(
+        files=dict(request.outputs), input_shape=[int(d) for d in m.input_shape],
+        compared_samples=compared, comparisons=comparisons, float_accuracy=float_accuracy,
+        classes=tuple(ds.classes) if ds is not None and ds.classes else None,
+        seconds=time.perf_counter() - t0)
 
 
-def predict(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
+def predict(request: PredictRequest, channel: WorkerChannel) -> PredictResult:
     tf = _import_tensorflow(channel)
-    m = LoadedKeras(tf, Path(request["model"]))
-    x = np.load(request["inputs"])
+    m = LoadedKeras(tf, Path(request.model))
+    x = np.load(request.inputs)
     channel.progress(0.5, f"running the Keras model on {len(x)} samples")
-    np.save(request["outputs"], m.predict(x.reshape(len(x), *m.input_shape[1:])))
-    return {"count": len(x)}
-
-
-def handle(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
-    return {"convert": convert, "predict": predict}[request["op"]](request, channel)
+    np.save(request.outputs, m.predict(x.reshape(len(x), *m.input_shape[1:])))
+    return PredictResult(count=len(x))
 
 
 if __name__ == "__main__":
-    raise SystemExit(worker_main(handle))
+    raise SystemExit(worker_main({ConvertRequest: convert, PredictRequest: predict}))

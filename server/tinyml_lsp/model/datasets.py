@@ -21,13 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.model.formats import (
+    DEFAULT_PIXEL_RANGE,
+    IMAGE_SUFFIXES,
+    LABEL_COLUMN_NAMES,
+    PIXEL_RANGES,
+    RAW_INT8,
+    TABLE_SUFFIXES,
+)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm"}
-LABEL_COLUMN_NAMES = ("label", "labels", "class", "target", "y", "category")
+Shape = tuple[int, ...] | list[int]  # a model's input shape, batch first
 _X_KEYS = ("x", "X", "data", "inputs", "features", "images")
 _Y_KEYS = ("y", "Y", "labels", "label", "targets")
-PIXEL_RANGES = {"0-255": (0.0, 255.0), "0-1": (0.0, 1.0), "-1-1": (-1.0, 1.0)}
-RAW_INT8 = "int8"  # the pixel bytes are int8 model inputs
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,10 @@ class Dataset:
 
 def load_dataset(
     path: str | Path,
-    input_shape: tuple[int, ...] | list[int] | None = None,
+    input_shape: Shape | None = None,
     *,
     label_column: str | None = None,
-    pixel_range: str = "0-255",
+    pixel_range: str = DEFAULT_PIXEL_RANGE,
 ) -> Dataset:
     """Read `path` and check it against the model's input shape (batch dimension first)."""
     p = Path(path)
@@ -60,7 +65,7 @@ def load_dataset(
         ds = Dataset(_load_npy(p), None, None, str(p))
     elif suffix == ".npz":
         ds = _load_npz(p)
-    elif suffix in (".csv", ".tsv", ".txt"):
+    elif suffix in TABLE_SUFFIXES:
         ds = _load_csv(p, label_column)
     elif suffix in IMAGE_SUFFIXES:
         ds = Dataset(_load_image(p, input_shape, pixel_range)[None], None, None, str(p))
@@ -177,7 +182,7 @@ def _load_csv(p: Path, label_column: str | None) -> Dataset:
     return Dataset(x, y, classes, str(p))
 
 
-def _image_size(input_shape: tuple[int, ...] | list[int] | None, p: Path) -> tuple[int, int, int]:
+def _image_size(input_shape: Shape | None, p: Path) -> tuple[int, int, int]:
     if input_shape is None or len(input_shape) != 4:
         raise TinymlError(
             "images need a model with an image input (batch, height, width, channels)", p,
@@ -189,13 +194,13 @@ def _image_size(input_shape: tuple[int, ...] | list[int] | None, p: Path) -> tup
     return h, w, c
 
 
-def _load_image(p: Path, input_shape, pixel_range: str) -> np.ndarray:
+def _load_image(p: Path, input_shape: Shape | None, pixel_range: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     h, w, c = _image_size(input_shape, p)
     try:
-        with Image.open(p) as img:
-            img = img.convert("L" if c == 1 else "RGB")
+        with Image.open(p) as opened:
+            img = opened.convert("L" if c == 1 else "RGB")
             if img.size != (w, h):
                 img = img.resize((w, h), Image.Resampling.BILINEAR)
             arr = np.asarray(img, dtype=np.float32)
@@ -209,7 +214,7 @@ def _load_image(p: Path, input_shape, pixel_range: str) -> np.ndarray:
     return arr * ((hi - lo) / 255.0) + lo
 
 
-def _load_image_folder(p: Path, input_shape, pixel_range: str) -> Dataset:
+def _load_image_folder(p: Path, input_shape: Shape | None, pixel_range: str) -> Dataset:
     class_dirs = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
     files: list[tuple[Path, int]] = []
     for i, d in enumerate(class_dirs):

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext, WorkerCrashed, run_worker
+from tinyml_lsp.model.messages import ArenaRequest, ArenaResult, RunRequest, RunResult
+from tinyml_lsp.runtime.context import JobContext
+from tinyml_lsp.runtime.worker import WorkerCrashed, run_worker
 
 WORKER = "tinyml_lsp.model.micro_worker"
 WHAT = "the TFLite Micro interpreter"
@@ -55,8 +57,9 @@ async def measure_arena(model: str | Path, ctx: JobContext, timeout: float = 300
                 missing.append(event["name"])  # noqa: B023
 
         try:
-            r = await run_worker(WORKER, {"op": "arena", "model": str(model), "low": low}, ctx,
-                                 what=WHAT, timeout=timeout, path=str(model), on_event=on_event)
+            r = await run_worker(WORKER, ArenaRequest(model=str(model), low=low), ArenaResult,
+                                 ctx, what=WHAT, timeout=timeout, path=model,
+                                 on_event=on_event)
         except WorkerCrashed as exc:
             if missing:  # it crashed in a kernel after we swapped the missing ops out
                 return ArenaReport(None, missing_ops=tuple(missing),
@@ -68,18 +71,13 @@ async def measure_arena(model: str | Path, ctx: JobContext, timeout: float = 300
                     "as too small and measuring again")
             low = max(low, last_probe[-1])
             continue
-        return ArenaReport(
-            arena_bytes=r.get("arena_bytes"),
-            head_bytes=r.get("head_bytes"),
-            tail_bytes=r.get("tail_bytes"),
-            missing_ops=tuple(r.get("missing_ops", ())),
-            crashes=tuple(crashes),
-            message=_missing_message(r.get("missing_ops", ())),
-        )
+        return ArenaReport(arena_bytes=r.arena_bytes, head_bytes=r.head_bytes,
+                           tail_bytes=r.tail_bytes, missing_ops=r.missing_ops,
+                           crashes=tuple(crashes), message=_missing_message(r.missing_ops))
     raise TinymlError(f"{WHAT} crashed {len(crashes)} times while sizing the arena", model)
 
 
-def _missing_message(missing) -> str:
+def _missing_message(missing: tuple[str, ...] | list[str]) -> str:
     if not missing:
         return ""
     return ("TFLite Micro has no kernel for " + ", ".join(missing)
@@ -97,26 +95,27 @@ async def run_micro_all(model: str | Path, inputs: list[np.ndarray], arena_bytes
                         timeout: float = 1800) -> MicroRun:
     """Every output of the model (concatenated per sample, as float64) for each sample;
     `inputs` holds one array per model input, samples first, in the inputs' dtypes."""
-    return await _run(model, inputs, arena_bytes, ctx, timeout,
-                      {"all_outputs": True, "output_count": output_count})
+    return await _run(model, inputs, arena_bytes, ctx, timeout, all_outputs=True,
+                      output_count=output_count)
 
 
 async def run_micro(model: str | Path, inputs: np.ndarray, arena_bytes: int, ctx: JobContext,
                     timeout: float = 600) -> np.ndarray:
     """Output 0 of the model for each sample of `inputs` (given in the input's dtype)."""
-    return (await _run(model, [inputs], arena_bytes, ctx, timeout, {})).outputs
+    return (await _run(model, [inputs], arena_bytes, ctx, timeout)).outputs
 
 
 async def _run(model: str | Path, inputs: list[np.ndarray], arena_bytes: int, ctx: JobContext,
-               timeout: float, options: dict[str, Any]) -> MicroRun:
+               timeout: float, *, all_outputs: bool = False, output_count: int = 1) -> MicroRun:
     with tempfile.TemporaryDirectory(prefix="tinyml-micro-") as tmp:
         paths = []
         for i, x in enumerate(inputs):
             paths.append(str(Path(tmp, f"in{i}.npy")))
             np.save(paths[-1], x)
         out_path = Path(tmp, "out.npy")
-        r = await run_worker(WORKER, {"op": "run", "model": str(model), "inputs": paths,
-                                      "outputs": str(out_path), "arena": int(arena_bytes),
-                                      **options},
-                             ctx, what=WHAT, timeout=timeout, path=str(model))
-        return MicroRun(np.load(out_path), float(r.get("ns_per_invoke") or 0.0))
+        request = RunRequest(model=str(model), inputs=paths, outputs=str(out_path),
+                             arena=int(arena_bytes), all_outputs=all_outputs,
+                             output_count=output_count)
+        r = await run_worker(WORKER, request, RunResult, ctx, what=WHAT, timeout=timeout,
+                             path=model)
+        return MicroRun(np.load(out_path), r.ns_per_invoke)

@@ -1,14 +1,14 @@
 """Worker: TFLite Micro's own interpreter (the `tflite-micro` package) in a child process.
 
 The interpreter is C++ and can crash (the LSTM fixture segfaults with a tiny arena), so it only
-ever runs here. Requests (one JSON line on stdin):
+ever runs here. Requests (`messages`):
 
-- {"op": "arena", "model": PATH, "low": N?}  → the minimum arena, by bisection, and the ops the
-  interpreter lacks. Before each attempt the worker sends {"event": "probe", "size": N}, so
-  that a parent whose worker died knows which size killed it and can resume above it.
-- {"op": "run", "model": PATH, "inputs": NPY or [NPY, ...], "outputs": NPY, "arena": N,
-   "all_outputs": false, "output_count": 1} → runs every sample (already in the inputs'
-  dtypes), saves output 0 of each (or all outputs, concatenated as float64) and times invoke().
+- `ArenaRequest` → the minimum arena, by bisection, and the ops the interpreter lacks. Before
+  each attempt the worker sends {"event": "probe", "size": N}, so that a parent whose worker
+  died knows which size killed it and can resume above it; each missing op found is sent at
+  once as {"event": "missing_op", "name": OP}.
+- `RunRequest` → runs every sample (already in the inputs' dtypes), saves output 0 of each (or
+  all outputs, concatenated as float64) and times invoke().
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import WorkerChannel, worker_main
+from tinyml_lsp.model.messages import ArenaRequest, ArenaResult, RunRequest, RunResult
+from tinyml_lsp.runtime.worker import WorkerChannel, worker_main
 
 _MISSING_OP = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'")
 _CUSTOM_MISSING = re.compile(r"Didn't find op for custom opcode '([^']+)'")
@@ -133,11 +134,11 @@ def missing_ops(buf: bytes, arena: int, printed: str, channel: WorkerChannel) ->
     return missing
 
 
-def measure_arena(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
-    path = request["model"]
+def measure_arena(request: ArenaRequest, channel: WorkerChannel) -> ArenaResult:
+    path = request.model
     buf = Path(path).read_bytes()
     # 1. a size that works: grow until allocation succeeds
-    low = int(request.get("low") or 0)  # a size the parent saw crash the interpreter
+    low = request.low  # a size the parent saw crash the interpreter
     size = max(16 * 1024, 4 * len(buf), 2 * low)
     printed = ""
     while True:
@@ -148,7 +149,7 @@ def measure_arena(request: dict[str, Any], channel: WorkerChannel) -> dict[str, 
         if not any(s in printed for s in _ALLOCATION_FAILURE):
             missing = missing_ops(buf, size, printed, channel)
             if missing:
-                return {"arena_bytes": None, "missing_ops": missing}
+                return ArenaResult(arena_bytes=None, missing_ops=tuple(missing))
             raise TinymlError("TFLite Micro cannot run this model: " + _last_line(printed),
                               path)
         size *= 2
@@ -172,8 +173,8 @@ def measure_arena(request: dict[str, Any], channel: WorkerChannel) -> dict[str, 
             lo = mid
         steps += 1
         channel.progress(min(0.95, 0.1 + 0.04 * steps), f"arena ≤ {hi:,} bytes")
-    return {"arena_bytes": hi, "recorded_total": total, "head_bytes": head, "tail_bytes": tail,
-            "missing_ops": []}
+    return ArenaResult(arena_bytes=hi, missing_ops=(), recorded_total=total, head_bytes=head,
+                       tail_bytes=tail)
 
 
 def _last_line(text: str) -> str:
@@ -181,21 +182,20 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "the interpreter failed without a message"
 
 
-def run_samples(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
-    """Run every sample; save output 0 per sample (or, with "all_outputs", every output of
+def run_samples(request: RunRequest, channel: WorkerChannel) -> RunResult:
+    """Run every sample; save output 0 per sample (or, with `all_outputs`, every output of
     the sample concatenated as float64) and time invoke() alone."""
-    buf = Path(request["model"]).read_bytes()
-    paths = request["inputs"] if isinstance(request["inputs"], list) else [request["inputs"]]
-    inputs = [np.load(p) for p in paths]
-    n_out = int(request.get("output_count", 1)) if request.get("all_outputs") else 1
+    buf = Path(request.model).read_bytes()
+    inputs = [np.load(p) for p in request.inputs]
+    n_out = request.output_count if request.all_outputs else 1
     with captured_stderr() as printed:
         try:
-            interp = _interpreter(buf, int(request["arena"]))
+            interp = _interpreter(buf, request.arena)
         except RuntimeError:
             interp = None
     if interp is None:
         raise TinymlError("TFLite Micro cannot run this model: " + _last_line(printed[0]),
-                          request["model"])
+                          request.model)
     details = [interp.get_input_details(i) for i in range(len(inputs))]
     outputs = []
     n = len(inputs[0])
@@ -206,7 +206,7 @@ def run_samples(request: dict[str, Any], channel: WorkerChannel) -> dict[str, An
         start = time.perf_counter_ns()
         interp.invoke()
         elapsed += time.perf_counter_ns() - start
-        if n_out == 1 and not request.get("all_outputs"):
+        if not request.all_outputs:
             outputs.append(np.array(interp.get_output(0)).reshape(-1))
         else:
             outputs.append(np.concatenate([np.array(interp.get_output(o), dtype=np.float64)
@@ -214,16 +214,9 @@ def run_samples(request: dict[str, Any], channel: WorkerChannel) -> dict[str, An
         if s % 64 == 0 or s == n - 1:
             channel.progress((s + 1) / n, f"TFLite Micro: {s + 1}/{n} samples")
         interp.reset()  # state (LSTM variables) must not leak from one sample to the next
-    np.save(request["outputs"], np.stack(outputs))
-    return {"count": n, "ns_per_invoke": elapsed / max(n, 1)}
-
-
-HANDLERS = {"arena": measure_arena, "run": run_samples}
-
-
-def handle(request: dict[str, Any], channel: WorkerChannel) -> dict[str, Any]:
-    return HANDLERS[request["op"]](request, channel)
+    np.save(request.outputs, np.stack(outputs))
+    return RunResult(count=n, ns_per_invoke=elapsed / max(n, 1))
 
 
 if __name__ == "__main__":
-    raise SystemExit(worker_main(handle))
+    raise SystemExit(worker_main({ArenaRequest: measure_arena, RunRequest: run_samples}))

@@ -13,14 +13,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tinyml_lsp import artifacts
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext, Stage, run_worker
+from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
 from tinyml_lsp.model.inspect import ModelCard, inspect_model
+from tinyml_lsp.model.messages import ConvertRequest, ConvertResult
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
+from tinyml_lsp.runtime.context import JobContext, Stage
+from tinyml_lsp.runtime.worker import run_worker
 
 WORKER = "tinyml_lsp.model.convert_worker"
 MODES = ("int8", "float32", "dynamic", "float16")
+IO_TYPES = ("int8", "float")
 TARGETS = ("mcu", "host")
+DEFAULT_SAMPLES = 300  # representative samples for calibration
 
 REFUSED_ON_MCU = {
     "dynamic": (
@@ -83,10 +89,6 @@ def check_keras_file(path: Path) -> None:
                           hint="quantize the Keras model it came from (.keras, .h5, SavedModel)")
 
 
-def output_dir_for(model: Path, out_dir: str | Path | None) -> Path:
-    return Path(out_dir) if out_dir else (model if model.is_dir() else model.parent)
-
-
 async def quantize_model(
     model: str | Path,
     ctx: JobContext,
@@ -97,8 +99,8 @@ async def quantize_model(
     io: str = "int8",
     target: str = "mcu",
     label_column: str | None = None,
-    pixel_range: str = "0-255",
-    samples: int = 300,
+    pixel_range: str = DEFAULT_PIXEL_RANGE,
+    samples: int = DEFAULT_SAMPLES,
     timeout: float = 1800,
 ) -> QuantizeResult:
     model = Path(model)
@@ -116,35 +118,28 @@ async def quantize_model(
     if mode == "int8" and data is None:
         raise TinymlError("full-integer int8 quantization needs a representative dataset", model,
                           hint="pass --data with a .npy/.npz/.csv file or an image folder")
-    out = output_dir_for(model, out_dir)
     modes = ["float32"] if mode == "float32" else ["float32", mode]
-    r = await run_worker(
-        WORKER,
-        {"op": "convert", "model": str(model), "out_dir": str(out), "modes": modes, "io": io,
-         "target": target,
-         "data": str(data) if data is not None else None, "label_column": label_column,
-         "pixel_range": pixel_range, "samples": samples},
-        Stage(ctx, 0.0, 0.9), what="the TensorFlow converter", timeout=timeout,
-        path=str(model),
-    )
-    files: dict[str, str] = r["files"]
-    cards = await asyncio.to_thread(lambda: {m: inspect_model(p) for m, p in files.items()})
+    request = ConvertRequest(
+        model=str(model), outputs={m: str(artifacts.quantized_model(model, m, out_dir))
+                                   for m in modes},
+        io=io, target=target, data=str(data) if data is not None else None,
+        label_column=label_column, pixel_range=pixel_range, samples=samples)
+    r = await run_worker(WORKER, request, ConvertResult, Stage(ctx, 0.0, 0.9),
+                         what="the TensorFlow converter", timeout=timeout, path=model)
+    cards = await asyncio.to_thread(lambda: {m: inspect_model(p) for m, p in r.files.items()})
     arena = None
     if mode == "int8":
         ctx.progress(0.9, "checking the int8 model with TFLite Micro")
-        arena = await measure_arena(files["int8"], Stage(ctx, 0.9, 1.0))
+        arena = await measure_arena(r.files["int8"], Stage(ctx, 0.9, 1.0))
     comparison = None
-    if (c := r.get("comparison")) and mode in c:
-        comparison = Comparison(samples=c["samples"], top1_agreement=c[mode]["top1_agreement"],
-                                max_abs_error=c[mode]["max_abs_error"],
-                                accuracy=c[mode].get("accuracy"),
-                                float_accuracy=c.get("float32_accuracy"))
-    stem = model.stem if model.is_file() else model.name
-    report = out / f"{stem}_quantize_report.md"
+    if (c := r.comparisons.get(mode)) is not None:
+        comparison = Comparison(samples=r.compared_samples, top1_agreement=c.top1_agreement,
+                                max_abs_error=c.max_abs_error, accuracy=c.accuracy,
+                                float_accuracy=r.float_accuracy)
+    report = artifacts.quantize_report(model, out_dir)
     result = QuantizeResult(
-        model=str(model), files=files, report=str(report), io=io if mode == "int8" else "float",
-        cards=cards, comparison=comparison, arena=arena,
-        classes=tuple(r["classes"]) if r.get("classes") else None, seconds=r.get("seconds", 0.0),
+        model=str(model), files=r.files, report=str(report), io=io if mode == "int8" else "float",
+        cards=cards, comparison=comparison, arena=arena, classes=r.classes, seconds=r.seconds,
     )
     await asyncio.to_thread(_write_report, report, result)
     return result
@@ -159,7 +154,8 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
 
-def render_quantize(r: QuantizeResult) -> str:
+def render_quantize(r: QuantizeResult, *, report_path: bool = False) -> str:
+    """The report (markdown); with `report_path`, followed by where the report was written."""
     lines = [f"# Quantization report: {Path(r.model).name}", "", "| model | file | bytes | ops |",
              "|---|---|---:|---|"]
     for mode, path in r.files.items():
@@ -183,4 +179,6 @@ def render_quantize(r: QuantizeResult) -> str:
                       "(measured on this 64-bit host: an upper bound for a 32-bit MCU)"]
         else:
             lines += ["", f"TFLite Micro: cannot run it — {r.arena.message}"]
+    if report_path:
+        lines += ["", f"report: {r.report}"]
     return "\n".join(lines)

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyml_lsp.model.formats import DATA_SUFFIXES, KERAS_SUFFIXES
+
 _KERAS_HINT = re.compile(r"\b(keras|tensorflow|tf\.keras)\b")
 _SITE = re.compile(
     r"(?P<call>\.fit\s*\(|\.save\s*\(|\bsave_model\s*\(|saved_model\.save\s*\(|\.export\s*\()"
@@ -18,10 +20,6 @@ _SITE = re.compile(
 # receivers whose .save() is not a model's: np.save(...), torch.save(...), ...
 _NOT_KERAS = r"\b(np|numpy|torch|joblib|pickle|plt|fig|df|image|img|Image)\s*$"
 _STRING = re.compile(r"""(?P<q>['"])(?P<s>[^'"\n]+)(?P=q)""")
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-# what datasets.load_dataset reads; kept here so the server's start-up does not load numpy
-DATA_SUFFIXES = (".csv", ".tsv", ".npy", ".npz", ".png", ".jpg", ".jpeg", ".bmp", ".gif",
-                 ".pgm", ".ppm")
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ def scan(text: str) -> TrainingScript | None:
         for m in _STRING.finditer(code):
             s = m.group("s")
             lower = s.lower()
-            if lower.endswith(MODEL_SUFFIXES):
+            if lower.endswith(KERAS_SUFFIXES):
                 models.append(s)
             elif lower.endswith(DATA_SUFFIXES):
                 data.append(s)

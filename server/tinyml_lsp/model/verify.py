@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext, Stage, WorkerCrashed, run_worker
 from tinyml_lsp.model import micro
 from tinyml_lsp.model.datasets import Dataset, dequantize, load_dataset, quantize
+from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE, KERAS_SUFFIXES
 from tinyml_lsp.model.inspect import ModelCard, TensorCard, inspect_model
+from tinyml_lsp.model.messages import PredictRequest, PredictResult
 from tinyml_lsp.model.quantize import WORKER as CONVERT_WORKER
-
-KERAS_REFERENCE = (".keras", ".h5", ".hdf5")
+from tinyml_lsp.runtime.context import JobContext, Stage
+from tinyml_lsp.runtime.worker import WorkerCrashed, run_worker
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,21 @@ class VerifyReport:
         return self.arena_bytes is not None and not self.missing_ops
 
     @property
+    def problem(self) -> str | None:
+        """Why the model fails verification (TFLite Micro cannot run it), or None."""
+        if self.runs:
+            return None
+        return "TFLite Micro cannot run this model" + (
+            ": no kernel for " + ", ".join(self.missing_ops) if self.missing_ops else "")
+
+    @property
     def supported_ops(self) -> tuple[str, ...]:
         return tuple(op for op in self.ops if op not in self.missing_ops)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["runs"] = self.runs
+        data["problem"] = self.problem
         data["supported_ops"] = list(self.supported_ops)
         return data
 
@@ -60,8 +70,8 @@ def _model_inputs(card: ModelCard, ds: Dataset) -> np.ndarray:
             raise TinymlError(f"int8 pixel data needs an int8 input; the model's is {t.dtype}",
                               card.path)
         return ds.x.astype(np.int8)
-    if t.dtype in ("int8", "uint8", "int16") and t.quantized:
-        return quantize(ds.x, t.scale, t.zero_point, t.dtype)
+    if t.dtype in ("int8", "uint8", "int16") and t.scale is not None:
+        return quantize(ds.x, t.scale, t.zero_point or 0, t.dtype)
     if t.dtype != "float32":
         raise TinymlError(f"the model's input is {t.dtype} without quantization parameters; "
                           "cannot feed it float data", card.path)
@@ -70,7 +80,9 @@ def _model_inputs(card: ModelCard, ds: Dataset) -> np.ndarray:
 
 def _real_outputs(t: TensorCard, y: np.ndarray) -> np.ndarray:
     y = y.reshape(len(y), -1)
-    return dequantize(y, t.scale, t.zero_point) if t.quantized else y.astype(np.float32)
+    if t.scale is None:
+        return y.astype(np.float32)
+    return dequantize(y, t.scale, t.zero_point or 0)
 
 
 async def _run_on_data(card: ModelCard, ds: Dataset, arena: int, ctx: JobContext) -> np.ndarray:
@@ -82,13 +94,14 @@ async def _run_on_data(card: ModelCard, ds: Dataset, arena: int, ctx: JobContext
 
 
 async def _reference_outputs(reference: Path, ds: Dataset, ctx: JobContext) -> np.ndarray:
-    if reference.suffix.lower() in KERAS_REFERENCE or reference.is_dir():
+    if reference.suffix.lower() in KERAS_SUFFIXES or reference.is_dir():
         with tempfile.TemporaryDirectory(prefix="tinyml-ref-") as tmp:
             x_path, y_path = Path(tmp, "x.npy"), Path(tmp, "y.npy")
             np.save(x_path, ds.x)
-            await run_worker(CONVERT_WORKER, {"op": "predict", "model": str(reference),
-                                              "inputs": str(x_path), "outputs": str(y_path)},
-                             ctx, what="TensorFlow", timeout=1800, path=str(reference))
+            await run_worker(CONVERT_WORKER, PredictRequest(model=str(reference),
+                                                            inputs=str(x_path),
+                                                            outputs=str(y_path)),
+                             PredictResult, ctx, what="TensorFlow", timeout=1800, path=reference)
             return np.load(y_path)
     ref_card = await asyncio.to_thread(inspect_model, reference)
     arena = await micro.measure_arena(reference, ctx)
@@ -104,7 +117,7 @@ async def verify_model(
     data: str | Path | None = None,
     reference: str | Path | None = None,
     label_column: str | None = None,
-    pixel_range: str = "0-255",
+    pixel_range: str = DEFAULT_PIXEL_RANGE,
     arena: int | None = None,
 ) -> VerifyReport:
     card = await asyncio.to_thread(inspect_model, model)

@@ -4,11 +4,14 @@
 - `quantization`: fixed-point parameters computed exactly as TFLite Micro computes them;
 - `kernels`: each op lowered to one C kernel call (snippets/standalone/kernels/);
 - `program`: the whole graph: API boundary (float I/O), reshape aliases, the kernel calls;
-- `planner`: the static arena, from tensor lifetimes, with safe in-place overlap;
-- `emit`: model.h / model.c, and `generate()`;
+- `overlap`: how far an op's output may overlap its input (from the kernel's access pattern);
+- `planner`: the static arena, from tensor lifetimes, with that safe in-place overlap;
+- `emit`: model.h / model.c (templates in snippets/standalone/), and `generate()`;
 - `host`: build and run the generated C on this machine (child processes);
-- `target`: Cortex-M4F flash/RAM and instructions per inference under QEMU;
+- `sizes`: Cortex-M4F flash and RAM, from the ARM compiler;
 - `validate`: generated C vs TFLite Micro's interpreter, the `validate` command's core.
+
+The firmware project around the C, and running it on the emulated board, are in `deploy`.
 """
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, TensorSpec, generate

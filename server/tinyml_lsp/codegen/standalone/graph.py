@@ -1,8 +1,8 @@
 """Read a .tflite model into a small typed graph the standalone code generator works on.
 
 Only what the generator needs survives: tensors (shape, dtype, quantization, constant data)
-and operators (kind, inputs, outputs, options as plain values). Anything the standalone
-runtime cannot run is refused here, with every offending op named at once.
+and operators (kind, inputs, outputs, options as plain values). Float and hybrid models and
+multi-subgraph models are refused here; ops without a kernel, by `program.lower`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,6 @@ from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import card_of
 from tinyml_lsp.model.tflite_file import LoadedModel, activation_name, dtype_name, load_model
 
-SUPPORTED_OPS = (
-    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
-    "FULLY_CONNECTED", "LOGISTIC", "MAX_POOL_2D", "MEAN", "MUL", "PAD", "PADV2", "QUANTIZE",
-    "RELU", "RELU6", "RESHAPE", "SOFTMAX",
-)
 # Ops whose output is the input's bytes seen with another shape.
 RESHAPE_OPS = ("RESHAPE",)
 _NUMPY_DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
@@ -121,7 +116,7 @@ def _options(lm: LoadedModel, kind: str, raw: Any) -> dict[str, Any]:
         lambda name, default: default)
     act = activation_name(int(get("fusedActivationFunction", 0)))
     if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        opts = {"padding": "SAME" if int(get("padding", 0)) == 0 else "VALID",
+        opts: dict[str, Any] = {"padding": "SAME" if int(get("padding", 0)) == 0 else "VALID",
                 "stride": (int(get("strideH", 1)), int(get("strideW", 1))),
                 "dilation": (int(get("dilationHFactor", 1)), int(get("dilationWFactor", 1))),
                 "activation": act}
@@ -186,12 +181,6 @@ def read_graph(path: str | Path) -> Graph:
     sg = lm.model.subgraphs[0]
     raw_ops = sg.operators or []
     kinds = [lm.opcode_name(op.opcodeIndex) for op in raw_ops]
-    missing = sorted({k for k in kinds if k not in SUPPORTED_OPS})
-    if missing:
-        raise TinymlError(
-            "the standalone runtime has no kernel for " + ", ".join(missing)
-            + f" ({len(missing)} unsupported op{'s' if len(missing) > 1 else ''}; it supports "
-            + ", ".join(SUPPORTED_OPS) + ")", lm.path, hint=TFLM_HINT)
     tensors = []
     for i, t in enumerate(sg.tensors or []):
         dtype = dtype_name(t.type)

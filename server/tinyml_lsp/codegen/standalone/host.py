@@ -7,7 +7,6 @@ not a crashed server.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -18,8 +17,8 @@ import numpy as np
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import signal_name, supervise
 from tinyml_lsp.resources import data_dir
+from tinyml_lsp.runtime.process import find_tool, run_tool
 
 HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function")
 COMPILE_TIMEOUT = 300.0
@@ -32,28 +31,9 @@ class HostRun:
 
 
 def compiler() -> str:
-    cc = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
-    if not cc:
-        raise TinymlError("no C compiler found (gcc or cc) to build the generated code",
-                          hint="install gcc (Debian: apt-get install gcc)")
-    return cc
-
-
-async def _run(args: list[str], what: str, timeout: float, stdin: bytes | None = None,
-               cwd: Path | None = None) -> tuple[bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec(
-        *args, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd,
-        start_new_session=True)
-    out, err = await supervise(proc, proc.communicate(stdin), timeout=timeout, what=what)
-    if proc.returncode and proc.returncode < 0:
-        raise TinymlError(f"{what} crashed ({signal_name(proc.returncode)})",
-                          hint=err.decode(errors="replace")[-500:] or None)
-    if proc.returncode:
-        text = err.decode(errors="replace").strip()
-        raise TinymlError(f"{what} failed (exit status {proc.returncode})",
-                          hint=text[-2000:] or None)
-    return out, err
+    """$CC, else gcc."""
+    return find_tool(os.environ.get("CC") or "gcc",
+                     what="a C compiler (gcc) to build the generated code for this machine")
 
 
 async def build_host(gen: GeneratedModel, workdir: str | Path, *,
@@ -65,8 +45,8 @@ async def build_host(gen: GeneratedModel, workdir: str | Path, *,
     (work / "model.c").write_text(gen.source)
     shutil.copy(data_dir("snippets") / "standalone" / "host_main.c", work / "host_main.c")
     exe = work / "model_host"
-    await _run([compiler(), *HOST_CFLAGS, *extra_flags, "-o", str(exe), "model.c",
-                "host_main.c"], "the host C compiler", COMPILE_TIMEOUT, cwd=work)
+    await run_tool([compiler(), *HOST_CFLAGS, *extra_flags, "-o", exe, "model.c",
+                    "host_main.c"], "the host C compiler", timeout=COMPILE_TIMEOUT, cwd=work)
     return exe
 
 
@@ -93,9 +73,9 @@ async def run_host(gen: GeneratedModel, exe: str | Path, inputs: np.ndarray | li
         if arr.reshape(count, -1).shape[1] != spec.size:
             raise TinymlError(f"input {spec.name!r} needs {spec.size} values per sample, "
                               f"got {arr.reshape(count, -1).shape[1]}")
-    out, err = await _run([str(exe), str(count), str(repeat)], "the generated model (host)",
-                          timeout, stdin=_sample_bytes(gen, arrays))
-    parts = []
+    run = await run_tool([exe, str(count), str(repeat)], "the generated model (host)",
+                         timeout=timeout, stdin=_sample_bytes(gen, arrays))
+    out, err = run.stdout, run.stderr
     raw = np.frombuffer(out, dtype=np.uint8)
     pos = 0
     rows = []

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tinyml_lsp.codegen.standalone import planner
 from tinyml_lsp.codegen.standalone import quantization as qz
 from tinyml_lsp.codegen.standalone.graph import Graph, Op, Quant, Tensor
+from tinyml_lsp.codegen.standalone.overlap import spatial_gap
 from tinyml_lsp.errors import TinymlError
 
 # Some TFLite Micro versions take a plain integer mean (sum / count) in MEAN when input and
@@ -128,56 +128,92 @@ def _padding(mode: str, stride: int, dilation: int, in_size: int, k: int, out_si
 def _nhwc(g: Graph, op: Op, t: Tensor, what: str) -> tuple[int, int, int, int]:
     if len(t.shape) != 4:
         raise op_error(g, op, f"{what} {t.describe()} must be 4-D (NHWC)")
-    return t.shape  # type: ignore[return-value]
+    n, h, w, c = t.shape
+    return n, h, w, c
 
 
 # --- lowering of each op -----------------------------------------------------------------
 
 
-def _filtered(g: Graph, op: Op) -> tuple:
-    """What CONV_2D and DEPTHWISE_CONV_2D share: input, constant filter, output, their
-    quantization and their NHWC shapes."""
+@dataclass(frozen=True)
+class Filtered:
+    """What CONV_2D and DEPTHWISE_CONV_2D share: input, constant filter and output, their
+    quantization, NHWC shapes, and the window geometry from the op's options."""
+
+    x: Tensor
+    w: Tensor
+    y: Tensor
+    xq: Quant
+    wq: Quant
+    yq: Quant
+    in_shape: tuple[int, int, int, int]  # n, h, w, c
+    out_shape: tuple[int, int, int, int]  # n, oh, ow, oc
+    filter_shape: tuple[int, int, int, int]  # conv: oc, kh, kw, c/groups; depthwise: 1, kh, kw, oc
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    pad: tuple[int, int]  # top, left
+    activation: str
+
+    @property
+    def weights(self) -> np.ndarray:
+        assert self.w.data is not None
+        return self.w.data
+
+
+def _filtered(g: Graph, op: Op) -> Filtered:
     x, w, y = g.t(op.inputs[0]), g.t(op.inputs[1]), g.t(op.outputs[0])
     xq, yq = per_tensor(g, op, x), per_tensor(g, op, y)
     wq = _quant(g, op, w)
     if w.data is None:
         raise op_error(g, op, "the filter must be constant")
-    return (x, w, y, xq, yq, wq, _nhwc(g, op, x, "input"), _nhwc(g, op, y, "output"),
-            _nhwc(g, op, w, "filter"))
+    in_shape, out_shape = _nhwc(g, op, x, "input"), _nhwc(g, op, y, "output")
+    filter_shape = _nhwc(g, op, w, "filter")
+    o = op.options
+    (sh, sw), (dh, dw) = o["stride"], o["dilation"]
+    (_, h, wd, _), (_, oh, ow, _), (_, kh, kw, _) = in_shape, out_shape, filter_shape
+    pad = (_padding(o["padding"], sh, dh, h, kh, oh), _padding(o["padding"], sw, dw, wd, kw, ow))
+    return Filtered(x, w, y, xq, wq, yq, in_shape, out_shape, filter_shape, (sh, sw), (dh, dw),
+                    pad, o["activation"])
+
+
+@dataclass(frozen=True)
+class ConvCall:
+    """One call of the convolution kernel: the geometry, and filters as rows [oc][k] with their
+    folded bias and requantization (a depthwise conv of one input channel is one too)."""
+
+    f: Filtered
+    groups: int
+    rows: np.ndarray  # int8 weights, one row per output channel
+    bias: np.ndarray  # int64, the input zero point folded in
+    mults: list[int]
+    shifts: list[int]
 
 
 def _conv(g: Graph, op: Op) -> Step:
-    x, w, y, xq, yq, wq, (n, h, wd, c), (_, oh, ow, oc), (_, kh, kw, cpg) = _filtered(g, op)
+    f = _filtered(g, op)
+    c, oc, cpg = f.in_shape[3], f.out_shape[3], f.filter_shape[3]
     if c % cpg or oc % (c // cpg):
         raise op_error(g, op, f"{c} input channels do not split into groups of {cpg}")
-    o = op.options
-    (sh, sw), (dh, dw) = o["stride"], o["dilation"]
-    pt = _padding(o["padding"], sh, dh, h, kh, oh)
-    pl = _padding(o["padding"], sw, dw, wd, kw, ow)
-    weights = w.data.reshape(oc, -1).astype(np.int64)
-    bias = _bias(g, op, 2, oc) - xq.zero_point * weights.sum(axis=1)
-    mults, shifts = qz.conv_multipliers(xq.scale, wq.scales, yq.scale, oc)
-    return _conv_step(op, x.index, y.index, (n, h, wd, c), (oh, ow, oc), (kh, kw), c // cpg,
-                      (sh, sw), (dh, dw), (pt, pl), xq.zero_point, yq, o["activation"],
-                      w.data.reshape(oc, -1), bias, mults, shifts)
+    weights = f.weights.reshape(oc, -1).astype(np.int64)
+    bias = _bias(g, op, 2, oc) - f.xq.zero_point * weights.sum(axis=1)
+    mults, shifts = qz.conv_multipliers(f.xq.scale, f.wq.scales, f.yq.scale, oc)
+    return _conv_step(op, ConvCall(f, c // cpg, f.weights.reshape(oc, -1), bias, mults, shifts))
 
 
-def _conv_step(op: Op, x: int, y: int, in_shape: tuple[int, int, int, int],
-               out_shape: tuple[int, int, int], kernel: tuple[int, int], groups: int,
-               stride: tuple[int, int], dilation: tuple[int, int], pad: tuple[int, int],
-               in_zp: int, yq: Quant, activation: str, weights: np.ndarray, bias: np.ndarray,
-               mults: list[int], shifts: list[int]) -> Step:
-    n, h, wd, c = in_shape
-    oh, ow, oc = out_shape
-    (kh, kw), (sh, sw), (dh, dw), (pt, pl) = kernel, stride, dilation, pad
-    lo, hi = qz.activation_range(activation, yq.scale, yq.zero_point)
+def _conv_step(op: Op, call: ConvCall) -> Step:
+    f, groups = call.f, call.groups
+    n, h, wd, c = f.in_shape
+    _, oh, ow, oc = f.out_shape
+    kh, kw = f.filter_shape[1:3]
+    (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
+    lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
     # windows are read in place when inside the image; short or dilated kernel rows are
     # gathered ("im2col") into scratch, as are windows that reach outside the image
     im2col = int(kw * c // groups < 8 or dw > 1)
     oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
     outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
                    or (oxs + (kw - 1) * dw >= wd).any())
-    rows = np.asarray(weights, dtype=np.int8).reshape(oc, -1)
+    rows = np.asarray(call.rows, dtype=np.int8).reshape(oc, -1)
     stride = rows.shape[1]
     if im2col and groups == 1:  # pad each filter to whole words: no scalar tail in the dot
         stride = -(-stride // 4) * 4
@@ -185,56 +221,55 @@ def _conv_step(op: Op, x: int, y: int, in_shape: tuple[int, int, int, int],
     scratch = stride if (im2col or outside) and groups == 1 else 0
     fast_path = groups == 1 and kh <= CONV_MAX_ROWS
     layout = interleave4(rows, stride if im2col else kw * c) if fast_path else rows.reshape(-1)
-    consts, names = _requant_consts(op, bias, mults, shifts)
+    consts, names = _requant_consts(op, call.bias, call.mults, call.shifts)
     consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
-    consts.append(_zp_row(op, in_zp, c))
+    consts.append(_zp_row(op, f.xq.zero_point, c))
     fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
               ("out_w", ow), ("out_c", oc), ("k_h", kh), ("k_w", kw), ("groups", groups),
               ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
-              ("pad_t", pt), ("pad_l", pl), ("in_zp", in_zp),
-              ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
+              ("pad_t", pt), ("pad_l", pl), ("in_zp", f.xq.zero_point),
+              ("out_offset", f.yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), ("w_stride", stride), *names.items(),
-              ("fast", _fast(bias, weights, shifts)), ("im2col", im2col),
+              ("fast", _fast(call.bias, call.rows, call.shifts)), ("im2col", im2col),
               ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
-    gap = planner.spatial_gap((n, h, wd, c), (n, oh, ow, oc), (kh, kw), (sh, sw), (dh, dw),
-                              (pt, pl))
-    return Step(op, "tm_conv", "tm_conv_t", fields, (x,), y, overlaps={x: gap},
-                consts=consts, snippets=("conv.c",), scratch=scratch)
+    gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
+    return Step(op, "tm_conv", "tm_conv_t", fields, (f.x.index,), f.y.index,
+                overlaps={f.x.index: gap}, consts=consts, snippets=("conv.c",), scratch=scratch)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
-    x, w, y, xq, yq, wq, (n, h, wd, c), (_, oh, ow, oc), (_, kh, kw, woc) = _filtered(g, op)
+    f = _filtered(g, op)
+    c, oc, woc = f.in_shape[3], f.out_shape[3], f.filter_shape[3]
     if woc != oc or oc % c:
         raise op_error(g, op, f"{oc} output channels are not a multiple of {c} input channels")
-    o = op.options
-    (sh, sw), (dh, dw) = o["stride"], o["dilation"]
-    pt = _padding(o["padding"], sh, dh, h, kh, oh)
-    pl = _padding(o["padding"], sw, dw, wd, kw, ow)
-    weights = w.data.reshape(kh * kw, oc).astype(np.int64)
-    bias = _bias(g, op, 2, oc) - xq.zero_point * weights.sum(axis=0)
-    mults, shifts = qz.conv_multipliers(xq.scale, wq.scales, yq.scale, oc)
+    n, h, wd, _ = f.in_shape
+    _, oh, ow, _ = f.out_shape
+    kh, kw = f.filter_shape[1:3]
+    (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
+    taps = f.weights.reshape(kh * kw, oc)
+    weights = taps.astype(np.int64)
+    bias = _bias(g, op, 2, oc) - f.xq.zero_point * weights.sum(axis=0)
+    mults, shifts = qz.conv_multipliers(f.xq.scale, f.wq.scales, f.yq.scale, oc)
     if c == 1:  # one input channel: the same sums as a convolution with out_c filters
-        return _conv_step(op, x.index, y.index, (n, h, wd, c), (oh, ow, oc), (kh, kw), 1,
-                          (sh, sw), (dh, dw), (pt, pl), xq.zero_point, yq, o["activation"],
-                          w.data.reshape(kh * kw, oc).T.copy(), bias, mults, shifts)
+        return _conv_step(op, ConvCall(f, 1, taps.T.copy(), bias, mults, shifts))
     blocked = oc == c and kh * kw <= DW_MAX_TAPS
     consts, names = _requant_consts(op, bias, mults, shifts)
-    layout = _dw_blocked(w.data.reshape(kh * kw, oc)) if blocked else w.data.reshape(-1)
+    layout = _dw_blocked(taps) if blocked else f.weights.reshape(-1)
     consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
-    consts.append(_zp_row(op, xq.zero_point, c))
-    lo, hi = qz.activation_range(o["activation"], yq.scale, yq.zero_point)
+    consts.append(_zp_row(op, f.xq.zero_point, c))
+    lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
     fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
               ("out_w", ow), ("mult_c", oc // c), ("k_h", kh), ("k_w", kw),
               ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
-              ("pad_t", pt), ("pad_l", pl), ("in_zp", xq.zero_point),
-              ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
+              ("pad_t", pt), ("pad_l", pl), ("in_zp", f.xq.zero_point),
+              ("out_offset", f.yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), *names.items(),
               ("fast", _fast(bias, weights.T, shifts)), ("blocked", int(blocked)),
               ("zp_row", consts[-1].name)]
-    gap = planner.spatial_gap((n, h, wd, c), (n, oh, ow, oc), (kh, kw), (sh, sw), (dh, dw),
-                              (pt, pl), channelwise=True)
-    return Step(op, "tm_depthwise", "tm_depthwise_t", fields, (x.index,), y.index,
-                overlaps={x.index: gap}, consts=consts, snippets=("depthwise.c",))
+    gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad,
+                      channelwise=True)
+    return Step(op, "tm_depthwise", "tm_depthwise_t", fields, (f.x.index,), f.y.index,
+                overlaps={f.x.index: gap}, consts=consts, snippets=("depthwise.c",))
 
 
 DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
@@ -314,7 +349,7 @@ def _pool(g: Graph, op: Op) -> Step:
               ("out_w", ow), ("f_h", fh), ("f_w", fw), ("stride_h", sh), ("stride_w", sw),
               ("pad_t", pt), ("pad_l", pl), ("act_min", lo), ("act_max", hi)]
     func = "tm_avg_pool" if op.kind == "AVERAGE_POOL_2D" else "tm_max_pool"
-    gap = planner.spatial_gap((n, h, wd, c), (n, oh, ow, c), (fh, fw), (sh, sw), (1, 1),
+    gap = spatial_gap((n, h, wd, c), (n, oh, ow, c), (fh, fw), (sh, sw), (1, 1),
                               (pt, pl), channelwise=True)
     return Step(op, func, "tm_pool_t", fields, (x.index,), y.index,
                 overlaps={x.index: gap}, snippets=("pool.c",))
@@ -458,7 +493,7 @@ def _pad(g: Graph, op: Op) -> Step:
               ("value", value)]
     overlaps = {}
     if before[0] == 0 and before[3] == 0 and in_shape[3] == out_shape[3]:
-        overlaps[x.index] = planner.spatial_gap(
+        overlaps[x.index] = spatial_gap(
             tuple(in_shape), tuple(out_shape), (1, 1), (1, 1), (1, 1), (before[1], before[2]),
             channelwise=True)
     return Step(op, "tm_pad", "tm_pad_t", fields, (x.index,), y.index, overlaps=overlaps,

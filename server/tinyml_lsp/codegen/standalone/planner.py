@@ -1,11 +1,10 @@
 """Place the activation buffers in one arena, from their lifetimes.
 
-Greedy by size (as TFLite Micro's planner), with one addition that shrinks the arena a lot
-on chains of convolutions: an op's output may share bytes with an input that dies at that op,
-as long as the kernel never writes over input it still has to read. Kernels write their
-output in order (pixel after pixel), so the output may start `gap` bytes before the input:
-`spatial_gap` computes that gap from the kernel's access pattern, and element-wise kernels
-(which read x[i] before writing y[i]) have a gap of 0, i.e. they can run in place.
+`lifetimes` reads, from the program, when each activation tensor (and each kernel's scratch)
+is written and last read; `plan` places them greedily by size (as TFLite Micro's planner),
+with one addition that shrinks the arena a lot on chains of convolutions: an op's output may
+share bytes with an input that dies at that op, as long as the kernel never writes over input
+it still has to read (the gap of `overlap.spatial_gap`).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinyml_lsp.codegen.standalone.program import Program
+
 ALIGN = 4
-# Kernels may compute up to this many output pixels before writing any of them.
-PIXELS_PER_STEP = 4
 
 
 @dataclass(frozen=True)
@@ -38,84 +37,52 @@ def align_up(n: int, align: int = ALIGN) -> int:
     return -(-n // align) * align
 
 
-def _first_valid(out_size: int, stride: int, pad: int, k: int, dilation: int,
-                 in_size: int) -> np.ndarray:
-    """For each output coordinate, the smallest valid input coordinate (in_size if none)."""
-    origin = np.arange(out_size) * stride - pad
-    best = np.full(out_size, in_size, dtype=np.int64)
-    for t in range(k - 1, -1, -1):
-        pos = origin + t * dilation
-        ok = (pos >= 0) & (pos < in_size)
-        best = np.where(ok, pos, best)
-    return best
+def lifetimes(prog: Program) -> tuple[list[Buffer], dict[tuple[int, int], int]]:
+    """Every activation buffer with the steps that write it first and read it last, and the
+    in-place gaps allowed where an input dies at the step that writes the output."""
+    g = prog.graph
+    root = prog.root
+    end = len(prog.steps)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+
+    def touch(tensor: int, step: int, write: bool) -> None:
+        if g.t(tensor).is_const:
+            return
+        r = root.get(tensor, tensor)
+        if write:
+            first[r] = min(first.get(r, step), step)
+        last[r] = max(last.get(r, step), step)
+        first.setdefault(r, step)
+
+    for api in prog.inputs:
+        touch(api.tensor, -1, True)
+    for k, step in enumerate(prog.steps):
+        for t in step.inputs:
+            touch(t, k, False)
+        touch(step.output, k, True)
+    for api in prog.outputs:
+        touch(api.tensor, end, False)
+    buffers = [Buffer(r, g.t(r).nbytes, first[r], last[r]) for r in sorted(first)]
+    # a kernel's scratch lives while the kernel runs (negative keys: not tensors)
+    buffers += [Buffer(scratch_key(k), step.scratch, k, k)
+                for k, step in enumerate(prog.steps) if step.scratch]
+    gaps: dict[tuple[int, int], int] = {}
+    outputs = {root.get(a.tensor, a.tensor) for a in prog.outputs}
+    for k, step in enumerate(prog.steps):
+        out = root.get(step.output, step.output)
+        for t, gap in step.overlaps.items():
+            src = root.get(t, t)
+            if g.t(t).is_const or src == out or src in outputs:
+                continue
+            if last[src] == k and first[out] == k:  # the input dies where the output is born
+                gaps[(out, src)] = gap
+    return buffers, gaps
 
 
-_NONE = np.iinfo(np.int64).max // 4  # "reads nothing" as a read position
-
-
-def _window_start(in_shape: tuple[int, ...], out_shape: tuple[int, ...],
-                  kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-                  pad: tuple[int, int]) -> np.ndarray:
-    """For each output pixel (row-major), the first input pixel its window reads, or _NONE."""
-    n, h, w, _ = in_shape
-    on, oh, ow, _ = out_shape
-    iy = _first_valid(oh, stride[0], pad[0], kernel[0], dilation[0], h)
-    ix = _first_valid(ow, stride[1], pad[1], kernel[1], dilation[1], w)
-    b = np.arange(on)[:, None, None]
-    first_pixel = (b * h + iy[None, :, None]) * w + ix[None, None, :]
-    no_read = (b >= n) | (iy[None, :, None] >= h) | (ix[None, None, :] >= w)
-    return np.where(no_read, _NONE, first_pixel).reshape(-1)
-
-
-def _gap(write_end: np.ndarray, reads: np.ndarray, reads_first: bool) -> int:
-    """max over steps of (bytes written so far) - (first input byte read from then on).
-
-    With reads_first, a step reads everything it needs before writing: only later steps'
-    reads constrain its writes.
-    """
-    future = np.minimum.accumulate(reads[::-1])[::-1]
-    if reads_first:
-        future = np.append(future[1:], _NONE)
-    return int(np.max(write_end - future))
-
-
-def spatial_gap(in_shape: tuple[int, ...], out_shape: tuple[int, ...], kernel: tuple[int, int],
-                stride: tuple[int, int], dilation: tuple[int, int], pad: tuple[int, int],
-                *, channelwise: bool = False,
-                pixels_per_step: int = PIXELS_PER_STEP) -> int:
-    """How many bytes before its input an NHWC op's output must start to be safe in place.
-
-    Kernels write output pixels in row-major order. A convolution reads, for every output
-    channel, all channels of the input pixels under its window, and may compute up to
-    `pixels_per_step` pixels before writing them. A channel-wise op (depthwise conv with
-    depth multiplier out_c / in_c, pooling, pad) reads only its own input channel, for
-    groups of 1, 2 or 4 channels at a time, before writing them. The gap is the largest
-    amount the writes ever run ahead of the reads still to come; it may be negative.
-    """
-    c = in_shape[3]
-    oc = out_shape[3]
-    start = _window_start(in_shape, out_shape, kernel, stride, dilation, pad)
-    pixels = start.size
-    if not channelwise:
-        steps = -(-pixels // pixels_per_step)
-        padded = np.full(steps * pixels_per_step, _NONE, dtype=np.int64)
-        padded[:pixels] = np.where(start == _NONE, _NONE, start * c)
-        reads = padded.reshape(steps, pixels_per_step).min(axis=1)
-        write_end = np.minimum((np.arange(steps) + 1) * pixels_per_step, pixels) * oc
-        return max(_gap(write_end, reads, reads_first=False), -in_shape_bytes(in_shape))
-    mult = max(oc // c, 1)
-    gap = -in_shape_bytes(in_shape)
-    for group in (1, 2, 4):
-        j = np.arange(-(-oc // group))
-        first_channel = (j * group) // mult
-        reads = np.where(start[:, None] == _NONE, _NONE, start[:, None] * c + first_channel)
-        write_end = np.arange(pixels)[:, None] * oc + np.minimum((j + 1) * group, oc)
-        gap = max(gap, _gap(write_end.reshape(-1), reads.reshape(-1), reads_first=True))
-    return gap
-
-
-def in_shape_bytes(shape: tuple[int, ...]) -> int:
-    return int(np.prod(shape, dtype=np.int64))
+def scratch_key(step: int) -> int:
+    """The buffer key of step `step`'s scratch (negative: tensors have keys >= 0)."""
+    return -1 - step
 
 
 def _disjoint(a0: int, a_size: int, b0: int, b_size: int) -> bool:

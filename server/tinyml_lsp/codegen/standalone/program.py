@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinyml_lsp.codegen.standalone.graph import RESHAPE_OPS, Graph
+from tinyml_lsp.codegen.standalone.graph import RESHAPE_OPS, TFLM_HINT, Graph
 from tinyml_lsp.codegen.standalone.kernels import LOWER, ConstArray, Step, op_error, per_tensor
 from tinyml_lsp.errors import TinymlError
 
@@ -41,7 +41,6 @@ class Program:
     inputs: list[ApiTensor]
     outputs: list[ApiTensor]
     consts: dict[int, ConstArray]  # constant tensors used as kernel data inputs
-
 
 
 # --- the whole graph ----------------------------------------------------------------------
@@ -88,7 +87,23 @@ def _boundary(g: Graph) -> tuple[list[ApiTensor], list[ApiTensor], set[int]]:
     return inputs, outputs, absorbed
 
 
+# What the standalone runtime runs: a kernel call per op, reshapes as aliases, and the float
+# conversions at the model's boundary (absorbed into the API's quantize helpers).
+SUPPORTED_OPS = tuple(sorted({*LOWER, *RESHAPE_OPS, "QUANTIZE", "DEQUANTIZE"}))
+
+
+def _check_supported(g: Graph) -> None:
+    """Every op without a kernel, named at once."""
+    missing = sorted({op.kind for op in g.ops if op.kind not in SUPPORTED_OPS})
+    if missing:
+        raise TinymlError(
+            "the standalone runtime has no kernel for " + ", ".join(missing)
+            + f" ({len(missing)} unsupported op{'s' if len(missing) > 1 else ''}; it supports "
+            + ", ".join(SUPPORTED_OPS) + ")", g.path, hint=TFLM_HINT)
+
+
 def lower(g: Graph) -> Program:
+    _check_supported(g)
     inputs, outputs, absorbed = _boundary(g)
     root: dict[int, int] = {}
     steps: list[Step] = []

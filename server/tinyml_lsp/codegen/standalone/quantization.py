@@ -23,7 +23,7 @@ def round_away(x: float) -> float:
     return math.copysign(math.floor(abs(x) + 0.5), x)
 
 
-def f32(x: float) -> float:
+def f32(x: float | np.floating) -> float:
     return float(np.float32(x))
 
 

@@ -19,11 +19,12 @@ import numpy as np
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
 from tinyml_lsp.codegen.standalone.host import build_host, run_host
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext, Stage
 from tinyml_lsp.model.datasets import load_dataset, quantize
 from tinyml_lsp.model.micro import WHAT, measure_arena, run_micro_all
+from tinyml_lsp.runtime.context import JobContext, Stage
 
 TARGET_SECONDS = 0.3  # host timing: repeat samples until about this much is measured
+DEFAULT_RANDOM_INPUTS = 100
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ class ValidateReport:
         return self.mismatches == 0
 
     @property
+    def problem(self) -> str | None:
+        """Why validation failed, or None when the generated C is bit-exact."""
+        if self.ok:
+            return None
+        return (f"{self.mismatches} of {self.elements} output elements differ from TFLite "
+                f"Micro (max difference {self.max_abs_diff:g})")
+
+    @property
     def arena_ratio(self) -> float | None:
         return self.arena_bytes / self.tflm_arena_bytes if self.tflm_arena_bytes else None
 
@@ -58,7 +67,8 @@ class ValidateReport:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(ok=self.ok, arena_ratio=self.arena_ratio, speedup=self.speedup)
+        data.update(ok=self.ok, problem=self.problem, arena_ratio=self.arena_ratio,
+                    speedup=self.speedup)
         return data
 
 
@@ -100,10 +110,13 @@ def _compare(ours: np.ndarray, ref: np.ndarray) -> tuple[int, float, tuple[str, 
 
 
 async def validate(model_path: str | Path, ctx: JobContext, *, data: str | Path | None = None,
-                   random: int = 0, seed: int = 0) -> ValidateReport:
-    """Compare the generated C with TFLite Micro on `data` or `random` random inputs."""
+                   random: int | None = None, seed: int = 0) -> ValidateReport:
+    """Compare the generated C with TFLite Micro on `data`, else on `random` random inputs
+    (DEFAULT_RANDOM_INPUTS when not given)."""
     ctx.progress(0.0, "generating C")
     gen = await asyncio.to_thread(generate, model_path)
+    if random is None:
+        random = 0 if data is not None else DEFAULT_RANDOM_INPUTS
     inputs, source = _inputs(gen, data, random, seed)
     count = len(inputs[0])
     with tempfile.TemporaryDirectory(prefix="tinyml-validate-") as tmp:

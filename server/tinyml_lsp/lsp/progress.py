@@ -2,7 +2,7 @@
 
 A command handler awaits `run_job`; the event loop stays free because the task's heavy parts
 run in child processes. Progress begins and always ends (in `finally`); the user's cancel
-(window/workDoneProgress/cancel) cancels the job's asyncio task, and `run_worker` kills the
+(window/workDoneProgress/cancel) cancels the job's asyncio task, and `runtime.process` kills the
 child processes on the way out.
 """
 
@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from lsprotocol import types
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
+from tinyml_lsp.runtime.context import JobContext
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -1,30 +1,23 @@
-"""The generated C on a Cortex-M4F: flash and RAM from the ARM compiler, instructions per
-inference on QEMU's mps2-an386.
+"""The generated C on a Cortex-M4F: flash and RAM, from the ARM compiler.
 
 Sizes come from `arm-none-eabi-gcc -Os` (the flags a PlatformIO Cortex-M4F build uses) and
 `arm-none-eabi-size`; the stack estimate from GCC's own call graph with stack usage
-(-fcallgraph-info=su). Instructions are counted by the firmware of a sketch project, built by
-PlatformIO and flashed to the emulated board (QEMU with `-icount shift=0`: one instruction per
-nanosecond of virtual time, read with the board's 25 MHz timer), so a count is exact to 40
-instructions and the same run to run.
+(-fcallgraph-info=su). (Instructions per inference are counted on the emulated board:
+`deploy.board_run.run_on_emulator`.)
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
-from tinyml_lsp.codegen.standalone.host import _run
-from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.jobs import JobContext
 from tinyml_lsp.model.micro import measure_arena
+from tinyml_lsp.runtime.context import JobContext, NullContext
+from tinyml_lsp.runtime.process import find_tool, run_tool
 
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_SIZE = "arm-none-eabi-size"
@@ -32,14 +25,6 @@ ARM_NM = "arm-none-eabi-nm"
 CPU_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 ARM_CFLAGS = ("-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wall",
               "-Wextra", "-Wno-unused-function", *CPU_FLAGS)
-APT_HINT = "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise TinymlError(f"{name} is not installed", hint=APT_HINT)
-    return path
 
 
 @dataclass(frozen=True)
@@ -106,8 +91,9 @@ async def build_object(gen: GeneratedModel, workdir: str | Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     (work / "model.h").write_text(gen.header)
     (work / "model.c").write_text(gen.source)
-    await _run([_tool(ARM_GCC), *ARM_CFLAGS, "-fstack-usage", "-fcallgraph-info=su", "-c",
-                "model.c", "-o", "model.o"], "the ARM C compiler", 600, cwd=work)
+    await run_tool([find_tool(ARM_GCC), *ARM_CFLAGS, "-fstack-usage", "-fcallgraph-info=su",
+                    "-c", "model.c", "-o", "model.o"], "the ARM C compiler", timeout=600,
+                   cwd=work)
     return work / "model.o"
 
 
@@ -117,19 +103,17 @@ async def measure_sizes(model: str | Path | GeneratedModel, ctx: JobContext | No
     gen = model if isinstance(model, GeneratedModel) else generate(model)
     with tempfile.TemporaryDirectory(prefix="tinyml-size-") as tmp:
         obj = await build_object(gen, tmp)
-        out, _ = await _run([_tool(ARM_SIZE), "-A", str(obj)], "arm-none-eabi-size", 60)
-        nm, _ = await _run([_tool(ARM_NM), "-u", str(obj)], "arm-none-eabi-nm", 60)
+        size = await run_tool([find_tool(ARM_SIZE), "-A", obj], ARM_SIZE, timeout=60)
+        nm = await run_tool([find_tool(ARM_NM), "-u", obj], ARM_NM, timeout=60)
         callgraph = Path(tmp, "model.ci").read_text() if Path(tmp, "model.ci").exists() else ""
-    sections = _sections(out.decode())
+    sections = _sections(size.stdout.decode())
     text = sum(v for k, v in sections.items() if k.startswith(".text"))
     rodata = sum(v for k, v in sections.items() if k.startswith(".rodata"))
     data = sum(v for k, v in sections.items() if k.startswith(".data"))
-    undefined = tuple(line.split()[-1] for line in nm.decode().splitlines() if line.strip())
+    undefined = tuple(line.split()[-1] for line in nm.stdout.decode().splitlines() if line.strip())
     head = total = None
     if tflm:
-        from tinyml_lsp.jobs import SilentContext
-
-        arena = await measure_arena(gen.model, ctx or SilentContext())
+        arena = await measure_arena(gen.model, ctx or NullContext())
         total, head = arena.arena_bytes, arena.head_bytes
     return SizeReport(gen.model, gen.arena_bytes, max_stack(callgraph), text, rodata, data,
                       undefined, total, head)
@@ -147,33 +131,3 @@ def render_sizes(r: SizeReport) -> str:
         f"flash {r.flash_bytes:,} bytes = code {r.code_bytes:,} + weights and constants "
         f"{r.const_bytes:,}" + (f" + data {r.data_bytes:,}" if r.data_bytes else ""),
     ])
-
-
-# --- instructions per inference on the emulated Cortex-M4F ------------------------------
-
-
-@dataclass(frozen=True)
-class EmulatorRun:
-    outputs: np.ndarray  # int8, one row per input (output 0)
-    instructions: tuple[int, ...]  # per model_invoke(), ±40 (one tick of the 25 MHz timer)
-
-
-async def run_on_emulator(gen: GeneratedModel, inputs: np.ndarray, workdir: str | Path, *,
-                          cflags: tuple[str, ...] = (), timeout: float = 600) -> EmulatorRun:
-    """The product's own path: a sketch project of the model with `inputs` as test vectors,
-    built by PlatformIO, flashed to the emulated board, read back by the serial monitor."""
-    from tinyml_lsp.codegen.standalone.sketch import plan_sketch, write_sketch
-    from tinyml_lsp.deploy import emulator
-    from tinyml_lsp.deploy.board_run import flash_and_read
-    from tinyml_lsp.jobs import SilentContext
-
-    if gen.inputs[0].is_float or len(gen.inputs) != 1:
-        raise TinymlError("the emulated board feeds one int8 input", gen.model)
-    project = Path(workdir)
-    write_sketch(plan_sketch(gen.model, project, inputs=inputs, build_flags=" ".join(cflags)))
-    try:
-        run = await flash_and_read(project, SilentContext(), timeout=timeout)
-    finally:
-        emulator.stop(project)
-    return EmulatorRun(np.array([i.output for i in run.inferences], dtype=np.int8),
-                       tuple(i.instructions for i in run.inferences))

@@ -1,0 +1,54 @@
+"""The server's settings (`tinyml.*`), typed: from `initializationOptions` and
+`workspace/didChangeConfiguration`. A section with a wrong type is reported once in the log and
+falls back to its defaults; unknown keys are ignored (editors send settings of their own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+import cattrs
+
+_converter = cattrs.Converter()
+
+
+@dataclass(frozen=True)
+class QuantizeSettings:
+    data: str | None = None  # the representative dataset, instead of the one the script names
+
+
+@dataclass(frozen=True)
+class Settings:
+    quantize: QuantizeSettings = field(default_factory=QuantizeSettings)
+
+
+def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
+    """Settings from a client's JSON (the object under `tinyml`, or that object itself), and
+    a message for each section that was not understood."""
+    if not isinstance(raw, dict):
+        return Settings(), [] if raw is None else [f"settings must be an object, not {raw!r}"]
+    raw = raw.get("tinyml", raw)
+    if not isinstance(raw, dict):
+        return Settings(), [f"the tinyml settings must be an object, not {raw!r}"]
+    sections: dict[str, Any] = {}
+    problems = []
+    for name, section_type in get_type_hints(Settings).items():
+        if name not in raw:
+            continue
+        if not isinstance(raw[name], dict):
+            problems.append(f"setting tinyml.{name} ignored (defaults used): expected an "
+                            f"object, got {raw[name]!r}")
+            continue
+        try:
+            sections[name] = _converter.structure(raw[name], section_type)
+        except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+            problems.append(f"setting tinyml.{name} ignored (defaults used): "
+                            + "; ".join(_reasons(exc)))
+    return Settings(**sections), problems
+
+
+def _reasons(exc: BaseException) -> list[str]:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return [r for sub in exc.exceptions for r in _reasons(sub)]
+    return [str(exc)]

@@ -1,0 +1,101 @@
+"""What the model workers are asked and what they answer: one frozen dataclass per request and
+per result, carried as JSON by `runtime.worker`. Every field is filled by the parent, so the
+workers never re-default a value (the defaults live in the tasks' signatures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+# --- the TensorFlow converter (convert_worker) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvertRequest:
+    """Convert a Keras model / SavedModel to one .tflite file per mode (float32 first)."""
+
+    op: ClassVar[str] = "convert"
+    model: str
+    outputs: dict[str, str]  # mode → the .tflite file to write
+    io: str  # "int8" or "float": the int8 model's input/output type
+    target: str  # "mcu" fixes the batch to 1 (no SHAPE/PACK ops from Flatten)
+    data: str | None
+    label_column: str | None
+    pixel_range: str
+    samples: int  # calibration samples
+
+
+@dataclass(frozen=True)
+class ModeComparison:
+    """A converted model against the float32 one, on the data."""
+
+    top1_agreement: float
+    max_abs_error: float  # in the output's real units
+    accuracy: float | None  # against the labels, when the data has them
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    files: dict[str, str]  # mode → .tflite written
+    input_shape: list[int]
+    compared_samples: int  # 0 when there was nothing to compare
+    comparisons: dict[str, ModeComparison]  # per mode other than float32
+    float_accuracy: float | None
+    classes: tuple[str, ...] | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    """Run a Keras model on the samples of an .npy file; save its outputs as .npy."""
+
+    op: ClassVar[str] = "predict"
+    model: str
+    inputs: str
+    outputs: str
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    count: int
+
+
+# --- TFLite Micro's interpreter (micro_worker) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArenaRequest:
+    """The minimum arena, by bisection above `low` (a size seen to crash the interpreter)."""
+
+    op: ClassVar[str] = "arena"
+    model: str
+    low: int
+
+
+@dataclass(frozen=True)
+class ArenaResult:
+    arena_bytes: int | None  # None: the interpreter lacks kernels (missing_ops)
+    missing_ops: tuple[str, ...]
+    recorded_total: int | None = None
+    head_bytes: int | None = None
+    tail_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Run every sample (one .npy per model input, samples first, in the inputs' dtypes)."""
+
+    op: ClassVar[str] = "run"
+    model: str
+    inputs: list[str]
+    outputs: str  # .npy written: output 0 per sample, or every output as float64
+    arena: int
+    all_outputs: bool
+    output_count: int
+
+
+@dataclass(frozen=True)
+class RunResult:
+    count: int
+    ns_per_invoke: float

@@ -1,0 +1,193 @@
+"""Every child process the product starts is started here.
+
+Compilers, `arm-none-eabi-size`, PlatformIO, QEMU's launcher and our Python workers all run
+as children in their own session, under a timeout, and are killed with everything they started
+when the task ends for any reason (done, failed, timed out or cancelled). A program that is
+missing is a TinymlError that says how to install it; a program that dies by a signal is
+reported as such ("crashed (SIGSEGV)").
+
+- `find_tool`: a program on PATH, or the error saying how to get it;
+- `run_tool`: run a program to completion and capture its output (async);
+- `stream_tool`: run a program and hand each output line to a callback as it comes (async);
+- `run_tool_sync`: the same as `run_tool` for the few synchronous callers (PlatformIO's
+  set-up, the emulated board's upload step, which run outside any event loop);
+- `start` + `supervise`: the two halves the others are built on (the worker protocol uses
+  them too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tinyml_lsp.errors import TinymlError
+
+T = TypeVar("T")
+StrPath = str | Path
+
+APT_ARM_TOOLCHAIN = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+# How to install each program the product runs (Debian's package names).
+INSTALL_HINTS = {
+    "arm-none-eabi-gcc": f"sudo apt-get install {APT_ARM_TOOLCHAIN}",
+    "arm-none-eabi-size": f"sudo apt-get install {APT_ARM_TOOLCHAIN}",
+    "arm-none-eabi-nm": f"sudo apt-get install {APT_ARM_TOOLCHAIN}",
+    "qemu-system-arm": "sudo apt-get install qemu-system-arm",
+    "gcc": "install gcc (Debian: apt-get install gcc)",
+}
+MAX_LINES = 100_000  # of a streamed program's output kept in memory
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def find_tool(name: str, *, what: str | None = None, hint: str | None = None,
+              path: str | None = None) -> str:
+    """The program `name` on PATH (or `path`), or a TinymlError saying how to install it.
+
+    `what` names it for people ("the Arm cross-compiler arm-none-eabi-gcc"); `hint` replaces
+    the install hint of INSTALL_HINTS.
+    """
+    found = shutil.which(name, path=path)
+    if found is None:
+        raise TinymlError(f"{what or name} is not installed",
+                          hint=hint or INSTALL_HINTS.get(Path(name).name))
+    return found
+
+
+def signal_name(returncode: int) -> str:
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def kill_group(proc: asyncio.subprocess.Process) -> None:
+    """Kill a child started by `start` (its own session) and everything it started."""
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+async def start(args: Sequence[StrPath], *, stdin: bool = False, cwd: StrPath | None = None,
+                env: dict[str, str] | None = None,
+                limit: int = 1024 * 1024) -> asyncio.subprocess.Process:
+    """Start `args` in its own session with stdout/stderr piped (and stdin when asked).
+
+    The caller must `supervise` it: that is what guarantees the child does not outlive the task.
+    """
+    try:
+        return await asyncio.create_subprocess_exec(
+            *[str(a) for a in args],
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=str(cwd) if cwd is not None else None, env=env, start_new_session=True,
+            limit=limit)
+    except OSError as exc:
+        raise TinymlError(f"cannot start {args[0]}: {exc.strerror or exc}") from None
+
+
+async def supervise(proc: asyncio.subprocess.Process, work: Awaitable[T], *,
+                    timeout: float, what: str, path: StrPath | None = None) -> T:
+    """Await `work` (reading the child's output, usually) and the child's exit, within
+    `timeout`. Whatever happens — done, timeout, error or cancellation — the child's whole
+    process group is gone afterwards."""
+    try:
+        async with asyncio.timeout(timeout):
+            result = await work
+            await proc.wait()
+            return result
+    except TimeoutError:
+        raise TinymlError(f"{what} did not finish within {timeout:.0f} s and was stopped",
+                          path) from None
+    finally:
+        kill_group(proc)
+        with contextlib.suppress(ProcessLookupError):
+            await proc.wait()
+
+
+def _failure(what: str, returncode: int, stderr: bytes, path: StrPath | None) -> TinymlError:
+    text = stderr.decode(errors="replace").strip()
+    if returncode < 0:
+        return TinymlError(f"{what} crashed ({signal_name(returncode)})", path,
+                           hint=text[-500:] or None)
+    return TinymlError(f"{what} failed (exit status {returncode})", path,
+                       hint=text[-2000:] or None)
+
+
+async def run_tool(args: Sequence[StrPath], what: str, *, timeout: float,
+                   stdin: bytes | None = None, cwd: StrPath | None = None,
+                   env: dict[str, str] | None = None, path: StrPath | None = None,
+                   check: bool = True) -> ToolOutput:
+    """Run a program to completion; with `check`, a non-zero exit is a TinymlError whose hint
+    is the end of what the program printed on stderr."""
+    proc = await start(args, stdin=stdin is not None, cwd=cwd, env=env)
+    out, err = await supervise(proc, proc.communicate(stdin), timeout=timeout, what=what,
+                               path=path)
+    returncode = proc.returncode if proc.returncode is not None else -signal.SIGKILL
+    if check and returncode != 0:
+        raise _failure(what, returncode, err, path)
+    return ToolOutput(returncode, out, err)
+
+
+async def stream_tool(args: Sequence[StrPath], what: str, *, timeout: float,
+                      on_line: Callable[[str], None], cwd: StrPath | None = None,
+                      env: dict[str, str] | None = None,
+                      path: StrPath | None = None) -> tuple[int, list[str]]:
+    """Run a program, handing each line of its stdout and stderr to `on_line` as it comes;
+    (exit status, the lines). The exit status is the caller's to judge."""
+    proc = await start(args, cwd=cwd, env=env)
+    lines: list[str] = []
+
+    async def pump(stream: asyncio.StreamReader | None) -> None:
+        assert stream is not None
+        async for raw in stream:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            if len(lines) < MAX_LINES:
+                lines.append(line)
+            on_line(line)
+
+    await supervise(proc, asyncio.gather(pump(proc.stdout), pump(proc.stderr)),
+                    timeout=timeout, what=what, path=path)
+    assert proc.returncode is not None
+    return proc.returncode, lines
+
+
+def run_tool_sync(args: Sequence[StrPath], what: str, *, timeout: float,
+                  path: StrPath | None = None, check: bool = True,
+                  **popen: Any) -> ToolOutput:
+    """`run_tool` for synchronous code: the child runs in its own session and its group is
+    killed on a timeout."""
+    try:
+        proc = subprocess.Popen([str(a) for a in args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True, **popen)
+    except OSError as exc:
+        raise TinymlError(f"cannot start {args[0]}: {exc.strerror or exc}", path) from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TinymlError(f"{what} did not finish within {timeout:.0f} s and was stopped",
+                          path) from None
+    finally:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if check and proc.returncode != 0:
+        raise _failure(what, proc.returncode, err, path)
+    return ToolOutput(proc.returncode, out, err)
