@@ -60,4 +60,4 @@ bench: install
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .state .pytest_cache .ruff_cache vscode-client/node_modules vscode-client/out
+	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out
