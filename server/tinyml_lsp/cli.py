@@ -98,7 +98,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     _run(args, lambda ctx: quantize_model(
         args.model, ctx, data=args.data, out_dir=args.out, mode=args.mode, io=args.io,
         target=args.target, label_column=args.label_column, pixel_range=args.pixel_range,
-        samples=args.samples), lambda r: render_quantize(r, report_path=True))
+        samples=args.samples, holdout=args.holdout, seed=args.seed),
+        lambda r: render_quantize(r, report_path=True))
     return 0
 
 
@@ -156,7 +157,8 @@ def cmd_flash(args: argparse.Namespace) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent, watch
+    from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent
+    from tinyml_lsp.deploy.session import render_summary, watch
     from tinyml_lsp.runtime.context import NullContext
 
     def show(event: MonitorEvent) -> None:
@@ -174,6 +176,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             # the board's own lines are the progress: no bar over them
             summary = await watch(args.project, NullContext(), port=args.port,
                                   baudrate=args.baud, until_done=args.until_done, on_event=show)
+        if args.json:
+            print(json.dumps({"event": "summary", **summary.to_json()}), flush=True)
+        elif summary.verdict is not None:
+            print(render_summary(summary), flush=True)
         return summary.ok
 
     try:
@@ -188,8 +194,9 @@ def cmd_sketch(args: argparse.Namespace) -> int:
     _require_standalone(args)
     labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
     _run(args, lambda ctx: sketch_model(
-        args.model, args.out, ctx, board=args.board, data=args.data, random=args.random,
-        labels=labels, label_column=args.label_column, pixel_range=args.pixel_range),
+        args.model, args.out, ctx, board=args.board, data=args.data, vectors=args.vectors,
+        seed=args.seed, labels=labels, label_column=args.label_column,
+        pixel_range=args.pixel_range),
         render_sketch)
     return 0
 
@@ -234,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     # the defaults shown and applied are the core's own
     from tinyml_lsp.codegen import c_array
     from tinyml_lsp.codegen.standalone import validate
-    from tinyml_lsp.deploy import monitor, sketch
+    from tinyml_lsp.deploy import monitor, vectors
     from tinyml_lsp.model import quantize
 
     common = argparse.ArgumentParser(add_help=False)
@@ -263,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mcu refuses what TFLite Micro cannot run (default)")
     p.add_argument("--samples", type=int, default=quantize.DEFAULT_SAMPLES,
                    help=f"calibration samples (default {quantize.DEFAULT_SAMPLES})")
+    p.add_argument("--holdout", type=float, default=quantize.DEFAULT_HOLDOUT,
+                   help="fraction of each class of labelled data kept out of calibration and "
+                   "used to compare the quantized model with the float one (default "
+                   f"{quantize.DEFAULT_HOLDOUT}; 0 compares on the calibration data)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the hold-out split (default 0)")
     _data_options(p)
     p.set_defaults(func=cmd_quantize)
 
@@ -295,9 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runtime", default="standalone", choices=["standalone"],
                    help="standalone: dependency-free C generated for this model")
     p.add_argument("--board", default=EMULATED_BOARD)
-    p.add_argument("--data", help="inputs the firmware runs (default: random inputs)")
-    p.add_argument("--random", type=int, default=sketch.DEFAULT_RANDOM_VECTORS,
-                   help=f"random inputs without --data (default {sketch.DEFAULT_RANDOM_VECTORS})")
+    p.add_argument("--data", help="data the firmware's test vectors come from (default: random "
+                   "inputs)")
+    p.add_argument("--vectors", type=int, default=vectors.DEFAULT_VECTORS,
+                   help="test vectors the firmware runs, stratified by class (default "
+                   f"{vectors.DEFAULT_VECTORS})")
+    p.add_argument("--seed", type=int, default=0, help="seed of the choice (default 0)")
     p.add_argument("--labels", help="class names, comma-separated (default: from the data)")
     _data_options(p)
     p.set_defaults(func=cmd_sketch)

@@ -51,7 +51,8 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
     assert result["applied"] and result["project"] == str(firmware)
     creates = [c for c in received[0].document_changes if isinstance(c, types.CreateFile)]
     assert sorted(Path(c.uri).name for c in creates) == [
-        "main.c", "model.c", "model.h", "platformio.ini", "test_vectors.h"]
+        "main.c", "model.c", "model.h", "platformio.ini", "test_vectors.h", "tinyml_expected.json",
+        "tinyml_report.h"]
     if client.capabilities.workspace.workspace_edit.change_annotation_support:
         assert received[0].change_annotations["tinyml-sketch"].needs_confirmation
     assert "model_invoke" in (firmware / "src" / "model.c").read_text()
@@ -76,4 +77,7 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
         read = await execute(client, monitor)
     finally:
         emulator.stop(firmware)
-    assert read["inferences"] == 64 and read["end"] == "TINYML DONE count=64"
+    assert read["inferences"] == 16 and read["end"] == "TINYML DONE count=16"
+    # the monitor judged the board against the host's outputs, and said so
+    assert read["verdict"]["ok"] and read["verdict"]["equal"] == 16
+    assert any("board agrees with the host" in m.message for m in client.messages)

@@ -20,7 +20,7 @@ from tinyml_lsp.lsp.arguments import SketchArguments, given
 from tinyml_lsp.lsp.commands import script_inputs
 from tinyml_lsp.lsp.progress import run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
-from tinyml_lsp.runtime.context import JobContext
+from tinyml_lsp.runtime.context import JobContext, Stage
 
 if TYPE_CHECKING:
     from tinyml_lsp.deploy.sketch import Sketch
@@ -96,10 +96,8 @@ async def sketch(ls: TinymlServer, arguments: SketchArguments) -> dict[str, Any]
         if model is None or project is None:
             missing = "model" if model is None else "project"
             raise TinymlError(f"tinyml.sketch needs a {missing!r} argument")
-        ctx.progress(0.1, "generating C for the model")
-        plan = await asyncio.to_thread(
-            plan_sketch, model, project, data=data,
-            **given(arguments, "board", "labels", "pixel_range"))
+        plan = await plan_sketch(model, project, Stage(ctx, 0.0, 0.7), data=data,
+                                 **given(arguments, "board", "labels", "pixel_range"))
         edit, touched, kept = await asyncio.to_thread(sketch_edit, plan,
                                                       _annotations_supported(ls))
         ctx.progress(0.8, "waiting for you to review the edit")

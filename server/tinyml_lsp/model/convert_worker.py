@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.datasets import calibration_sample, dequantize, load_dataset, quantize
+from tinyml_lsp.model.datasets import (
+    calibration_sample,
+    dequantize,
+    load_dataset,
+    quantize,
+    split,
+    subset,
+)
 from tinyml_lsp.model.formats import KERAS_SUFFIXES
 from tinyml_lsp.model.messages import (
     ConvertRequest,
@@ -148,18 +155,28 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
                           pixel_range=request.pixel_range)
         channel.log(f"dataset: {len(ds)} samples of shape {tuple(ds.x.shape[1:])}"
                     + (f", classes {', '.join(ds.classes)}" if ds.classes else ""))
+        for note in ds.notes:
+            channel.log(note)
     if "int8" in modes and ds is None:
         raise TinymlError("full-integer quantization needs a representative dataset", model_path,
                           hint="pass --data with a .npy/.npz/.csv file or an image folder")
 
+    calibration, compare, held_out = ds, ds, False
+    if ds is not None and ds.y is not None and request.holdout > 0:
+        kept, held = split(ds, request.holdout, request.seed)
+        if len(held) and len(kept):
+            calibration, compare, held_out = subset(ds, kept), subset(ds, held), True
+            channel.log(f"holding out {len(held)} of {len(ds)} samples "
+                        f"({100 * request.holdout:g}% of each class, seed {request.seed}) to "
+                        "measure the quantized model on data it was not calibrated with")
     blobs: dict[str, bytes] = {}
     step = 0.55 / max(len(modes), 1)
     for i, mode in enumerate(modes):
         channel.progress(0.4 + i * step, f"converting to {mode}")
         conv = m.converter(batch_one=request.target == "mcu")
         if mode == "int8":
-            assert ds is not None
-            calib = calibration_sample(ds, request.samples)
+            assert calibration is not None
+            calib = calibration_sample(calibration, request.samples, request.seed)
             channel.log(f"calibrating with {len(calib)} representative samples")
 
             def representative(calib: np.ndarray = calib) -> Iterator[list[np.ndarray]]:
@@ -193,10 +210,10 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
     compared = 0
     comparisons: dict[str, ModeComparison] = {}
     float_accuracy = None
-    if ds is not None and "float32" in blobs and len(blobs) > 1:
+    if compare is not None and "float32" in blobs and len(blobs) > 1:
         channel.progress(0.95, "comparing the quantized model with the float model")
-        x = ds.x[:EVAL_LIMIT]
-        labels = ds.y[:EVAL_LIMIT] if ds.y is not None else None
+        x = compare.x[:EVAL_LIMIT]
+        labels = compare.y[:EVAL_LIMIT] if compare.y is not None else None
         ref = _run_tflite(tf, blobs["float32"], x)
         compared = len(x)
         for mode, blob in blobs.items():
@@ -211,7 +228,9 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
             float_accuracy = float(np.mean(ref.argmax(1) == labels))
     return ConvertResult(
         files=dict(request.outputs), input_shape=[int(d) for d in m.input_shape],
-        compared_samples=compared, comparisons=comparisons, float_accuracy=float_accuracy,
+        calibration_samples=min(len(calibration), request.samples) if calibration else 0,
+        compared_samples=compared, compared_held_out=held_out, comparisons=comparisons,
+        float_accuracy=float_accuracy,
         classes=tuple(ds.classes) if ds is not None and ds.classes else None,
         seconds=time.perf_counter() - t0)
 

@@ -12,6 +12,11 @@ from tinyml_lsp.model.tflite_file import LoadedModel, dtype_name, load_model
 _CONVERSION_OPS = {"QUANTIZE", "DEQUANTIZE"}
 _QUANTIZED_WEIGHT_DTYPES = {"int8", "uint8", "int4"}
 _INTEGER_DTYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
+_PASS_THROUGH_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE"}
+# what a model's output means: a classifier, a few real values, an autoencoder's
+# reconstruction (scored by its error), or tensors printed as they are
+OUTPUT_KINDS = ("class", "value", "anomaly", "raw")
+MAX_VALUES = 16  # a "value" output has at most this many elements
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,13 @@ class TensorCard:
     @property
     def quantized(self) -> bool:
         return self.scale is not None
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= max(d, 1)
+        return n
 
     def describe(self) -> str:
         shape = "×".join(str(d) for d in self.shape) or "scalar"
@@ -69,10 +81,24 @@ class ModelCard:
     subgraphs: tuple[SubgraphCard, ...]
     weight_bytes: int
     macs: int  # multiply-accumulates per inference in CONV/DEPTHWISE/FULLY_CONNECTED
+    # the op computing each output, looking through QUANTIZE/DEQUANTIZE/RESHAPE ("" if none)
+    output_ops: tuple[str, ...] = ()
 
     @property
     def op_names(self) -> list[str]:
         return sorted({op.name for op in self.ops})
+
+    def output_kind(self, labels: tuple[str, ...] | None = None) -> str:
+        """What the output means, for the firmware's line and the monitor (OUTPUT_KINDS)."""
+        if len(self.outputs) != 1:
+            return "raw"
+        size = self.outputs[0].size
+        if size >= 2 and (self.output_ops[:1] in (("SOFTMAX",), ("LOGISTIC",))
+                          or (labels is not None and len(labels) == size)):
+            return "class"
+        if len(self.inputs) == 1 and size > 1 and size == self.inputs[0].size:
+            return "anomaly"  # an autoencoder: its output reconstructs its input
+        return "value" if size <= MAX_VALUES else "raw"
 
     @property
     def full_integer(self) -> bool:
@@ -196,7 +222,25 @@ def card_of(lm: LoadedModel) -> ModelCard:
         subgraphs=tuple(subgraphs),
         weight_bytes=weight_bytes,
         macs=_macs(lm),
+        output_ops=_output_ops(lm),
     )
+
+
+def _output_ops(lm: LoadedModel) -> tuple[str, ...]:
+    sg = lm.model.subgraphs[0]
+    producer = {int(o): op for op in sg.operators or [] for o in (op.outputs if op.outputs
+                                                                   is not None else [])}
+    found = []
+    for tensor in sg.outputs:
+        name, seen = "", 0
+        op = producer.get(int(tensor))
+        while op is not None and seen < 16:
+            name = lm.opcode_name(op.opcodeIndex)
+            if name not in _PASS_THROUGH_OPS or op.inputs is None or not len(op.inputs):
+                break
+            op, seen = producer.get(int(op.inputs[0])), seen + 1
+        found.append(name)
+    return tuple(found)
 
 
 def render_card(card: ModelCard) -> str:

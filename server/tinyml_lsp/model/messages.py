@@ -24,6 +24,8 @@ class ConvertRequest:
     label_column: str | None
     pixel_range: str
     samples: int  # calibration samples
+    holdout: float  # fraction of labelled data kept out of calibration, to compare on
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class ModeComparison:
 class ConvertResult:
     files: dict[str, str]  # mode → .tflite written
     input_shape: list[int]
+    calibration_samples: int
     compared_samples: int  # 0 when there was nothing to compare
+    compared_held_out: bool  # compared on held-out rows (else on the calibration data)
     comparisons: dict[str, ModeComparison]  # per mode other than float32
     float_accuracy: float | None
     classes: tuple[str, ...] | None
