@@ -29,7 +29,7 @@ from tinyml_lsp.deploy.monitor import (
 from tinyml_lsp.deploy.platformio import UploadResult, upload
 from tinyml_lsp.deploy.session import watch
 from tinyml_lsp.deploy.sketch import plan_sketch, write_sketch
-from tinyml_lsp.deploy.verdict import Verdict
+from tinyml_lsp.deploy.verdict import Verdict, render_verdict
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.runtime.context import JobContext, NullContext, Stage
 
@@ -71,6 +71,18 @@ async def flash_and_read(project: str | Path, ctx: JobContext, *,
     inferences = tuple(e for e in events if isinstance(e, Inference))
     ctx.progress(1.0, f"{len(inferences)} inferences read back")
     return BoardRun(uploaded, ready, inferences, summary.verdict)
+
+
+def render_board_run(r: BoardRun) -> str:
+    lines = [f"flashed {Path(r.upload.elf or '').name} and read {len(r.inferences)} "
+             "inferences back"]
+    lines += [f"  {i.seq:>3}  {i.summary():<24} {i.instructions:>12,} instructions"
+              for i in r.inferences[:20]]
+    if len(r.inferences) > 20:
+        lines.append(f"  … and {len(r.inferences) - 20} more")
+    if r.verdict is not None:
+        lines.append(render_verdict(r.verdict))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)

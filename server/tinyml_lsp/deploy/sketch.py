@@ -207,8 +207,10 @@ async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, 
     return replace(sketch, sizes=report)
 
 
-def render_sketch(s: Sketch) -> str:
-    lines = [f"project {s.project} (board {s.board}, model {Path(s.model).name})"]
+def render_sketch(s: Sketch, project: str | Path | None = None) -> str:
+    """`project`: the folder as the user named it (default: the resolved one)."""
+    where = project or s.project
+    lines = [f"project {where} (board {s.board}, model {Path(s.model).name})"]
     lines += [f"  wrote {p}" for p in s.written] + [f"  kept  {p} (yours)" for p in s.kept]
     lines.append(f"arena {s.arena_bytes:,} bytes; weights {s.weight_bytes:,} bytes; ops "
                  f"{', '.join(sorted(set(s.ops)))}; output: {KIND_NAMES[s.kind]}"
@@ -216,6 +218,6 @@ def render_sketch(s: Sketch) -> str:
     lines.append(render_vectors(s.vectors))
     if s.sizes:
         lines.append(render_sizes(s.sizes))
-    lines.append(f"next: tinyml build {s.project} && tinyml flash {s.project} && "
-                 f"tinyml monitor {s.project}")
+    lines.append(f"next: tinyml build {where} && tinyml flash {where} && "
+                 f"tinyml monitor {where} --until-done")
     return "\n".join(lines)

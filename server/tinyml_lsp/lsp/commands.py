@@ -57,7 +57,8 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
 
         model, data = script_inputs(ls, arguments.uri)
         ctx.log(f"quantizing {model}" + (f" with data {data}" if data else ""))
-        return await quantize_model(model, ctx, data=data)
+        return await quantize_model(model, ctx, data=data,
+                                    label_column=ls.settings.quantize.label_column)
 
     result = await run_job(ls, "Quantize model (int8)", task)
     if result is None:

@@ -17,6 +17,12 @@ _PASS_THROUGH_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE"}
 # reconstruction (scored by its error), or tensors printed as they are
 OUTPUT_KINDS = ("class", "value", "anomaly", "raw")
 MAX_VALUES = 16  # a "value" output has at most this many elements
+OUTPUT_MEANINGS = {"class": "a classifier", "value": "values (regression)",
+                   "anomaly": "a reconstruction of the input (autoencoder)"}
+HYBRID_REFUSAL = (
+    "a hybrid (dynamic-range) model — int8 weights, float activations — which TFLite Micro "
+    "cannot run: quantize to full-integer int8 from the Keras/SavedModel source "
+    "(tinyml quantize MODEL.keras --data DATA)")
 
 
 @dataclass(frozen=True)
@@ -245,8 +251,11 @@ def _output_ops(lm: LoadedModel) -> tuple[str, ...]:
 
 def render_card(card: ModelCard) -> str:
     """The human model card (CLI output, hover text and report sections render this)."""
+    io = sorted({t.dtype for t in (*card.inputs, *card.outputs)})
     kind = {
-        "full-integer": "full-integer (int8) — runs on TFLite Micro",
+        "full-integer": "full-integer (int8" + ("" if io == ["int8"] else
+                                                f" inside, {'/'.join(io)} input/output")
+                        + ") — runs on TFLite Micro",
         "float": "float32",
         "hybrid": "hybrid / dynamic-range (int8 weights, float activations) — TFLite Micro "
                   "cannot run it",
@@ -266,6 +275,7 @@ def render_card(card: ModelCard) -> str:
               for op in card.ops]
     lines.append("inputs")
     lines += [f"  {t.describe()}" for t in card.inputs]
-    lines.append("outputs")
+    lines.append("outputs" + (f" ({OUTPUT_MEANINGS[kind]})"
+                              if (kind := card.output_kind()) in OUTPUT_MEANINGS else ""))
     lines += [f"  {t.describe()}" for t in card.outputs]
     return "\n".join(lines)
