@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `tinyml ... | head`: the reader has what it wanted
+        sys.stdout = None  # nothing more to flush at exit
+        return 141
     except Exception as exc:  # a bug: one line, the traceback with --debug
         if args.debug:
             raise

@@ -55,6 +55,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from tinyml_lsp.codegen.analyze import analyze_model, render_analyze
+
+    run(args, lambda ctx: analyze_model(
+        args.model, ctx, reference=args.reference, data=args.data,
+        label_column=args.label_column, pixel_range=args.pixel_range, samples=args.samples,
+        seed=args.seed), render_analyze)
+    return 0
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     from tinyml_lsp.deploy.boards import BOARDS, board_by_id, render_boards
     from tinyml_lsp.deploy.fit import fit_failure, fit_model, render_fit

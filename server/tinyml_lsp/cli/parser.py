@@ -48,7 +48,7 @@ def _labels_option(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     # the defaults shown and applied are the core's own
-    from tinyml_lsp.codegen import c_array
+    from tinyml_lsp.codegen import analyze, c_array
     from tinyml_lsp.codegen.standalone import validate
     from tinyml_lsp.deploy import fit, monitor, vectors
     from tinyml_lsp.model import quantize
@@ -122,6 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--name", default=c_array.DEFAULT_NAME, help="C name of the array")
     p.set_defaults(func=commands.cmd_export)
+
+    p = command("analyze", "the model layer by layer: MACs, weights, live activations, and "
+                "each layer's quantization error", _examples(
+                    "tinyml analyze model_int8.tflite",
+                    "tinyml analyze model_int8.tflite --reference model.keras --data holdout.csv"))
+    p.add_argument("model", help="a .tflite file")
+    p.add_argument("--reference", help="the float model to measure each int8 layer against "
+                   "(.keras, .h5, a SavedModel folder or a float .tflite); needs --data")
+    _data_options(p, "data to measure the per-layer errors on")
+    p.add_argument("--samples", type=int, default=analyze.DEFAULT_SAMPLES,
+                   help="samples of the data to measure on (stratified by class)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the choice of samples")
+    p.set_defaults(func=commands.cmd_analyze)
 
     p = command("fit", "does a model fit a board's flash and RAM?", _examples(
         "tinyml fit model_int8.tflite --board nano33ble",

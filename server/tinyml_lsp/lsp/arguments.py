@@ -56,3 +56,14 @@ class MonitorArguments:
     env: str | None = None
     port: str | None = None
     until_done: bool | None = None
+
+
+@dataclass(frozen=True)
+class AnalyzeArguments:
+    """`tinyml.analyze`: a .tflite model, and for per-layer errors its float `reference` and
+    `data`."""
+
+    model: str
+    reference: str | None = None
+    data: str | None = None
+    label_column: str | None = None

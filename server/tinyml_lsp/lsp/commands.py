@@ -9,13 +9,14 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.lsp.arguments import ScriptArguments
+from tinyml_lsp.lsp.arguments import AnalyzeArguments, ScriptArguments, given
 from tinyml_lsp.lsp.progress import run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.model import training_script
 from tinyml_lsp.runtime.context import JobContext
 
 if TYPE_CHECKING:
+    from tinyml_lsp.codegen.analyze import AnalyzeReport
     from tinyml_lsp.model.quantize import QuantizeResult
 
 
@@ -67,5 +68,26 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
     return result.to_json()
 
 
+async def analyze(ls: TinymlServer, arguments: AnalyzeArguments) -> dict[str, Any] | None:
+    """The per-layer analysis as a report in the log (the result holds every figure)."""
+    from tinyml_lsp.codegen.analyze import analyze_model, render_analyze
+
+    async def task(ctx: JobContext) -> AnalyzeReport:
+        return await analyze_model(arguments.model, ctx,
+                                   **given(arguments, "reference", "data", "label_column"))
+
+    report = await run_job(ls, "Analyze model", task)
+    if report is None:
+        return None
+    ls.window_log_message(types.LogMessageParams(types.MessageType.Info,
+                                                 render_analyze(report)))
+    worst = [f"#{x.index} {x.op}" for x in report.layers if x.worst]
+    show(ls, types.MessageType.Info, f"{Path(report.model).name}: {len(report.layers)} layers, "
+         f"{report.macs:,} MACs" + (f"; most quantization error in {', '.join(worst)}"
+                                     if worst else "") + " (details in the log)")
+    return report.to_json()
+
+
 def register(server: TinymlServer) -> None:
     server.command("tinyml.quantize")(quantize)
+    server.command("tinyml.analyze")(analyze)

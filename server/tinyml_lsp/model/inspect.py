@@ -167,29 +167,35 @@ def _classify(lm: LoadedModel) -> str:
     return "float" if float_compute else "full-integer"
 
 
+def op_macs(lm: LoadedModel, tensors: list[Any], op: Any) -> int:
+    """Multiply-accumulates of one CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (0 for others)."""
+    name = lm.opcode_name(op.opcodeIndex)
+    if name not in {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}:
+        return 0
+    try:
+        out_shape = list(tensors[op.outputs[0]].shape)
+        w_shape = list(tensors[op.inputs[1]].shape)
+    except (IndexError, TypeError):
+        return 0
+    out_elems = 1
+    for d in out_shape:
+        out_elems *= max(int(d), 1)
+    if name == "CONV_2D":  # weights [out_c, kh, kw, in_c]
+        return out_elems * int(w_shape[1]) * int(w_shape[2]) * int(w_shape[3])
+    if name == "DEPTHWISE_CONV_2D":  # weights [1, kh, kw, out_c]
+        return out_elems * int(w_shape[1]) * int(w_shape[2])
+    return out_elems * int(w_shape[-1])  # weights [units, in_features]
+
+
+def op_weight_bytes(lm: LoadedModel, tensors: list[Any], op: Any) -> int:
+    """Bytes of the constant inputs of one op (weights, biases, parameters)."""
+    inputs = [int(i) for i in (op.inputs if op.inputs is not None else []) if i >= 0]
+    return sum(lm.buffer_size(tensors[i].buffer) for i in inputs)
+
+
 def _macs(lm: LoadedModel) -> int:
-    total = 0
-    for sg in lm.model.subgraphs:
-        tensors = sg.tensors or []
-        for op in sg.operators or []:
-            name = lm.opcode_name(op.opcodeIndex)
-            if name not in {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}:
-                continue
-            try:
-                out_shape = list(tensors[op.outputs[0]].shape)
-                w_shape = list(tensors[op.inputs[1]].shape)
-            except (IndexError, TypeError):
-                continue
-            out_elems = 1
-            for d in out_shape:
-                out_elems *= max(int(d), 1)
-            if name == "CONV_2D":  # weights [out_c, kh, kw, in_c]
-                total += out_elems * int(w_shape[1]) * int(w_shape[2]) * int(w_shape[3])
-            elif name == "DEPTHWISE_CONV_2D":  # weights [1, kh, kw, out_c]
-                total += out_elems * int(w_shape[1]) * int(w_shape[2])
-            else:  # weights [units, in_features]
-                total += out_elems * int(w_shape[-1])
-    return total
+    return sum(op_macs(lm, sg.tensors or [], op) for sg in lm.model.subgraphs
+               for op in sg.operators or [])
 
 
 def card_of(lm: LoadedModel) -> ModelCard:
