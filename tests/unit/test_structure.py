@@ -134,3 +134,37 @@ def test_malformed_models_are_refused(case: str, tmp_path: Path) -> None:
         assert proc.stderr.strip().splitlines()[-1].startswith(f"error: {path}: the model is "
                                                                "malformed")
     assert not (tmp_path / "fw").exists()
+
+
+def test_requantization_out_of_int32_range_is_refused(tmp_path: Path) -> None:
+    # a corrupt output scale makes the convolution rescale by ~1e17: a shift no int32 kernel
+    # can do without undefined behaviour (the fuzzer's "shift of 105")
+    def tiny_scale(m: Any) -> None:
+        m.subgraphs[0].tensors[_ops(m)[0].outputs[0]].quantization.scale = [1e-20]
+
+    path = tmp_path / "extreme.tflite"
+    path.write_bytes(mutated(tiny_scale))
+    proc = subprocess.run([sys.executable, "-m", "tinyml_lsp.cli", "sketch", str(path), "--out",
+                           str(tmp_path / "fw")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "op #0 CONV_2D" in proc.stderr and "int32 arithmetic" in proc.stderr
+
+
+def test_undefined_behaviour_in_generated_c_fails_validation(tmp_path: Path) -> None:
+    import asyncio
+    from dataclasses import replace
+
+    from tinyml_lsp.codegen.standalone.emit import generate
+    from tinyml_lsp.codegen.standalone.validate import _sanitized
+
+    gen = generate(MODELS / "hello_world_int8.tflite")
+    entry = "int model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs) {"
+    assert entry in gen.source
+    ub = entry + "\n  volatile int s = 40;\n  if ((1 << s) == 3) return 1;"
+    broken = replace(gen, source=gen.source.replace(entry, ub))
+    x = np.zeros((2, 1), dtype=np.int8)
+    run, report = asyncio.run(_sanitized(broken, tmp_path / "ub", [x], []))
+    assert run is None and report is not None
+    assert "runtime error: shift exponent 40" in report
+    run, report = asyncio.run(_sanitized(gen, tmp_path / "ok", [x], []))
+    assert run is not None and report is None

@@ -137,6 +137,14 @@ async def quantize_model(
     r = await run_worker(WORKER, request, ConvertResult, Stage(ctx, 0.0, 0.9),
                          what="the TensorFlow converter", timeout=timeout, path=model)
     cards = await asyncio.to_thread(lambda: {m: inspect_model(p) for m, p in r.files.items()})
+    if mode == "int8" and cards["int8"].quantization != "full-integer":
+        for path in r.files.values():  # not what was asked for: leave nothing behind
+            Path(path).unlink(missing_ok=True)
+        raise TinymlError(f"the converter did not produce a full-integer int8 model (it is "
+                          f"{cards['int8'].quantization}): some ops have no int8 kernel in "
+                          "TFLite", model,
+                          hint="check the model's layers with `tinyml inspect` on the float32 "
+                          "model; replace the ops that stay float")
     arena = None
     if mode == "int8":
         ctx.progress(0.9, "checking the int8 model with TFLite Micro")
