@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: control characters shown as escapes (a newline as \\n)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class TinymlError(Exception):
@@ -20,7 +28,7 @@ class TinymlError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        return f"{one_line(self.path)}: {self.message}" if self.path else self.message
 
     def to_json(self) -> dict:
         return {"message": self.message, "path": self.path, "hint": self.hint}

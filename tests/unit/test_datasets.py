@@ -205,7 +205,7 @@ def test_broken_arrays_are_clear_errors(tmp_path: Path) -> None:
     np.savez(tmp_path / "d.npz", x=np.zeros((5, 2)), y=np.arange(5))
     data = (tmp_path / "d.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
-    with pytest.raises(TinymlError, match="not a readable .npz archive"):
+    with pytest.raises(TinymlError, match=r"not a readable \.npz archive"):
         load_dataset(tmp_path / "cut.npz", (1, 2))
     (tmp_path / "bin.csv").write_bytes(b"a,b\n\x00\xff\xfe,1\n")
     with pytest.raises(TinymlError, match="not text"):

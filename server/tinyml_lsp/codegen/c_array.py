@@ -16,6 +16,7 @@ from tinyml_lsp.model.micro import ArenaReport, measure_arena
 from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext
 from tinyml_lsp.runtime.worker import WorkerCrashed
+from tinyml_lsp.text import c_comment
 
 BYTES_PER_LINE = 12
 DEFAULT_NAME = "g_model"  # the C array's name, as in TFLite Micro's examples
@@ -43,18 +44,19 @@ def c_identifier(name: str) -> str:
 def render_c_array(card: ModelCard, data: bytes, arena: ArenaReport, name: str,
                    header_name: str) -> tuple[str, str]:
     """The header and source text; a pure function of its inputs (same input, same bytes)."""
-    model_file = Path(card.path).name
+    model_file = c_comment(Path(card.path).name)
     card_text = render_card(replace(card, path=model_file))
     if arena.arena_bytes:
         arena_comment = (f"{arena.arena_bytes:,} bytes, measured with TFLite Micro's interpreter "
                          "on a 64-bit host\n// (a 32-bit MCU needs at most this much).")
     else:
-        arena_comment = f"unknown — {arena.message or 'TFLite Micro cannot run this model'}."
+        arena_comment = c_comment(
+            f"unknown — {arena.message or 'TFLite Micro cannot run this model'}.")
     rows = (", ".join(f"0x{b:02x}" for b in data[i:i + BYTES_PER_LINE])
             for i in range(0, len(data), BYTES_PER_LINE))
     fields = {
         "model_file": model_file,
-        "card": "\n".join(f"// {line}".rstrip() for line in card_text.splitlines()),
+        "card": "\n".join(f"// {c_comment(line)}".rstrip() for line in card_text.splitlines()),
         "arena_comment": arena_comment,
         "arena_bytes": arena.arena_bytes or 0,
         "guard": c_identifier(header_name).upper() + "_",
