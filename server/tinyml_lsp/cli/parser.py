@@ -186,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-board", metavar="PROJECT",
                    help="flash this firmware project and compare the board's outputs with the "
                    "host's (the same as flash, then monitor --until-done)")
-    p.add_argument("--timeout", type=float, default=300.0,
-                   help="with --on-board: seconds the board may take for its run")
+    p.add_argument("--timeout", type=float, help="with --on-board: seconds the board may take "
+                   "for its run (default: what its test vectors should take)")
     p.set_defaults(func=commands.cmd_validate)
 
     p = command("build", "build a PlatformIO project (pio run): sizes and file:line diagnostics",
@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int, default=monitor.BAUDRATE, help="baud rate")
     p.add_argument("--until-done", action="store_true",
                    help="stop at the end of the firmware's run and judge it against the host")
-    p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    p.add_argument("--timeout", type=float, help="give up after this many seconds (with "
+                   "--until-done, by default the time the project's test vectors should take)")
     p.set_defaults(func=commands.cmd_monitor)
 
     p = command("stop", "stop a project's emulated board", _examples(

@@ -9,7 +9,6 @@ instructions and the same run to run.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,17 +48,15 @@ class BoardRun:
 
 
 async def flash_and_read(project: str | Path, ctx: JobContext, *,
-                         timeout: float = 300) -> BoardRun:
-    """Upload (build if needed), then read the board until the end of its run."""
+                         timeout: float | None = None) -> BoardRun:
+    """Upload (build if needed), then read the board until the end of its run (within
+    `timeout`, else the bound the project's test vectors give)."""
     uploaded = await upload(project, Stage(ctx, 0.0, 0.5))
     ctx.progress(0.5, "reading the board's serial output")
     events: list[MonitorEvent] = []
-    try:
-        async with asyncio.timeout(timeout):
-            summary = await watch(project, ctx, on_event=events.append)
-    except TimeoutError:
-        raise TinymlError(f"the board did not finish its run within {timeout:.0f} s",
-                          project) from None
+    summary = await watch(project, ctx, timeout=timeout, on_event=events.append)
+    if not summary.ok and summary.end and summary.end.startswith("the firmware stopped"):
+        raise TinymlError(summary.end, project)
     for e in events:
         if isinstance(e, BoardError):
             raise TinymlError(f"the board stopped: {e.message}", project)
@@ -92,7 +89,8 @@ class EmulatorRun:
 
 
 async def run_on_emulator(gen: GeneratedModel, inputs: np.ndarray, workdir: str | Path, *,
-                          cflags: tuple[str, ...] = (), timeout: float = 600) -> EmulatorRun:
+                          cflags: tuple[str, ...] = (), timeout: float | None = None
+                          ) -> EmulatorRun:
     """A sketch project of the model with `inputs` as test vectors, built by PlatformIO,
     flashed to the emulated board and read back by the serial monitor."""
     if gen.inputs[0].is_float or len(gen.inputs) != 1:

@@ -160,6 +160,7 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
     outputs = [Quantization(o.shape, o.scale, o.zero_point) for o in gen.outputs]
     expected_out = await expected_outputs(model, card, chosen, quant, outputs,
                                           Stage(ctx, 0.5, 1.0))
+    record = expected(card, kind, chosen, expected_out)
     files = (
         SketchFile("platformio.ini", _platformio_ini(model, project, build_flags, given), True),
         SketchFile("src/main.c", snippet("standalone/main_qemu.c"), True),
@@ -168,10 +169,10 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
         SketchFile("src/test_vectors.h", vectors_header(model.stem, chosen, kind), False),
         SketchFile("src/tinyml_report.h", snippet("firmware/tinyml_report.h"), False),
         SketchFile(artifacts.expected_file(Path()).name,
-                   expected(model, kind, chosen, expected_out).text(), False),
+                   record.text(), False),
     )
     return Sketch(str(project), str(model), target.id, files, gen.arena_bytes, gen.weight_bytes,
-                  gen.ops, kind, chosen, expected(model, kind, chosen, expected_out))
+                  gen.ops, kind, chosen, record)
 
 
 def write_sketch(sketch: Sketch) -> Sketch:
