@@ -21,11 +21,13 @@ class TinymlError(Exception):
     same text. Anything that is not a TinymlError is a bug.
     """
 
-    def __init__(self, message: str, path: str | Path | None = None, hint: str | None = None):
+    def __init__(self, message: str, path: str | Path | None = None, hint: str | None = None,
+                 details: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
         self.path = str(path) if path is not None else None
         self.hint = hint
+        self.details = details  # lines a terminal shows above the error (e.g. compiler errors)
 
     def __str__(self) -> str:
         return f"{one_line(self.path)}: {self.message}" if self.path else self.message

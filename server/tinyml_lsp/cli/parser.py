@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true",
                         help="print the result as JSON on stdout (progress and logs on stderr)")
+    common.add_argument("--quiet", action="store_true",
+                        help="no progress bar (there is none when stderr is not a terminal)")
+    common.add_argument("--verbose", action="store_true",
+                        help="the task's log on stderr (PlatformIO's and the compiler's output, "
+                        "the converter's messages)")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
 
     parser = argparse.ArgumentParser(

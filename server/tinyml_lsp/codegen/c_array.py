@@ -29,6 +29,7 @@ class ExportResult:
     model_bytes: int
     arena_bytes: int | None
     name: str
+    arena_message: str = ""  # why there is no arena (TFLite Micro cannot run the model)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,10 +105,11 @@ async def export_model(model: str | Path, out_dir: str | Path, ctx: JobContext, 
         ctx.log(f"warning: {arena.message}")
     header, source = await asyncio.to_thread(_write, card, arena, Path(out_dir), name, basename)
     ctx.log(f"wrote {header} and {source}")
-    return ExportResult(str(header), str(source), card.size_bytes, arena.arena_bytes, name)
+    return ExportResult(str(header), str(source), card.size_bytes, arena.arena_bytes, name,
+                        arena.message)
 
 
 def render_export(r: ExportResult) -> str:
-    arena = f"{r.arena_bytes:,} bytes" if r.arena_bytes else "unknown"
+    arena = f"{r.arena_bytes:,} bytes" if r.arena_bytes else f"unknown: {r.arena_message}"
     return (f"wrote {r.header}\nwrote {r.source}\n{r.model_bytes:,} bytes of model as "
             f"{r.name}[]; TFLite Micro arena {arena}")
