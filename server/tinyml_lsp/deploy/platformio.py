@@ -167,7 +167,8 @@ def project_env(project_dir: str | Path, env: str | None = None) -> ProjectEnv:
     try:
         parser.read(ini)
     except configparser.Error as exc:
-        raise TinymlError(f"cannot read platformio.ini: {exc}", ini) from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TinymlError(f"cannot read platformio.ini: {first}", ini) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise TinymlError(f"cannot read platformio.ini: it is not a text file ({exc})",
                           ini) from None
