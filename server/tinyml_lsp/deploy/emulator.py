@@ -11,6 +11,12 @@
   auto-reset of an Arduino when its port opens). QEMU's pty discards what the guest writes while
   no one has the pty open, so this order is what makes the first line arrive.
 
+Whose board is it when the one who flashed it ends? A QEMU started by a language-server job
+belongs to that server: it is handed over to the server's reaper (`process.hand_over`) and dies
+with the server, however the server ends, like every other child of its jobs. Started from the
+command line (`tinyml flash`), it outlives the command (`tinyml monitor` reads it next) until
+`tinyml stop` or the next flash.
+
 The board's state (pid, pty, QMP socket, ELF) is kept in `<project>/.pio/tinyml-qemu/state.json`;
 one emulated board per project, and a new upload stops the previous one.
 `python -m tinyml_lsp.deploy.emulator start|stop|status` is the command line the platform's
@@ -36,7 +42,7 @@ from typing import Any
 from tinyml_lsp.deploy.pio_setup import find_arm_gcc
 from tinyml_lsp.deploy.portlock import UploadLock, pid_alive
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.runtime.process import find_tool, run_tool_sync
+from tinyml_lsp.runtime.process import find_tool, hand_over, run_tool_sync
 
 QEMU = "qemu-system-arm"
 STATE_DIR = Path(".pio") / "tinyml-qemu"
@@ -237,6 +243,7 @@ def start(project_dir: str | Path, elf: str | Path, *, machine: str = "mps2-an38
         except ValueError:
             raise TinymlError(f"could not start {QEMU}: "
                               f"{launcher.stderr.decode(errors='replace').strip()}") from None
+        hand_over(pid)  # to the language server whose job this is, if any (see above)
 
         deadline = time.monotonic() + timeout
         pty = None

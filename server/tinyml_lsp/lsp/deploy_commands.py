@@ -13,7 +13,7 @@ from pygls.uris import from_fs_path
 from tinyml_lsp.deploy import platformio
 from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent, MonitorSummary, watch
 from tinyml_lsp.lsp.arguments import MonitorArguments, ProjectArguments, given
-from tinyml_lsp.lsp.progress import run_job, show
+from tinyml_lsp.lsp.progress import register_command, run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
@@ -101,6 +101,6 @@ async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, An
 
 
 def register(server: TinymlServer) -> None:
-    server.command("tinyml.build")(build)
-    server.command("tinyml.flash")(flash)
-    server.command("tinyml.monitor")(monitor)
+    register_command(server, "tinyml.build", ProjectArguments, build)
+    register_command(server, "tinyml.flash", ProjectArguments, flash)
+    register_command(server, "tinyml.monitor", MonitorArguments, monitor)

@@ -1,0 +1,167 @@
+"""pygls' LSP protocol, with the server's life cycle and bad input made safe.
+
+- Every request gets an answer: JSON that does not parse (-32700), a message that is not
+  JSON-RPC (-32600), params of the wrong shape (-32602, saying what is wrong: `line: -1`, null
+  params), a request after `shutdown` (-32600). Nothing is shown in a popup for them.
+- `shutdown` cancels every job and waits for it (its workers killed, its partial files
+  removed), then answers null; `exit` ends the process at once, writing nothing more.
+- `$/cancelRequest` cancels the job serving that request, exactly as the progress UI's cancel.
+- Odd documents: changes to a document that was never opened are ignored with a log line, and
+  a document above `MAX_DOCUMENT` characters is not kept (it is not scanned; said once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Generator
+from concurrent.futures import Future
+from json import decoder as json_decoder
+from json import scanner as json_scanner
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
+
+if TYPE_CHECKING:
+    from tinyml_lsp.lsp.tinyml_server import TinymlServer
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT = 2_000_000  # characters: bigger files are no training scripts worth scanning
+SHUTDOWN_WAIT = 3.0  # seconds for the jobs to end after their cancel, before their kill
+PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
+
+
+def _reasons(exc: BaseException) -> str:
+    try:
+        return "; ".join(cattrs.transform_error(exc, path="params"))
+    except Exception:
+        return str(exc)
+
+
+class TinymlProtocol(LanguageServerProtocol):
+    _server: TinymlServer
+
+    # --- messages in ---------------------------------------------------------------------
+
+    def handle_data(self, data: Any) -> None:
+        """Handle one decoded message (a JSON value); answer what cannot be handled."""
+        request_id = data.get("id") if isinstance(data, dict) else None
+        method = data.get("method") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("jsonrpc") != "2.0" or (
+                method is None and "id" not in data):
+            self._refuse(request_id, INVALID_REQUEST, "not a JSON-RPC 2.0 message")
+            return
+        if self._shutdown and method is not None and method != types.EXIT:
+            self._refuse(request_id, INVALID_REQUEST, f"{method}: the server is shutting down")
+            return
+        try:
+            message = self._structure(data)
+        except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
+            self._refuse(request_id if method else None, INVALID_PARAMS,
+                         f"{method}: invalid params: {_reasons(exc)}")
+            return
+        self.handle_message(message)
+
+    def handle_invalid_json(self, error: ValueError) -> None:
+        self._refuse(None, PARSE_ERROR, f"the message is not JSON: {error}")
+
+    def _structure(self, data: dict[str, Any]) -> Any:
+        """pygls' typed message for `data` (pygls' own version logs a traceback and loses the
+        reason)."""
+        method = data.get("method")
+        if method is not None:
+            fallback = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
+            return self._converter.structure(data, self.get_message_type(method) or fallback)
+        return self.structure_message(data)  # a response to one of our requests
+
+    def _refuse(self, request_id: Any, code: int, message: str) -> None:
+        log.warning("%s", message)
+        if request_id is None and code != PARSE_ERROR:
+            return  # a notification: nobody to answer
+        self._send_response(request_id, error=types.ResponseError(code=code, message=message))
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
+        # an expected error (bad arguments) is one log line, not pygls' traceback
+        if not future.cancelled() and isinstance(exc := future.exception(),
+                                                 JsonRpcInvalidParams):
+            self._request_futures.pop(msg_id, None)
+            log.warning("request %s: %s", msg_id, exc.message)
+            self._send_response(msg_id, error=exc.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
+        # pygls' version cancels the request futures while iterating over them ("dictionary
+        # changed size") and leaves the jobs' own tasks running
+        yield self._server.jobs.stop_all, (SHUTDOWN_WAIT,), None
+        self._shutdown = True
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]  # nothing to wait for
+        self._server.terminate(0 if self._shutdown else 1)
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        super()._handle_cancel_notification(msg_id)  # answers the request: RequestCancelled
+        self._server.jobs.cancel(request=msg_id)
+
+    # --- documents -----------------------------------------------------------------------
+
+    def _opened(self, uri: str) -> bool:
+        return unquote(uri) in self.workspace.text_documents
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        document = params.text_document
+        if len(document.text) > MAX_DOCUMENT:
+            self._server.oversized.add(document.uri)
+            self._server.log(types.MessageType.Info, f"{document.uri}: "
+                             f"{len(document.text) / 1e6:.1f} M characters, above the "
+                             f"{MAX_DOCUMENT / 1e6:.0f} M tinyml reads; it is not scanned")
+            return
+        self.workspace.put_text_document(document)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if uri in self._server.oversized:
+            return
+        if not self._opened(uri):
+            log.warning("didChange for %s, which was never opened: ignored", uri)
+            return
+        for change in params.content_changes:
+            self.workspace.update_text_document(params.text_document, change)
+        document = self.workspace.get_text_document(uri)
+        if len(document.source) > MAX_DOCUMENT:  # grew too big: stop following it
+            self.workspace.remove_text_document(uri)
+            self._server.oversized.add(uri)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        self._server.oversized.discard(uri)
+        self._server.forget(uri)
+        self.workspace.remove_text_document(uri)
+
+
+def decode(body: bytes) -> Any:
+    """A message's JSON (json.loads; ValueError if it is not JSON)."""
+    return json.loads(body)
+
+
+def decode_yielding(body: bytes) -> Any:
+    """The same with the pure-Python decoder, for a big message in a thread: the C decoder
+    holds the GIL for the whole message (50 ms for a 20 MB document), this one lets the event
+    loop run every few milliseconds."""
+    decoder = json.JSONDecoder()
+    decoder.parse_string = json_decoder.py_scanstring  # type: ignore[attr-defined]
+    decoder.scan_once = json_scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    return decoder.decode(body.decode("utf-8"))
