@@ -18,7 +18,7 @@ from collections.abc import Generator
 from concurrent.futures import Future
 from json import decoder as json_decoder
 from json import scanner as json_scanner
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
 import cattrs
@@ -27,8 +27,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 
-if TYPE_CHECKING:
-    from tinyml_lsp.lsp.tinyml_server import TinymlServer
+from tinyml_lsp.lsp.jobs import Jobs
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +36,39 @@ SHUTDOWN_WAIT = 3.0  # seconds for the jobs to end after their cancel, before th
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
 
 
+def _reason(exc: BaseException, kind: type | None) -> str:
+    if isinstance(exc, KeyError):
+        return "missing"
+    if isinstance(exc, ValueError):
+        return str(exc)
+    return f"expected {getattr(kind, '__name__', 'another type')}"
+
+
 def _reasons(exc: BaseException) -> str:
+    """Where the message is wrong and how: `params.range.start: Position.line should be …`."""
     try:
-        return "; ".join(cattrs.transform_error(exc, path="params"))
+        problems = cattrs.transform_error(exc, path="", format_exception=_reason)
     except Exception:
         return str(exc)
+    return "; ".join(p.split(" @ ")[-1].lstrip(".") + ": " + p.split(" @ ")[0]
+                     for p in problems)
+
+
+class Host(Protocol):
+    """What the protocol needs of its server (`tinyml_server.TinymlServer`)."""
+
+    jobs: Jobs
+    oversized: set[str]  # documents too big to keep
+
+    def log(self, kind: types.MessageType, text: str) -> None: ...
+    def forget(self, uri: str) -> None: ...
+    def terminate(self, code: int) -> None: ...
 
 
 class TinymlProtocol(LanguageServerProtocol):
-    _server: TinymlServer
+    @property
+    def host(self) -> Host:
+        return cast(Host, self._server)
 
     # --- messages in ---------------------------------------------------------------------
 
@@ -75,10 +98,13 @@ class TinymlProtocol(LanguageServerProtocol):
         """pygls' typed message for `data` (pygls' own version logs a traceback and loses the
         reason)."""
         method = data.get("method")
-        if method is not None:
-            fallback = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
-            return self._converter.structure(data, self.get_message_type(method) or fallback)
-        return self.structure_message(data)  # a response to one of our requests
+        if method is None:
+            return self.structure_message(data)  # a response to one of our requests
+        kind = self.get_message_type(method)
+        if kind is None:  # not an LSP method: pygls answers "method not found" if it is a request
+            kind = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
+            data = {"params": None, **data}
+        return self._converter.structure(data, kind)
 
     def _refuse(self, request_id: Any, code: int, message: str) -> None:
         log.warning("%s", message)
@@ -102,16 +128,16 @@ class TinymlProtocol(LanguageServerProtocol):
     def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
         # pygls' version cancels the request futures while iterating over them ("dictionary
         # changed size") and leaves the jobs' own tasks running
-        yield self._server.jobs.stop_all, (SHUTDOWN_WAIT,), None
+        yield self.host.jobs.stop_all, (SHUTDOWN_WAIT,), None
         self._shutdown = True
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]  # nothing to wait for
-        self._server.terminate(0 if self._shutdown else 1)
+        self.host.terminate(0 if self._shutdown else 1)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         super()._handle_cancel_notification(msg_id)  # answers the request: RequestCancelled
-        self._server.jobs.cancel(request=msg_id)
+        self.host.jobs.cancel(request=msg_id)
 
     # --- documents -----------------------------------------------------------------------
 
@@ -122,8 +148,8 @@ class TinymlProtocol(LanguageServerProtocol):
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         document = params.text_document
         if len(document.text) > MAX_DOCUMENT:
-            self._server.oversized.add(document.uri)
-            self._server.log(types.MessageType.Info, f"{document.uri}: "
+            self.host.oversized.add(document.uri)
+            self.host.log(types.MessageType.Info, f"{document.uri}: "
                              f"{len(document.text) / 1e6:.1f} M characters, above the "
                              f"{MAX_DOCUMENT / 1e6:.0f} M tinyml reads; it is not scanned")
             return
@@ -132,7 +158,7 @@ class TinymlProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if uri in self._server.oversized:
+        if uri in self.host.oversized:
             return
         if not self._opened(uri):
             log.warning("didChange for %s, which was never opened: ignored", uri)
@@ -142,13 +168,13 @@ class TinymlProtocol(LanguageServerProtocol):
         document = self.workspace.get_text_document(uri)
         if len(document.source) > MAX_DOCUMENT:  # grew too big: stop following it
             self.workspace.remove_text_document(uri)
-            self._server.oversized.add(uri)
+            self.host.oversized.add(uri)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        self._server.oversized.discard(uri)
-        self._server.forget(uri)
+        self.host.oversized.discard(uri)
+        self.host.forget(uri)
         self.workspace.remove_text_document(uri)
 
 
