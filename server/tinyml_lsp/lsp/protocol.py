@@ -16,8 +16,6 @@ import json
 import logging
 from collections.abc import Generator
 from concurrent.futures import Future
-from json import decoder as json_decoder
-from json import scanner as json_scanner
 from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
@@ -28,6 +26,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage
 
 from tinyml_lsp.lsp.jobs import Jobs
+from tinyml_lsp.lsp.transport import UNREAD, decode_skipping_long_strings
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +146,18 @@ class TinymlProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         document = params.text_document
-        if len(document.text) > MAX_DOCUMENT:
-            self.host.oversized.add(document.uri)
-            self.host.log(types.MessageType.Info, f"{document.uri}: "
-                             f"{len(document.text) / 1e6:.1f} M characters, above the "
-                             f"{MAX_DOCUMENT / 1e6:.0f} M tinyml reads; it is not scanned")
+        if document.text == UNREAD or len(document.text) > MAX_DOCUMENT:
+            self._oversized(document.uri)
             return
         self.workspace.put_text_document(document)
+
+    def _oversized(self, uri: str) -> None:
+        """Stop keeping a document too big to scan, and say so once."""
+        self.workspace.remove_text_document(uri)
+        if uri not in self.host.oversized:
+            self.host.oversized.add(uri)
+            self.host.log(types.MessageType.Info, f"{uri}: above the {MAX_DOCUMENT:,} "
+                          "characters tinyml reads; it is not scanned")
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
@@ -164,11 +168,12 @@ class TinymlProtocol(LanguageServerProtocol):
             log.warning("didChange for %s, which was never opened: ignored", uri)
             return
         for change in params.content_changes:
+            if change.text == UNREAD:
+                self._oversized(uri)
+                return
             self.workspace.update_text_document(params.text_document, change)
-        document = self.workspace.get_text_document(uri)
-        if len(document.source) > MAX_DOCUMENT:  # grew too big: stop following it
-            self.workspace.remove_text_document(uri)
-            self.host.oversized.add(uri)
+        if len(self.workspace.get_text_document(uri).source) > MAX_DOCUMENT:
+            self._oversized(uri)  # grew too big: stop following it
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
@@ -179,15 +184,8 @@ class TinymlProtocol(LanguageServerProtocol):
 
 
 def decode(body: bytes) -> Any:
-    """A message's JSON (json.loads; ValueError if it is not JSON)."""
-    return json.loads(body)
-
-
-def decode_yielding(body: bytes) -> Any:
-    """The same with the pure-Python decoder, for a big message in a thread: the C decoder
-    holds the GIL for the whole message (50 ms for a 20 MB document), this one lets the event
-    loop run every few milliseconds."""
-    decoder = json.JSONDecoder()
-    decoder.parse_string = json_decoder.py_scanstring  # type: ignore[attr-defined]
-    decoder.scan_once = json_scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
-    return decoder.decode(body.decode("utf-8"))
+    """A message's JSON (ValueError if it is not JSON); in a big message, a document above
+    MAX_DOCUMENT is not decoded (transport.UNREAD stands for its text)."""
+    if len(body) <= MAX_DOCUMENT:
+        return json.loads(body)
+    return decode_skipping_long_strings(body, MAX_DOCUMENT)

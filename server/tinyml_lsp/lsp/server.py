@@ -17,6 +17,10 @@ def create_server() -> TinymlServer:
     def initialize(ls: TinymlServer, params: types.InitializeParams) -> None:
         ls.update_settings(params.initialization_options)
 
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: TinymlServer, params: types.InitializedParams) -> None:
+        ls.session_started()
+
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: TinymlServer,
                                  params: types.DidChangeConfigurationParams) -> None:

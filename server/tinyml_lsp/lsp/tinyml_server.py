@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 
 from tinyml_lsp import __version__
 from tinyml_lsp.lsp.jobs import Jobs
-from tinyml_lsp.lsp.protocol import TinymlProtocol, decode, decode_yielding
+from tinyml_lsp.lsp.protocol import TinymlProtocol, decode
 from tinyml_lsp.lsp.settings import Settings, parse_settings
 from tinyml_lsp.lsp.transport import MessageReader, ProtocolError, Writer
 from tinyml_lsp.model import training_script
@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 BIG_MESSAGE = 1_000_000  # bytes: decoded in a thread, letting the event loop run
 EXIT_WAIT = 0.5  # seconds for cancelled jobs to clean up at exit
 SCAN_INLINE = 64_000  # characters: bigger documents are scanned in a thread
-STALL_REPORT_ENV = "TINYML_REPORT_STALLS"  # set: the worst event-loop stall, told at exit
+# set: the worst event-loop stall of the session (from `initialized` on), told at exit
+STALL_REPORT_ENV = "TINYML_REPORT_STALLS"
 
 
 class TinymlServer(LanguageServer):
@@ -119,8 +120,6 @@ class TinymlServer(LanguageServer):
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             loop.add_signal_handler(number, self.terminate, 128 + number)
-        if os.environ.get(STALL_REPORT_ENV):
-            self._stall_watch = asyncio.ensure_future(self._watch_stalls())
         messages = MessageReader(stream)
         while self._exit_code is None:
             try:
@@ -135,8 +134,8 @@ class TinymlServer(LanguageServer):
                 self.terminate(0 if self.protocol._shutdown else 1)
                 break
             try:
-                data = (await asyncio.to_thread(decode_yielding, body)
-                        if len(body) > BIG_MESSAGE else decode(body))
+                data = (await asyncio.to_thread(decode, body) if len(body) > BIG_MESSAGE
+                        else decode(body))
             except ValueError as exc:  # framed right, but not JSON
                 self.protocol.handle_invalid_json(exc)
                 continue
@@ -165,6 +164,11 @@ class TinymlServer(LanguageServer):
         logging.shutdown()
         sys.stderr.flush()
         os._exit(code)
+
+    def session_started(self) -> None:
+        """The client is initialized (the `initialize` request counts as start-up)."""
+        if os.environ.get(STALL_REPORT_ENV) and self._stall_watch is None:
+            self._stall_watch = asyncio.ensure_future(self._watch_stalls())
 
     async def _watch_stalls(self, interval: float = 0.005) -> None:
         """How late a short timer fires: the longest time the event loop could not run."""

@@ -106,7 +106,8 @@ class MessageReader:
             if not await self._more("body"):
                 raise ProtocolError(f"the stream ended inside a message body ({len(self.buffer)}"
                                     f" of {length} bytes)")
-        body = bytes(self.buffer[:length])
+        with memoryview(self.buffer) as view:  # one copy of a big body, not two
+            body = bytes(view[:length])
         del self.buffer[:length]
         return body
 
@@ -132,3 +133,36 @@ class Writer:
 
     def close(self) -> None:
         self.closed = True
+
+
+# What stands, in a decoded message, for a string too long to be worth decoding (a document
+# above protocol.MAX_DOCUMENT): its text is never built, so a 20 MB document costs the server
+# a scan for quotes, not a 20 MB string made in one step that holds the GIL.
+UNREAD = "\0tinyml-lsp: a text too long to read\0"
+
+
+def decode_skipping_long_strings(body: bytes, limit: int) -> object:
+    """The JSON of `body`, each string value longer than `limit` bytes replaced by UNREAD.
+
+    A pass over the quotes in Python (UTF-8 never puts a quote or a backslash byte inside a
+    multi-byte character), so that the GIL is let go every few milliseconds when this runs in
+    a thread, then json.loads of what is left.
+    """
+    pieces, start, position = [], 0, 0
+    while (opening := body.find(b'"', position)) >= 0:
+        closing = opening
+        while True:  # the next quote not escaped by an odd run of backslashes
+            closing = body.find(b'"', closing + 1)
+            if closing < 0:
+                raise ValueError("an unterminated string")
+            escapes = closing
+            while escapes - 1 > opening and body[escapes - 1] == 0x5C:  # backslash
+                escapes -= 1
+            if (closing - escapes) % 2 == 0:
+                break
+        if closing - opening - 1 > limit:
+            pieces += [body[start:opening], json.dumps(UNREAD).encode()]
+            start = closing + 1
+        position = closing + 1
+    pieces.append(body[start:])
+    return json.loads(b"".join(pieces))
