@@ -52,16 +52,16 @@ async def server():
 
 
 async def start_job(server: WireServer, project: Path) -> int:
-    """Start quantizing `project`'s model; the request's id once its worker runs."""
+    """Start quantizing `project`'s model; the request's id once its worker is importing
+    TensorFlow (seconds in which it writes nothing, so nothing tells it its parent is gone)."""
     await server.initialize()
     uri = server.open(project / "train.py")
     request = server.request("workspace/executeCommand", {
         "command": "tinyml.quantize", "arguments": [{"uri": uri, "line": 3}]})
-    for _ in range(300):
-        if workers(server):
-            return request
-        await asyncio.sleep(0.05)
-    raise AssertionError("the quantize worker did not start")
+    await server.wait_for(lambda m: m.get("method") == "$/progress"
+                          and m["params"]["value"].get("message") == "loading TensorFlow")
+    assert workers(server), "the quantize worker is not running"
+    return request
 
 
 def progress_ends(server: WireServer) -> list[str]:
@@ -104,7 +104,8 @@ async def test_children_die_with_the_server(server, busy_project, how):
     await start_job(server, busy_project)
     server.proc.send_signal(how)
     await server.proc.wait()
-    assert wait_untagged(server.tag, timeout=5) == []
+    # at once: the worker would otherwise live on until it next writes (TensorFlow's import)
+    assert wait_untagged(server.tag, timeout=1.0) == []
 
 
 async def test_cancel_request_cancels_the_job(server, busy_project):
