@@ -32,3 +32,13 @@ def firmware_project(model: Path) -> Path:
     """The editor's default folder for a model's firmware project: `<stem>_firmware` beside
     the Keras model it was quantized from."""
     return quantize_dir(model) / f"{model_stem(model)}_firmware"
+
+
+def labels_file(model: Path) -> Path:
+    """The class names of a .tflite model, one per line: `fruit_model_int8.labels.txt`."""
+    return model.with_name(f"{model.stem}.labels.txt")
+
+
+def expected_file(project: Path) -> Path:
+    """What the host expects a firmware project's board to print (deploy.verdict)."""
+    return project / "tinyml_expected.json"

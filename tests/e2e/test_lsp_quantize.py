@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 def _unquantized(project: Path) -> Path:
     """The trained project as before any quantization (another test may have quantized the
     shared one already), so that these tests see the files being written."""
-    for generated in [*project.glob("*.tflite"), *project.glob("*_quantize_report.*")]:
+    for generated in [*project.glob("*.tflite"), *project.glob("*_quantize_report.*"),
+                      *project.glob("*.labels.txt")]:
         generated.unlink()
     return project
 

@@ -59,7 +59,8 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
     result = await execute(client, actions[1])
     firmware = project / "fruit_model_firmware"
     assert result["applied"] and result["project"] == str(firmware)
-    files = ["platformio.ini", "src/main.c", "src/model.c", "src/model.h", "src/test_vectors.h"]
+    files = ["platformio.ini", "src/main.c", "src/model.c", "src/model.h", "src/test_vectors.h",
+             "src/tinyml_report.h", "tinyml_expected.json"]
     assert sorted(result["files"]) == files and result["unsaved"] == []
     if reviews:  # VS Code: an edit with file creations, for review
         creates = [c for c in received[0].document_changes if isinstance(c, types.CreateFile)]
@@ -67,7 +68,7 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
         assert received[0].change_annotations["tinyml-sketch"].needs_confirmation
     else:  # Neovim: asked first, then written by the server
         assert received == [] and len(asked) == 1
-        assert f"write 5 files to {firmware}" in asked[0]
+        assert f"write {len(files)} files to {firmware}" in asked[0]
     for f in files:  # on disk, each ending in one newline
         text = (firmware / f).read_text()
         assert text.endswith("\n") and not text.endswith("\n\n"), f
@@ -97,4 +98,7 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
         read = await execute(client, monitor)
     finally:
         emulator.stop(firmware)
-    assert read["inferences"] == 64 and read["end"] == "TINYML DONE count=64"
+    assert read["inferences"] == 16 and read["end"] == "TINYML DONE count=16"
+    # the monitor judged the board against the host's outputs, and said so
+    assert read["verdict"]["ok"] and read["verdict"]["equal"] == 16
+    assert any("board agrees with the host" in m.message for m in client.messages)

@@ -109,8 +109,9 @@ async def test_generate_inference_sketch_writes_the_project(nvim, fruit_quantize
     firmware = project / "fruit_model_firmware"
     assert seen.get("error") is None and seen["result"]["applied"]
     (question,) = seen["questions"]
-    assert f"write 5 files to {firmware}" in question
-    files = ["platformio.ini", "src/main.c", "src/model.c", "src/model.h", "src/test_vectors.h"]
+    files = ["platformio.ini", "src/main.c", "src/model.c", "src/model.h", "src/test_vectors.h",
+             "src/tinyml_report.h", "tinyml_expected.json"]
+    assert f"write {len(files)} files to {firmware}" in question
     for f in files:  # on disk, whole, each ending in exactly one newline
         text = (firmware / f).read_text()
         assert len(text) > 100 and text.endswith("\n") and not text.endswith("\n\n"), f

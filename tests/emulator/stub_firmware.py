@@ -31,6 +31,8 @@ MODEL_H = f"""#ifndef MODEL_H
 #define MODEL_INPUT_SIZE {INPUTS}
 #define MODEL_OUTPUT_SIZE {OUTPUTS}
 #define MODEL_ARENA_SIZE {HIDDEN * 4}
+#define MODEL_INPUT_COUNT 1
+#define MODEL_OUTPUT_COUNT 1
 extern const float model_input_scale;
 extern const int32_t model_input_zero_point;
 extern const float model_output_scale;
@@ -38,6 +40,11 @@ extern const int32_t model_output_zero_point;
 int model_invoke(const int8_t *input, int8_t *output);
 void model_quantize_input(const float *x, int8_t *q);
 void model_dequantize_output(const int8_t *q, float *y);
+extern const uint32_t model_output_sizes[MODEL_OUTPUT_COUNT];
+extern const float model_output_scales[MODEL_OUTPUT_COUNT];
+extern const int32_t model_output_zero_points[MODEL_OUTPUT_COUNT];
+int model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs);
+int8_t *model_output_buffer(int index);
 #endif
 """
 
@@ -47,6 +54,9 @@ const float model_input_scale = 1.0f / 128;
 const int32_t model_input_zero_point = 0;
 const float model_output_scale = {OUTPUT_SCALE}f;
 const int32_t model_output_zero_point = {OUTPUT_ZERO_POINT};
+const uint32_t model_output_sizes[1] = {{{OUTPUTS}}};
+const float model_output_scales[1] = {{{OUTPUT_SCALE}f}};
+const int32_t model_output_zero_points[1] = {{{OUTPUT_ZERO_POINT}}};
 static const int8_t w1[{HIDDEN}][{INPUTS}] = {{
 {_c_rows(W1)}
 }};
@@ -72,6 +82,13 @@ int model_invoke(const int8_t *input, int8_t *output)
     return 0;
 }}
 
+int model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs)
+{{
+    return model_invoke(inputs[0], outputs[0]);
+}}
+
+int8_t *model_output_buffer(int index) {{ (void)index; return 0; }}
+
 void model_quantize_input(const float *x, int8_t *q)
 {{
     for (int i = 0; i < MODEL_INPUT_SIZE; i++) q[i] = clamp8((int32_t)(x[i] * 128.0f));
@@ -86,6 +103,7 @@ void model_dequantize_output(const int8_t *q, float *y)
 
 TEST_VECTORS_H = f"""#define MODEL_NAME "stub"
 #define TEST_VECTOR_COUNT {len(VECTORS)}
+#define TINYML_OUTPUT_KIND 0
 static const int8_t test_vectors[TEST_VECTOR_COUNT][MODEL_INPUT_SIZE] = {{
 {_c_rows(VECTORS)}
 }};
@@ -110,6 +128,7 @@ def write_project(project: Path) -> None:
     (project / "platformio.ini").write_text(
         string.Template(template).substitute(model_name="stub", model_file="stub.tflite"))
     shutil.copy(data_dir("snippets") / "standalone" / "main_qemu.c", project / "src" / "main.c")
+    shutil.copy(data_dir("snippets") / "firmware" / "tinyml_report.h", project / "src")
     (project / "src" / "model.h").write_text(MODEL_H)
     (project / "src" / "model.c").write_text(MODEL_C)
     (project / "src" / "test_vectors.h").write_text(TEST_VECTORS_H)

@@ -38,10 +38,10 @@ def _input_shape(model: Path) -> tuple[int, ...]:
     return inspect_model(model).inputs[0].shape[1:]
 
 
-def tinyml(*args: str | Path, timeout: float = 600) -> str:
+def tinyml(*args: str | Path, timeout: float = 600, status: int = 0) -> str:
     proc = subprocess.run([sys.executable, "-m", "tinyml_lsp.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == status, proc.stderr[-3000:]
     return proc.stdout
 
 
@@ -49,9 +49,13 @@ def tinyml(*args: str | Path, timeout: float = 600) -> str:
 def test_fruit_through_the_cli(fruit_quantized, fruit_trained: Path, tmp_path: Path) -> None:
     model = Path(fruit_quantized.files["int8"])
     project = tmp_path / "fruit_firmware"
-    sketch = json.loads(tinyml("sketch", model, "--out", project, "--data",
-                               fruit_trained / "fruit_holdout.csv", "--json"))
+    holdout = fruit_trained / "fruit_holdout.csv"
+    sketch = json.loads(tinyml("sketch", model, "--out", project, "--data", holdout,
+                               "--vectors", "64", "--json"))
     assert sketch["labels"] == ["apple", "banana", "orange"] and sketch["vectors"] == 64
+    # stratified: each class gets its share, and the rows taken are said
+    assert sorted(sketch["truths"].count(c) for c in range(3)) == [21, 21, 22]
+    assert len(set(sketch["rows"])) == 64 and sketch["source"] == str(holdout)
     sizes = sketch["sizes"]  # arm-none-eabi-gcc/-size on the generated C, and TFLite Micro
     assert sizes["ram_bytes"] == sizes["arena_bytes"] + sizes["stack_bytes"] + sizes["data_bytes"]
     assert sizes["arena_bytes"] == sketch["arena_bytes"] < sizes["tflm_arena_bytes"]
@@ -62,16 +66,28 @@ def test_fruit_through_the_cli(fruit_quantized, fruit_trained: Path, tmp_path: P
         flashed = json.loads(tinyml("flash", project, "--json"))  # pio run -t upload → QEMU
         assert flashed["emulated"] and flashed["port"]
         lines = tinyml("monitor", project, "--until-done", "--json", "--timeout", "120")
+        events = [json.loads(line) for line in lines.splitlines()]
+        # the on-board verdict: every output equals the host's, accuracy against the labels
+        verdict = events[-1]["verdict"]
+        assert events[-1]["event"] == "summary" and events[-1]["ok"]
+        assert verdict["equal"] == verdict["vectors"] == 64 and verdict["ok"]
+        assert verdict["accuracy"] == verdict["host_accuracy"] > 0.9
+        # a board that disagrees with the host (here: the host's record tampered with) fails
+        expected = project / "tinyml_expected.json"
+        record = json.loads(expected.read_text())
+        record["outputs"][3][0] += 1
+        expected.write_text(json.dumps(record))
+        text = tinyml("monitor", project, "--until-done", "--timeout", "120", status=1)
+        assert "MISMATCH" in text and "inference 3: output[0]" in text
     finally:
         emulator.stop(project)
-    events = [json.loads(line) for line in lines.splitlines()]
     board = [e for e in events if e["event"] == "inference"]
     assert [e["seq"] for e in board] == list(range(64))
     # the same 64 held-out rows, quantized the same way, in TFLite Micro on the host
     from tinyml_lsp.deploy.sketch import plan_sketch
 
-    vectors = plan_sketch(model, tmp_path / "again", data=fruit_trained / "fruit_holdout.csv"
-                          ).inputs
+    vectors = asyncio.run(plan_sketch(model, tmp_path / "again", SilentContext(), data=holdout,
+                                      vectors=64)).inputs
     host = tflm_outputs(model, vectors)
     assert [e["output"] for e in board] == host
     assert [e["class"] for e in board] == [int(np.argmax(h)) for h in host]

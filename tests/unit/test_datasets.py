@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.datasets import calibration_sample, load_dataset, quantize
+from tinyml_lsp.model.datasets import calibration_sample, load_dataset, pick, quantize, split
 
 
 def test_npy_float64_is_cast(tmp_path: Path) -> None:
@@ -65,9 +65,14 @@ def test_csv_label_column(tmp_path: Path) -> None:
     assert np.allclose(ds.x, [[0.5, 0.3, 0.2], [0.4, 0.4, 0.2]])
     assert ds.classes == ("apple", "banana") and ds.y.tolist() == [0, 1]
     p.write_text("a,b,fruit\n1,2,x\n")
+    assert load_dataset(p, (1, 2), label_column="fruit").classes == ("x",)
+    # the only column that is not numeric is the label column, and the reader says so
+    ds = load_dataset(p, (1, 2))
+    assert ds.classes == ("x",) and ds.label_column == "fruit"
+    assert any("'fruit'" in note for note in ds.notes)
+    p.write_text("a,b,fruit,colour\n1,2,x,red\n")  # two: the user must choose
     with pytest.raises(TinymlError, match="column 'fruit' is not numeric"):
         load_dataset(p, (1, 2))
-    assert load_dataset(p, (1, 2), label_column="fruit").classes == ("x",)
     with pytest.raises(TinymlError, match="no column named 'nope'"):
         load_dataset(p, (1, 2), label_column="nope")
 
@@ -122,3 +127,51 @@ def test_calibration_sample_is_seeded() -> None:
     ds = Dataset(np.arange(1000, dtype=np.float32)[:, None], None, None, "x")
     a, b = calibration_sample(ds, 50), calibration_sample(ds, 50)
     assert a.shape == (50, 1) and np.array_equal(a, b) and len(np.unique(a)) == 50
+
+
+def test_integer_labels_are_numbers_not_names(tmp_path: Path) -> None:
+    # "10" sorted as a string would come before "2": integer labels keep their value
+    p = tmp_path / "d.csv"
+    p.write_text("a,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate([2, 10, 0, 10])))
+    ds = load_dataset(p, (1, 1))
+    assert ds.y.tolist() == [2, 10, 0, 10] and ds.classes is None
+
+
+def test_known_classes_number_a_file_with_some_classes_missing(tmp_path: Path) -> None:
+    # a hold-out file with only two of the model's three classes keeps the model's numbering
+    p = tmp_path / "d.csv"
+    p.write_text("r,label\n0.1,orange\n0.2,banana\n")
+    known = ("apple", "banana", "orange")
+    ds = load_dataset(p, (1, 1), classes=known)
+    assert ds.y.tolist() == [2, 1] and ds.classes == known
+    assert load_dataset(p, (1, 1)).y.tolist() == [1, 0]  # without them: the file's own order
+    p.write_text("r,label\n0.1,kiwi\n")
+    with pytest.raises(TinymlError, match="'kiwi' \\(line 2\\) is not one of"):
+        load_dataset(p, (1, 1), classes=known)
+    p.write_text("r,label\n0.1,3\n")
+    with pytest.raises(TinymlError, match="label 3 \\(line 2\\)"):
+        load_dataset(p, (1, 1), classes=known)
+
+
+def test_pick_is_stratified_by_class_and_seeded(tmp_path: Path) -> None:
+    # recorded class by class: 63 rows of one class, then 1 of another, then 20 of a third
+    p = tmp_path / "sorted.csv"
+    labels = ["a"] * 63 + ["b"] + ["c"] * 20
+    p.write_text("v,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(labels)))
+    ds = load_dataset(p, (1, 1))
+    rows = pick(ds, 9, seed=3)
+    taken = [labels[i] for i in rows]
+    assert taken.count("b") == 1 and taken.count("a") == 4 and taken.count("c") == 4
+    assert len(set(rows.tolist())) == 9
+    assert pick(ds, 9, seed=3).tolist() == rows.tolist()
+    assert pick(ds, 9, seed=4).tolist() != rows.tolist()
+
+
+def test_split_holds_out_each_class(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    labels = ["a"] * 50 + ["b"] * 10
+    p.write_text("v,label\n" + "".join(f"{i},{c}\n" for i, c in enumerate(labels)))
+    ds = load_dataset(p, (1, 1))
+    kept, held = split(ds, 0.2, seed=0)
+    assert len(held) == 12 and len(kept) == 48 and not set(kept) & set(held)
+    assert sum(labels[i] == "b" for i in held) == 2

@@ -7,12 +7,14 @@ import asyncio
 import pytest
 
 from tinyml_lsp.deploy.monitor import (
+    Assembler,
     Attached,
     BoardError,
     Disconnected,
     Done,
     Inference,
     Monitor,
+    OutputChunk,
     Ready,
     Released,
     Text,
@@ -31,8 +33,9 @@ def test_ready():
 
 def test_inference():
     event = parse_line(INFERENCE + "\r")
-    assert event == Inference(3, 2, "yes", 0.996094, 184520, 184, (-128, -127, 127, -128),
-                              INFERENCE)
+    assert event == Inference(seq=3, kind="class", cls=2, label="yes", score=0.996094,
+                              instructions=184520, time_us=184,
+                              output=(-128, -127, 127, -128), line=INFERENCE)
     assert event.to_json()["class"] == 2 and event.to_json()["output"] == [-128, -127, 127, -128]
 
 
@@ -40,6 +43,28 @@ def test_inference_with_one_output_and_extra_fields():
     event = parse_line("INFERENCE seq=0 class=0 label=y0 score=-1.5 instructions=0 time_us=0 "
                        "output=5 board=qemu")
     assert isinstance(event, Inference) and event.output == (5,) and event.score == -1.5
+
+
+def test_outputs_that_are_not_classes():
+    value = parse_line("INFERENCE seq=0 value=0.841470,-0.5 instructions=40 time_us=0 "
+                       "output=12,-3")
+    assert value.kind == "value" and value.values == (0.84147, -0.5) and value.cls is None
+    assert value.summary() == "0.8415, -0.5"
+    anomaly = parse_line("INFERENCE seq=1 anomaly=0.012500 instructions=40 time_us=0")
+    assert anomaly.kind == "anomaly" and anomaly.anomaly == 0.0125 and anomaly.output == ()
+    raw = parse_line("INFERENCE seq=2 outputs=3 instructions=40 time_us=0 output=1,2,3")
+    assert raw.kind == "raw" and raw.output == (1, 2, 3)
+
+
+def test_large_outputs_come_in_output_lines_before_their_inference():
+    lines = ["TINYML READY runtime=standalone model=ae arena=64 inputs=1",
+             "OUTPUT seq=0 offset=0 values=" + ",".join(["1"] * 32),
+             "OUTPUT seq=0 offset=32 values=" + ",".join(["-2"] * 8),
+             "INFERENCE seq=0 anomaly=0.5 instructions=80 time_us=0"]
+    assembler = Assembler()
+    events = [assembler.feed(parse_line(line)) for line in lines]
+    assert isinstance(events[1], OutputChunk) and events[1].offset == 0
+    assert events[-1].output == (1,) * 32 + (-2,) * 8
 
 
 def test_done_and_error():
@@ -53,7 +78,7 @@ def test_done_and_error():
     "",
     "TINYML READY runtime=standalone",  # fields missing
     "INFERENCE seq=x class=1 label=a score=0 instructions=1 time_us=1 output=1",  # not a number
-    "INFERENCE seq=1 class=1 label=a score=0 instructions=1 time_us=1",  # no output
+    "INFERENCE seq=1 label=a instructions=1 time_us=1",  # no kind of output
     "TINYML DONE",
     "TINYML READY runtime=tflm model=m arena=1 inputs=1 garbage",  # a word without '='
     "INFERENCES are fun",

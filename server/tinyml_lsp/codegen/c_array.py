@@ -11,10 +11,11 @@ from string import Template
 from typing import Any
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.inspect import ModelCard, inspect_model, render_card
+from tinyml_lsp.model.inspect import HYBRID_REFUSAL, ModelCard, inspect_model, render_card
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
 from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext
+from tinyml_lsp.runtime.worker import WorkerCrashed
 
 BYTES_PER_LINE = 12
 DEFAULT_NAME = "g_model"  # the C array's name, as in TFLite Micro's examples
@@ -87,9 +88,17 @@ async def export_model(model: str | Path, out_dir: str | Path, ctx: JobContext, 
     card = await asyncio.to_thread(inspect_model, model)
     if c_identifier(name) != name:
         raise TinymlError(f"{name!r} is not a C identifier", hint=f"try {c_identifier(name)!r}")
-    ctx.progress(0.2, "measuring the tensor arena with TFLite Micro")
-    arena = await measure_arena(model, ctx)
-    if arena.missing_ops:
+    if card.quantization == "hybrid":  # the bytes export fine; TFLite Micro cannot run them
+        arena = ArenaReport(None, message=HYBRID_REFUSAL)
+    else:
+        ctx.progress(0.2, "measuring the tensor arena with TFLite Micro")
+        try:
+            arena = await measure_arena(model, ctx)
+        except WorkerCrashed:
+            raise
+        except TinymlError as exc:  # any valid model exports; the header says why no arena
+            arena = ArenaReport(None, message=exc.message)
+    if arena.message:
         ctx.log(f"warning: {arena.message}")
     header, source = await asyncio.to_thread(_write, card, arena, Path(out_dir), name, basename)
     ctx.log(f"wrote {header} and {source}")

@@ -9,6 +9,7 @@ instructions and the same run to run.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,18 @@ import numpy as np
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel
 from tinyml_lsp.deploy import emulator
-from tinyml_lsp.deploy.monitor import BoardError, Disconnected, Done, Inference, Monitor, Ready
+from tinyml_lsp.deploy.monitor import (
+    BoardError,
+    Disconnected,
+    Done,
+    Inference,
+    MonitorEvent,
+    Ready,
+)
 from tinyml_lsp.deploy.platformio import UploadResult, upload
+from tinyml_lsp.deploy.session import watch
 from tinyml_lsp.deploy.sketch import plan_sketch, write_sketch
+from tinyml_lsp.deploy.verdict import Verdict, render_verdict
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.runtime.context import JobContext, NullContext, Stage
 
@@ -29,24 +39,27 @@ class BoardRun:
     upload: UploadResult
     ready: Ready | None
     inferences: tuple[Inference, ...]
+    verdict: Verdict | None  # when the project says what the host expects
 
     def to_json(self) -> dict[str, Any]:
         return {"upload": self.upload.to_json(),
                 "ready": self.ready.to_json() if self.ready else None,
-                "inferences": [i.to_json() for i in self.inferences]}
+                "inferences": [i.to_json() for i in self.inferences],
+                "verdict": self.verdict.to_json() if self.verdict else None}
 
 
 async def flash_and_read(project: str | Path, ctx: JobContext, *,
                          timeout: float = 300) -> BoardRun:
-    """Upload (build if needed), then read the board until `TINYML DONE`."""
+    """Upload (build if needed), then read the board until the end of its run."""
     uploaded = await upload(project, Stage(ctx, 0.0, 0.5))
     ctx.progress(0.5, "reading the board's serial output")
-    async with Monitor(project) as monitor:
-        try:
-            events = await monitor.until_done(timeout)
-        except TimeoutError:
-            raise TinymlError(f"the board did not finish its run within {timeout:.0f} s",
-                              project) from None
+    events: list[MonitorEvent] = []
+    try:
+        async with asyncio.timeout(timeout):
+            summary = await watch(project, ctx, on_event=events.append)
+    except TimeoutError:
+        raise TinymlError(f"the board did not finish its run within {timeout:.0f} s",
+                          project) from None
     for e in events:
         if isinstance(e, BoardError):
             raise TinymlError(f"the board stopped: {e.message}", project)
@@ -57,7 +70,19 @@ async def flash_and_read(project: str | Path, ctx: JobContext, *,
     ready = next((e for e in events if isinstance(e, Ready)), None)
     inferences = tuple(e for e in events if isinstance(e, Inference))
     ctx.progress(1.0, f"{len(inferences)} inferences read back")
-    return BoardRun(uploaded, ready, inferences)
+    return BoardRun(uploaded, ready, inferences, summary.verdict)
+
+
+def render_board_run(r: BoardRun) -> str:
+    lines = [f"flashed {Path(r.upload.elf or '').name} and read {len(r.inferences)} "
+             "inferences back"]
+    lines += [f"  {i.seq:>3}  {i.summary():<24} {i.instructions:>12,} instructions"
+              for i in r.inferences[:20]]
+    if len(r.inferences) > 20:
+        lines.append(f"  … and {len(r.inferences) - 20} more")
+    if r.verdict is not None:
+        lines.append(render_verdict(r.verdict))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -73,7 +98,8 @@ async def run_on_emulator(gen: GeneratedModel, inputs: np.ndarray, workdir: str 
     if gen.inputs[0].is_float or len(gen.inputs) != 1:
         raise TinymlError("the emulated board feeds one int8 input", gen.model)
     project = Path(workdir)
-    write_sketch(plan_sketch(gen.model, project, inputs=inputs, build_flags=" ".join(cflags)))
+    write_sketch(await plan_sketch(gen.model, project, NullContext(), inputs=inputs,
+                                   build_flags=" ".join(cflags)))
     try:
         run = await flash_and_read(project, NullContext(), timeout=timeout)
     finally:

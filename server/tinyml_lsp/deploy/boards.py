@@ -2,7 +2,9 @@
 
 `ram_bytes` is what a sketch can use for its data (for the ESP32 family: the internal DRAM
 left to applications, not the whole SRAM; external PSRAM is listed apart because TFLite Micro
-arenas there are slow). `platformio` is the board's PlatformIO id.
+arenas there are slow). `platformio` is the board's PlatformIO id. `framework_*` is what an
+empty Arduino sketch already takes on the board (its core, and for the Nano 33 BLE Mbed OS),
+approximate figures from the Arduino IDE's size report; 0 where we do not know it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Board:
     bits: int = 32
     emulated: bool = False
     notes: str = ""
+    framework_flash_bytes: int = 0
+    framework_ram_bytes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,13 +43,15 @@ class Board:
 
 BOARDS: tuple[Board, ...] = (
     Board("nano33ble", "Arduino Nano 33 BLE Sense", "nRF52840", "Cortex-M4F", "single", 64,
-          1 * MB, 256 * KB, "nano33ble"),
+          1 * MB, 256 * KB, "nano33ble", framework_flash_bytes=80 * KB,
+          framework_ram_bytes=45 * KB),
     Board("nano_rp2040", "Arduino Nano RP2040 Connect", "RP2040", "Cortex-M0+ (dual)", "none",
           133, 16 * MB, 264 * KB, "nanorp2040connect"),
     Board("pico", "Raspberry Pi Pico", "RP2040", "Cortex-M0+ (dual)", "none", 133, 2 * MB,
           264 * KB, "pico"),
     Board("esp32", "ESP32 DevKitC", "ESP32", "Xtensa LX6 (dual)", "single", 240, 4 * MB,
-          320 * KB, "esp32dev", notes="520 KB SRAM, of which ~320 KB DRAM for application data"),
+          320 * KB, "esp32dev", notes="520 KB SRAM, of which ~320 KB DRAM for application data",
+          framework_flash_bytes=210 * KB, framework_ram_bytes=13 * KB),
     Board("esp32s3", "ESP32-S3-DevKitC-1 (N8R8)", "ESP32-S3", "Xtensa LX7 (dual)", "single", 240,
           8 * MB, 320 * KB, "esp32-s3-devkitc-1", psram_bytes=8 * MB,
           notes="512 KB SRAM; 8 MB PSRAM for large arenas"),
@@ -65,11 +71,18 @@ BOARDS: tuple[Board, ...] = (
           1 * MB, 384 * KB, "SparkFun_Edge"),
     Board("bluepill", "STM32 Blue Pill", "STM32F103C8", "Cortex-M3", "none", 72, 64 * KB,
           20 * KB, "bluepill_f103c8"),
-    Board("uno", "Arduino Uno", "ATmega328P", "AVR", "none", 16, 32 * KB, 2 * KB, "uno", bits=8),
+    Board("uno", "Arduino Uno", "ATmega328P", "AVR", "none", 16, 32 * KB, 2 * KB, "uno", bits=8,
+          framework_flash_bytes=444, framework_ram_bytes=9),
     Board(EMULATED_BOARD, "tinyml-lsp emulated Cortex-M4 (QEMU mps2-an386)", "mps2-an386",
           "Cortex-M4F", "single", 25, 4 * MB, 4 * MB, EMULATED_BOARD, emulated=True,
           notes="runs under qemu-system-arm; the whole lifecycle with no hardware"),
 )
+
+
+def render_boards(boards: list[Board]) -> str:
+    return "\n".join(f"{b.id:<16} {b.name:<48} {b.core:<24} FPU {b.fpu:<6} "
+                     f"flash {b.flash_bytes // KB:>6} KB  RAM {b.ram_bytes // KB:>5} KB"
+                     for b in boards)
 
 
 def board_by_id(board_id: str) -> Board:

@@ -12,13 +12,16 @@
   no one has the pty open, so this order is what makes the first line arrive.
 
 Whose board is it when the one who flashed it ends? A QEMU started by a language-server job
-belongs to that server: it is handed over to the server's reaper (`process.hand_over`) and dies
-with the server, however the server ends, like every other child of its jobs. Started from the
-command line (`tinyml flash`), it outlives the command (`tinyml monitor` reads it next) until
-`tinyml stop` or the next flash.
+(and its idle watchdog) belongs to that server: it is handed over to the server's reaper
+(`process.hand_over`) and dies with the server, however the server ends, like every other child
+of its jobs. Started from the command line (`tinyml flash`), it outlives the command
+(`tinyml monitor` reads it next) until `tinyml stop`, the next flash or the watchdog.
 
 The board's state (pid, pty, QMP socket, ELF) is kept in `<project>/.pio/tinyml-qemu/state.json`;
-one emulated board per project, and a new upload stops the previous one.
+one emulated board per project, and a new upload stops the previous one. Every running board is
+also listed in the state folder (`running_boards`, for `tinyml devices`), and a watchdog stops a
+board nobody has monitored for $TINYML_EMULATOR_IDLE seconds (15 minutes by default), so boards
+do not pile up.
 `python -m tinyml_lsp.deploy.emulator start|stop|status` is the command line the platform's
 upload step calls.
 """
@@ -39,12 +42,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tinyml_lsp.deploy.pio_setup import find_arm_gcc
-from tinyml_lsp.deploy.portlock import UploadLock, pid_alive
+from tinyml_lsp.deploy.pio_setup import find_arm_gcc, state_dir
+from tinyml_lsp.deploy.portlock import (
+    UploadLock,
+    attached_monitors,
+    pid_alive,
+    upload_in_progress,
+)
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.runtime.process import find_tool, hand_over, run_tool_sync
 
 QEMU = "qemu-system-arm"
+IDLE_ENV = "TINYML_EMULATOR_IDLE"
+DEFAULT_IDLE = 15 * 60.0  # seconds a board may run with no monitor attached
 STATE_DIR = Path(".pio") / "tinyml-qemu"
 START_TIMEOUT = 10.0
 
@@ -200,6 +210,7 @@ def stop(project_dir: str | Path, timeout: float = 3.0) -> bool:
         with contextlib.suppress(OSError):
             Path(state.qmp).unlink(missing_ok=True)
     state_file(project_dir).unlink(missing_ok=True)
+    _registry_entry(Path(project_dir)).unlink(missing_ok=True)
     return was_running
 
 
@@ -233,17 +244,7 @@ def start(project_dir: str | Path, elf: str | Path, *, machine: str = "mps2-an38
         args = [qemu, "-M", machine, "-cpu", cpu, "-kernel", str(elf), "-icount", icount,
                 "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "pty",
                 "-qmp", f"unix:{qmp},server=on,wait=off", "-S"]
-        # `sh -c '... &'` leaves QEMU without a parent of ours (no zombie, not killed with our
-        # process group) and prints its pid.
-        launcher = run_tool_sync(
-            ["sh", "-c", 'log="$1"; shift; "$@" </dev/null >"$log" 2>&1 & echo $!',
-             "sh", log, *args], "the QEMU launcher", timeout=timeout, check=False)
-        try:
-            pid = int(launcher.stdout.decode().strip())
-        except ValueError:
-            raise TinymlError(f"could not start {QEMU}: "
-                              f"{launcher.stderr.decode(errors='replace').strip()}") from None
-        hand_over(pid)  # to the language server whose job this is, if any (see above)
+        pid = _detach(args, log, timeout)
 
         deadline = time.monotonic() + timeout
         pty = None
@@ -265,10 +266,91 @@ def start(project_dir: str | Path, elf: str | Path, *, machine: str = "mps2-an38
 
         state = EmulatorState(pid=pid, pty=pty, qmp=str(qmp), elf=str(elf), machine=machine,
                               log=str(log), started=time.time())
-        tmp = state_file(project).with_suffix(".tmp")
-        tmp.write_text(json.dumps(state.to_json(), indent=1))
-        tmp.replace(state_file(project))
+        _write_json(state_file(project), state.to_json())
+        _write_json(_registry_entry(project), {"project": str(project), **state.to_json()})
+        if (idle := idle_limit()) > 0:
+            _detach([sys.executable, "-m", "tinyml_lsp.deploy.emulator", "idle",
+                     "--project-dir", project, "--pid", str(pid), "--after", str(idle)],
+                    folder / "idle.log", timeout)
         return state
+
+
+def _detach(args: list[Any], log: Path, timeout: float) -> int:
+    """Start `args` with no parent of ours (no zombie, not killed with our process group:
+    `sh -c '... &'`), its output to `log`; its pid. It is handed over to the language server
+    whose job this is, if any (see above)."""
+    launcher = run_tool_sync(
+        ["sh", "-c", 'log="$1"; shift; "$@" </dev/null >"$log" 2>&1 & echo $!', "sh", log,
+         *args], f"the launcher of {Path(str(args[0])).name}", timeout=timeout, check=False)
+    try:
+        pid = int(launcher.stdout.decode().strip())
+    except ValueError:
+        raise TinymlError(f"could not start {args[0]}: "
+                          f"{launcher.stderr.decode(errors='replace').strip()}") from None
+    hand_over(pid)
+    return pid
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+# --- every running board, and the idle watchdog -------------------------------------------
+
+
+def idle_limit() -> float:
+    """Seconds an emulated board may run unmonitored ($TINYML_EMULATOR_IDLE; 0: forever)."""
+    text = os.environ.get(IDLE_ENV, "")
+    try:
+        return max(float(text), 0.0) if text else DEFAULT_IDLE
+    except ValueError:
+        return DEFAULT_IDLE
+
+
+def _registry_entry(project: Path) -> Path:
+    digest = hashlib.sha1(str(project.resolve()).encode()).hexdigest()[:16]
+    return state_dir() / "emulated-boards" / f"{digest}.json"
+
+
+def running_boards() -> list[tuple[Path, EmulatorState]]:
+    """Every emulated board running on this machine (for this tinyml-lsp state folder), with
+    its project; records of boards that are gone are removed."""
+    found = []
+    folder = state_dir() / "emulated-boards"
+    for entry in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            data = json.loads(entry.read_text())
+            project = Path(data.pop("project"))
+            state = EmulatorState(**data)
+        except (OSError, ValueError, TypeError, KeyError):
+            entry.unlink(missing_ok=True)
+            continue
+        current = read_state(project)
+        if current is not None and current.pid == state.pid and is_running(state):
+            found.append((project, state))
+        else:
+            entry.unlink(missing_ok=True)
+    return found
+
+
+def stop_when_idle(project_dir: str | Path, pid: int, after: float, poll: float = 5.0) -> bool:
+    """Stop the project's board (QEMU `pid`) once no monitor has watched it and no upload has
+    touched it for `after` seconds; True if it was stopped. Returns when the board goes."""
+    project = Path(project_dir)
+    poll = min(poll, max(after / 4, 0.05))
+    last_active = time.monotonic()
+    while True:
+        state = read_state(project)
+        if state is None or state.pid != pid or not is_running(state):
+            return False  # stopped, or replaced by a new upload (which has its own watchdog)
+        if attached_monitors(project) or upload_in_progress(project):
+            last_active = time.monotonic()
+        elif time.monotonic() - last_active >= after:
+            return stop(project)
+        time.sleep(poll)
 
 
 # --- command line (the platform's upload step) ---------------------------------------------
@@ -287,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     p_start.add_argument("--icount", default="shift=0,sleep=off")
     for name in ("stop", "status"):
         sub.add_parser(name).add_argument("--project-dir", default=".")
+    p_idle = sub.add_parser("idle", help="stop the board once nobody monitors it")
+    p_idle.add_argument("--project-dir", default=".")
+    p_idle.add_argument("--pid", type=int, required=True)
+    p_idle.add_argument("--after", type=float, default=DEFAULT_IDLE)
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
@@ -296,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"halted until a serial monitor opens {state.pty}")
         elif args.command == "stop":
             print("stopped" if stop(args.project_dir) else "no emulated board was running")
+        elif args.command == "idle":
+            if stop_when_idle(args.project_dir, args.pid, args.after):
+                print(f"stopped the board after {args.after:.0f} s without a monitor")
         else:
             running = running_state(args.project_dir)
             print(json.dumps(running.to_json() if running else None))

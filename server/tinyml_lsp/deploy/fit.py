@@ -1,9 +1,16 @@
-"""Does a model fit a board? Flash and RAM needed for TFLite Micro, against the board table.
+"""Does a model fit a board? Flash and RAM for the chosen runtime, against the board table.
 
-Measured: the model's bytes (the flatbuffer goes to flash as is) and the tensor arena
-(TFLite Micro's interpreter). Estimated, and labelled so: the TFLite Micro runtime's own code,
-from a linear fit to builds for the Cortex-M4 with gcc -Os (20 KB for one kernel, 33 KB for
-four, 37 KB for five), and a few KB of RAM for the interpreter objects and the stack.
+TFLite Micro (`runtime="tflm"`): measured, the model's bytes (the flatbuffer goes to flash as
+is) and the tensor arena (TFLite Micro's interpreter); estimated, and labelled so, the runtime's
+own code (a linear fit to builds for the Cortex-M4 with gcc -Os: 20 KB for one kernel, 33 KB
+for four, 37 KB for five) and a few KB of RAM for the interpreter objects and the stack.
+
+The standalone runtime (`runtime="standalone"`): measured, all of it — the generated C built
+for a Cortex-M4F with arm-none-eabi-gcc -Os (code, weights and constants), its static arena and
+its deepest stack (GCC's call graph); other cores differ a little, and say so.
+
+Both add the framework's own footprint where the board table knows it (an empty Arduino
+sketch on that board).
 """
 
 from __future__ import annotations
@@ -13,35 +20,49 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyml_lsp.codegen.standalone.sizes import measure_sizes
 from tinyml_lsp.deploy.boards import KB, Board
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.inspect import ModelCard, inspect_model
+from tinyml_lsp.model.inspect import HYBRID_REFUSAL, ModelCard, inspect_model
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
-from tinyml_lsp.runtime.context import JobContext
+from tinyml_lsp.runtime.context import JobContext, Stage
 
+RUNTIMES = ("tflm", "standalone")
 RUNTIME_CODE_BASE = 16 * KB  # interpreter, allocator, flatbuffer reader
 RUNTIME_CODE_PER_KERNEL = 4400  # average per distinct op kernel
 RUNTIME_RAM = 2 * KB  # interpreter and op resolver objects, call stack of Invoke()
 
 
 @dataclass(frozen=True)
+class Footprint:
+    """What a runtime needs on a board, besides the framework."""
+
+    runtime: str
+    model_bytes: int  # flash: the model (tflm: the flatbuffer; standalone: weights, constants)
+    code_bytes: int  # flash: the runtime's code
+    ram_bytes: int  # the arena, and (standalone) the stack
+    extra_ram_bytes: int  # tflm: interpreter objects and stack, estimated
+    measured: bool  # code and RAM measured (standalone), or partly estimated (tflm)
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FitReport:
     model: str
     board: Board
-    model_bytes: int
-    runtime_code_bytes: int  # estimate
-    arena_bytes: int  # measured
-    runtime_ram_bytes: int  # estimate
+    footprint: Footprint
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
     def flash_needed(self) -> int:
-        return self.model_bytes + self.runtime_code_bytes
+        f = self.footprint
+        return f.model_bytes + f.code_bytes + self.board.framework_flash_bytes
 
     @property
     def ram_needed(self) -> int:
-        return self.arena_bytes + self.runtime_ram_bytes
+        f = self.footprint
+        return f.ram_bytes + f.extra_ram_bytes + self.board.framework_ram_bytes
 
     @property
     def flash_margin(self) -> int:
@@ -68,54 +89,71 @@ class FitReport:
         data = asdict(self)
         data |= {"flash_needed": self.flash_needed, "ram_needed": self.ram_needed,
                  "flash_margin": self.flash_margin, "ram_margin": self.ram_margin,
-                 "fits": self.fits}
+                 "fits": self.fits, "problem": self.problem}
         return data
 
 
-def fit_card(card: ModelCard, arena: ArenaReport, board: Board) -> FitReport:
-    problems: list[str] = []
+def tflm_footprint(card: ModelCard, arena: ArenaReport | None) -> Footprint:
+    problems = []
+    if card.quantization == "hybrid":
+        problems.append(HYBRID_REFUSAL)
+    elif arena is not None and arena.missing_ops:
+        problems.append(arena.message)
+    return Footprint("tflm", card.size_bytes,
+                     RUNTIME_CODE_BASE + RUNTIME_CODE_PER_KERNEL * len(card.op_names),
+                     arena.arena_bytes or 0 if arena else 0, RUNTIME_RAM, False, tuple(problems))
+
+
+def fit_card(card: ModelCard, footprint: Footprint, board: Board) -> FitReport:
+    problems = list(footprint.problems)
     notes: list[str] = []
     if board.bits < 32:
-        problems.append(f"TFLite Micro needs a 32-bit core; the {board.mcu} is {board.bits}-bit")
-    if card.quantization == "hybrid":
-        problems.append("hybrid (dynamic-range) models do not run on TFLite Micro: quantize to "
-                        "full-integer int8")
-    if arena.missing_ops:
-        problems.append(arena.message)
+        problems.append(f"TFLite Micro and the standalone runtime need a 32-bit core; the "
+                        f"{board.mcu} is {board.bits}-bit")
     if card.quantization in ("float", "float16") and board.fpu == "none":
         notes.append(f"a float model on the {board.core} (no FPU) runs in software floating "
                      "point, typically 10× slower: quantize to int8")
     elif card.quantization in ("float", "float16"):
         notes.append("a float model is about 4× the size of its int8 version")
-    arena_bytes = arena.arena_bytes or 0
-    if board.psram_bytes and arena_bytes + RUNTIME_RAM > board.ram_bytes:
+    if board.psram_bytes and footprint.ram_bytes + footprint.extra_ram_bytes > board.ram_bytes:
         notes.append(f"the arena could go to the {board.psram_bytes // (1024 * 1024)} MB PSRAM, "
                      "at a cost in speed")
-    return FitReport(
-        model=card.path,
-        board=board,
-        model_bytes=card.size_bytes,
-        runtime_code_bytes=RUNTIME_CODE_BASE + RUNTIME_CODE_PER_KERNEL * len(card.op_names),
-        arena_bytes=arena_bytes,
-        runtime_ram_bytes=RUNTIME_RAM,
-        problems=tuple(problems),
-        notes=tuple(notes),
-    )
+    if footprint.runtime == "standalone" and board.core != "Cortex-M4F":
+        notes.append(f"sizes measured for a Cortex-M4F; the {board.core} differs a little")
+    if board.framework_flash_bytes:
+        notes.append(f"includes ≈{_kb(board.framework_flash_bytes)} flash and "
+                     f"≈{_kb(board.framework_ram_bytes)} RAM of the board's Arduino core "
+                     "(an empty sketch)")
+    return FitReport(card.path, board, footprint, tuple(problems), tuple(notes))
 
 
-async def fit_model(model: str | Path, boards: list[Board], ctx: JobContext) -> list[FitReport]:
+async def fit_model(model: str | Path, boards: list[Board], ctx: JobContext, *,
+                    runtime: str = "tflm") -> list[FitReport]:
+    if runtime not in RUNTIMES:
+        raise TinymlError(f"unknown runtime {runtime!r} (one of {', '.join(RUNTIMES)})")
     card = await asyncio.to_thread(inspect_model, model)
-    ctx.progress(0.1, "measuring the tensor arena with TFLite Micro")
-    arena = await measure_arena(model, ctx)
-    return [fit_card(card, arena, b) for b in boards]
+    if runtime == "standalone":
+        ctx.progress(0.1, "measuring the generated C with the ARM compiler")
+        sizes = await measure_sizes(model, Stage(ctx, 0.1, 1.0), tflm=False)
+        footprint = Footprint("standalone", sizes.const_bytes + sizes.data_bytes,
+                              sizes.code_bytes, sizes.ram_bytes, 0, True)
+    else:
+        arena = None
+        if card.quantization != "hybrid":  # the interpreter would only fail to prepare it
+            ctx.progress(0.1, "measuring the tensor arena with TFLite Micro")
+            arena = await measure_arena(model, ctx)
+        footprint = tflm_footprint(card, arena)
+    return [fit_card(card, footprint, b) for b in boards]
 
 
 def fit_failure(reports: list[FitReport], model: str | Path) -> TinymlError | None:
-    """The verdict of `fit`: an error when the one board asked about cannot take the model
-    (a table of many boards is an overview, not a check)."""
-    if len(reports) == 1 and (problem := reports[0].problem) is not None:
-        return TinymlError(f"does not fit {reports[0].board.name}: {problem}", model)
-    return None
+    """The verdict of `fit` on the boards asked about: an error naming every one that cannot
+    take the model."""
+    failing = [r for r in reports if not r.fits]
+    if not failing:
+        return None
+    return TinymlError("does not fit " + "; ".join(f"{r.board.name}: {r.problem}"
+                                                   for r in failing), model)
 
 
 def _kb(n: int) -> str:
@@ -125,24 +163,30 @@ def _kb(n: int) -> str:
 def render_fit(reports: list[FitReport]) -> str:
     if not reports:
         return ""
-    r0 = reports[0]
-    lines = [
-        f"model {r0.model}: {r0.model_bytes:,} bytes + TFLite Micro runtime ≈ "
-        f"{_kb(r0.runtime_code_bytes)} (estimate) in flash; arena {r0.arena_bytes:,} bytes "
-        f"(measured) + ≈ {_kb(r0.runtime_ram_bytes)} (estimate) in RAM",
-        "",
-        f"{'board':<16} {'flash used / has':>24} {'margin':>12} {'RAM used / has':>24} "
-        f"{'margin':>12}  verdict",
-    ]
+    f = reports[0].footprint
+    if f.runtime == "tflm":
+        head = (f"model {reports[0].model}, TFLite Micro: {f.model_bytes:,} bytes of model + "
+                f"runtime ≈ {_kb(f.code_bytes)} (estimate) in flash; arena {f.ram_bytes:,} "
+                f"bytes (measured) + ≈ {_kb(f.extra_ram_bytes)} (estimate) in RAM")
+    else:
+        head = (f"model {reports[0].model}, standalone C (measured, Cortex-M4F): weights and "
+                f"constants {f.model_bytes:,} + code {f.code_bytes:,} bytes in flash; arena "
+                f"and stack {f.ram_bytes:,} bytes in RAM")
+    table = [("board", "flash used / has", "margin", "RAM used / has", "margin", "verdict")]
     for r in reports:
         b = r.board
-        verdict = "fits" if r.fits else "DOES NOT FIT"
-        lines.append(
-            f"{b.id:<16} {_kb(r.flash_needed) + ' / ' + _kb(b.flash_bytes):>24} "
-            f"{_kb(r.flash_margin):>12} {_kb(r.ram_needed) + ' / ' + _kb(b.ram_bytes):>24} "
-            f"{_kb(r.ram_margin):>12}  {verdict}")
-        for p in r.problems:
-            lines.append(f"{'':<16} ✗ {p}")
-        for n in r.notes:
-            lines.append(f"{'':<16} · {n}")
+        table.append((b.id, f"{_kb(r.flash_needed)} / {_kb(b.flash_bytes)}",
+                      _kb(r.flash_margin), f"{_kb(r.ram_needed)} / {_kb(b.ram_bytes)}",
+                      _kb(r.ram_margin), "fits" if r.fits else "DOES NOT FIT"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = [head, ""]
+    for n, row in enumerate(table):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:5], widths[1:5],
+                                                                          strict=True)]
+        lines.append("  ".join([*cells, row[5]]).rstrip())
+        if n == 0:
+            continue
+        r = reports[n - 1]
+        lines += [f"{'':<{widths[0]}}  ✗ {p}" for p in r.problems]
+        lines += [f"{'':<{widths[0]}}  · {note}" for note in r.notes]
     return "\n".join(lines)

@@ -23,8 +23,8 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ import serial
 from tinyml_lsp.deploy import emulator
 from tinyml_lsp.deploy.portlock import MonitorRecord, upload_in_progress
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.runtime.context import JobContext
 
 BAUDRATE = 115200
 POLL = 0.1  # seconds between checks of the port, the pause flag and the upload lock
@@ -57,20 +56,52 @@ class Ready:
 
 @dataclass(frozen=True)
 class Inference:
+    """One inference. What the output means depends on `kind` (docs/firmware.md §2): a
+    classifier's `cls`/`label`/`score`, a regression's `values`, an autoencoder's `anomaly`
+    score, or just the raw tensors. `output` holds the raw int8 values of every output,
+    concatenated (gathered from the OUTPUT lines that precede the line when they are many)."""
+
     seq: int
-    cls: int
-    label: str
-    score: float
+    kind: str
     instructions: int
     time_us: int
     output: tuple[int, ...]
     line: str
+    cls: int | None = None
+    label: str | None = None
+    score: float | None = None
+    values: tuple[float, ...] = ()
+    anomaly: float | None = None
+
+    def summary(self) -> str:
+        """What the board concluded, in a few words."""
+        if self.kind == "class":
+            return f"{self.label} {self.score:.3f}"
+        if self.kind == "value":
+            return ", ".join(f"{v:.4g}" for v in self.values)
+        if self.kind == "anomaly":
+            return f"anomaly score {self.anomaly:.4g}"
+        return f"{len(self.output)} output values"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["class"] = data.pop("cls")
         data["output"] = list(self.output)
+        data["values"] = list(self.values)
         return {"event": "inference", **data}
+
+
+@dataclass(frozen=True)
+class OutputChunk:
+    """Part of a large output, printed before its INFERENCE line."""
+
+    seq: int
+    offset: int
+    values: tuple[int, ...]
+    line: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": "output", **asdict(self), "values": list(self.values)}
 
 
 @dataclass(frozen=True)
@@ -130,7 +161,7 @@ class Disconnected:
         return {"event": "disconnected", **asdict(self)}
 
 
-LineEvent = Ready | Inference | Done | BoardError | Text
+LineEvent = Ready | Inference | OutputChunk | Done | BoardError | Text
 MonitorEvent = LineEvent | Attached | Released | Disconnected
 
 
@@ -156,6 +187,45 @@ def _fields(words: list[str]) -> dict[str, str]:
     return fields
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(",") if v != "")
+
+
+def _inference(f: dict[str, str], line: str) -> Inference:
+    common: dict[str, Any] = {"seq": int(f["seq"]), "instructions": int(f["instructions"]),
+                              "time_us": int(f["time_us"]), "output": _ints(f.get("output", "")),
+                              "line": line}
+    if "class" in f:
+        return Inference(kind="class", cls=int(f["class"]), label=f["label"],
+                         score=float(f["score"]), **common)
+    if "value" in f:
+        return Inference(kind="value", values=tuple(float(v) for v in f["value"].split(",")),
+                         **common)
+    if "anomaly" in f:
+        return Inference(kind="anomaly", anomaly=float(f["anomaly"]), **common)
+    if "outputs" in f:
+        return Inference(kind="raw", **common)
+    raise KeyError("kind")
+
+
+class Assembler:
+    """Gives each Inference the values of the OUTPUT lines printed before it."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[int, dict[int, tuple[int, ...]]] = {}
+
+    def feed(self, event: LineEvent) -> LineEvent:
+        if isinstance(event, OutputChunk):
+            self._chunks.setdefault(event.seq, {})[event.offset] = event.values
+        elif isinstance(event, Inference) and not event.output and event.seq in self._chunks:
+            chunks = self._chunks.pop(event.seq)
+            values = tuple(v for offset in sorted(chunks) for v in chunks[offset])
+            return replace(event, output=values)
+        elif isinstance(event, Ready):
+            self._chunks.clear()
+        return event
+
+
 def parse_line(line: str) -> LineEvent:
     """One line of a board's output as an event; anything malformed is `Text`."""
     line = line.strip("\r\n\x00")
@@ -165,10 +235,10 @@ def parse_line(line: str) -> LineEvent:
             f = _fields(words[2:])
             return Ready(f["runtime"], f["model"], int(f["arena"]), int(f["inputs"]), line)
         if words[:1] == ["INFERENCE"]:
+            return _inference(_fields(words[1:]), line)
+        if words[:1] == ["OUTPUT"]:
             f = _fields(words[1:])
-            output = tuple(int(v) for v in f["output"].split(",") if v != "")
-            return Inference(int(f["seq"]), int(f["class"]), f["label"], float(f["score"]),
-                             int(f["instructions"]), int(f["time_us"]), output, line)
+            return OutputChunk(int(f["seq"]), int(f["offset"]), _ints(f["values"]), line)
         if words[:2] == ["TINYML", "DONE"]:
             return Done(int(_fields(words[2:])["count"]), line)
         if words[:2] == ["TINYML", "ERROR"]:
@@ -206,6 +276,7 @@ class Monitor:
         self._stop = threading.Event()
         self._released = threading.Event()
         self._record = MonitorRecord(self.project_dir) if self.project_dir else None
+        self._assembler = Assembler()
         self._ended = False
 
     # -- asyncio side --
@@ -374,7 +445,8 @@ class Monitor:
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for raw in lines:
-                    self._emit(parse_line(raw.decode("utf-8", errors="replace")))
+                    self._emit(self._assembler.feed(
+                        parse_line(raw.decode("utf-8", errors="replace"))))
             now = time.monotonic()
             if now - last_check > 5 * POLL:  # a hung pty reports nothing: ask about QEMU
                 last_check = now
@@ -387,7 +459,7 @@ class Monitor:
     def _flush_partial(self, buffer: bytes) -> None:
         text = buffer.decode("utf-8", errors="replace").strip()
         if text:
-            self._emit(parse_line(text))
+            self._emit(self._assembler.feed(parse_line(text)))
 
     def _wait_to_reattach(self) -> bool:
         """Reattach once neither paused nor uploading; False (stream ended) if impossible."""
@@ -408,47 +480,3 @@ class Monitor:
                     return False
                 time.sleep(POLL)
         return False
-
-
-# --- a monitoring session: what both faces run -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonitorSummary:
-    lines: int  # lines the board printed
-    inferences: int
-    end: str | None  # the line or the reason that ended the session (None: stopped by the user)
-    ok: bool  # no error line from the board, and the board did not go away
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-async def watch(project_dir: str | Path | None, ctx: JobContext, *, port: str | None = None,
-                baudrate: int = BAUDRATE, until_done: bool = True,
-                on_event: Callable[[MonitorEvent], None] | None = None) -> MonitorSummary:
-    """Read the board, handing every event to `on_event`, until the run ends (`until_done`)
-    or, following a board that runs on, until the port goes or the caller cancels."""
-    lines = inferences = 0
-    end: str | None = None
-    ok = True
-    async with Monitor(project_dir, port=port, baudrate=baudrate) as monitor:
-        async for event in monitor:
-            if on_event is not None:
-                on_event(event)
-            if isinstance(event, LineEvent):
-                lines += 1
-            if isinstance(event, Inference):
-                inferences += 1
-                ctx.progress(None, f"{inferences} inferences; last: {event.label} "
-                             f"{event.score:.3f}")
-            if is_failure(event):
-                ok = False
-            if isinstance(event, Disconnected):
-                end = event.reason
-                break
-            if ends_run(event):
-                end = event.line  # type: ignore[union-attr]
-                if until_done:
-                    break
-    return MonitorSummary(lines, inferences, end, ok)

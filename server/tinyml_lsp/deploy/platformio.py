@@ -100,7 +100,8 @@ class UploadResult:
 class BuildFailed(TinymlError):
     """`pio run` failed; `result.diagnostics` holds what the compiler and linker said."""
 
-    def __init__(self, result: BuildResult, what: str = "build", tail: list[str] | None = None):
+    def __init__(self, result: BuildResult, what: str = "build", tail: list[str] | None = None,
+                 path: str | Path | None = None):
         errors = result.errors or result.diagnostics
         if errors:
             shown = "\n".join(f"  {d}" for d in errors[:5])
@@ -108,7 +109,7 @@ class BuildFailed(TinymlError):
             message = f"{what} failed with {len(errors)} error(s):\n{shown}{more}"
         else:
             message = f"{what} failed: " + (" | ".join((tail or [])[-3:]) or "see the log")
-        super().__init__(message, result.project_dir,
+        super().__init__(message, path if path is not None else result.project_dir,
                          hint="the full PlatformIO output is in the log")
         self.result = result
 
@@ -165,7 +166,7 @@ def project_env(project_dir: str | Path, env: str | None = None) -> ProjectEnv:
 
     build_dir = Path(parser.get("platformio", "build_dir", fallback=".pio/build"))
     if not build_dir.is_absolute():
-        build_dir = project / build_dir
+        build_dir = project.resolve() / build_dir
     return ProjectEnv(env, option("board"), option("platform"), build_dir / env)
 
 
@@ -320,8 +321,8 @@ def _jobs_args(jobs: int | None) -> list[str]:
 async def _prepare(project_dir: str | Path, env: str | None, ctx: JobContext, *,
                    qemu: bool) -> tuple[Path, ProjectEnv]:
     """The project and its environment, with the tools it needs checked and PlatformIO set up."""
+    penv = project_env(project_dir, env)  # errors name the folder as the user gave it
     project = Path(project_dir).resolve()
-    penv = project_env(project, env)
     if penv.emulated:
         emulator.require_tools(qemu=qemu)
     ctx.progress(0.0, "preparing PlatformIO")
@@ -342,7 +343,7 @@ async def build(project_dir: str | Path, ctx: JobContext, *, env: str | None = N
                                    timeout=timeout, on_line=progress)
     result = await _result(project, penv, status, lines, started)
     if not result.success:
-        raise BuildFailed(result, "build", lines)
+        raise BuildFailed(result, "build", lines, project_dir)
     ctx.progress(1.0, f"built {Path(result.elf or '').name}")
     return result
 
@@ -373,7 +374,7 @@ async def upload(project_dir: str | Path, ctx: JobContext, *, env: str | None = 
     result = await _result(project, penv, status, lines, started)
     if not result.success:
         compile_errors = any(d.file for d in result.errors)
-        raise BuildFailed(result, "build" if compile_errors else "upload", lines)
+        raise BuildFailed(result, "build" if compile_errors else "upload", lines, project_dir)
     state = emulator.running_state(project) if penv.emulated else None
     if penv.emulated and state is None:
         raise TinymlError("the upload finished but no emulated board is running", project,
@@ -390,7 +391,9 @@ async def upload(project_dir: str | Path, ctx: JobContext, *, env: str | None = 
 
 
 def render_build(r: BuildResult) -> str:
-    lines = [f"built {r.elf}"]
+    warnings = sum(d.severity == "warning" for d in r.diagnostics)
+    lines = [f"built {r.elf}" + (f" ({warnings} warning{'s' if warnings > 1 else ''})"
+                                 if warnings else "")]
     if r.flash_used is not None and r.flash_total and r.ram_used is not None and r.ram_total:
         lines.append(f"flash {r.flash_used:,} of {r.flash_total:,} bytes "
                      f"({100 * r.flash_used / r.flash_total:.1f}%), RAM {r.ram_used:,} of "

@@ -1,8 +1,10 @@
 """`tinyml sketch --runtime standalone`: a PlatformIO project that runs a model's generated C.
 
 The project is for the emulated board: `platformio.ini` (naming the model), `src/main.c` (the
-firmware of snippets/standalone/main_qemu.c), the generated `src/model.h`/`src/model.c`, and
-`src/test_vectors.h` with the inputs the firmware runs (docs/firmware.md §3).
+firmware of snippets/standalone/main_qemu.c), the generated `src/model.h`/`src/model.c`,
+`src/test_vectors.h` with the inputs the firmware runs (docs/firmware.md §3),
+`src/tinyml_report.h` (the serial line format) and `tinyml_expected.json`, what the host
+expects the board to print (the monitor's verdict).
 
 `plan_sketch` computes every file's text without writing anything, so the LSP can offer it as
 an edit the user reviews; `write_sketch` writes it. The generated files are rewritten on every
@@ -13,29 +15,39 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from string import Template
 from typing import Any
 
 import numpy as np
 
+from tinyml_lsp import artifacts
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
 from tinyml_lsp.codegen.standalone.sizes import SizeReport, measure_sizes, render_sizes
 from tinyml_lsp.deploy.boards import EMULATED_BOARD, Board, board_by_id
+from tinyml_lsp.deploy.vectors import (
+    DEFAULT_VECTORS,
+    KIND_NAMES,
+    Quantization,
+    TestVectors,
+    choose_vectors,
+    expected,
+    expected_outputs,
+    render_vectors,
+    vectors_header,
+)
+from tinyml_lsp.deploy.verdict import Expected
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.datasets import load_dataset, quantize
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
+from tinyml_lsp.model.inspect import inspect_model
+from tinyml_lsp.model.labels import model_labels
 from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext, Stage
 
-MAX_VECTORS = 64
-DEFAULT_RANDOM_VECTORS = 8
 # What the firmware adds to the model: board support, newlib-nano's printf with floats, main.
 FIRMWARE_CODE_BYTES = 24 * 1024
 FIRMWARE_RAM_BYTES = 8 * 1024  # stack of main() and the kernels, printf buffers
-_LABEL = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -54,19 +66,30 @@ class Sketch:
     arena_bytes: int
     weight_bytes: int
     ops: tuple[str, ...]
-    labels: tuple[str, ...]
-    inputs: np.ndarray = field(repr=False, compare=False)  # int8 test vectors, one per row
+    kind: str  # what the output means (inspect.OUTPUT_KINDS)
+    vectors: TestVectors
+    expected: Expected
     written: tuple[str, ...] = ()  # files written by write_sketch
     kept: tuple[str, ...] = ()  # user-owned files left as they were
     sizes: SizeReport | None = None  # RAM and flash on the Cortex-M4F, when measured
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.vectors.labels
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return self.vectors.inputs
 
     def to_json(self) -> dict[str, Any]:
         return {
             "project": self.project, "model": self.model, "board": self.board,
             "files": [f.path for f in self.files], "written": list(self.written),
             "kept": list(self.kept), "arena_bytes": self.arena_bytes,
-            "weight_bytes": self.weight_bytes, "ops": sorted(set(self.ops)),
-            "labels": list(self.labels), "vectors": len(self.inputs),
+            "weight_bytes": self.weight_bytes, "ops": sorted(set(self.ops)), "kind": self.kind,
+            "labels": list(self.labels), "vectors": len(self.vectors),
+            "source": self.vectors.source, "rows": list(self.vectors.rows),
+            "truths": list(self.vectors.truths), "notes": list(self.vectors.notes),
             "sizes": self.sizes.to_json() if self.sizes else None,
         }
 
@@ -88,49 +111,24 @@ def _check_fit(gen: GeneratedModel, board: Board) -> None:
                           "a smaller model")
 
 
-def input_vectors(gen: GeneratedModel, *, data: str | Path | None = None,
-                  random: int = DEFAULT_RANDOM_VECTORS, seed: int = 0,
-                  label_column: str | None = None, pixel_range: str = DEFAULT_PIXEL_RANGE,
-                  limit: int = MAX_VECTORS) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The int8 inputs the firmware will run, and class names when the data has them."""
-    spec = gen.inputs[0]
-    if data is None:
-        rng = np.random.default_rng(seed)
-        x = rng.integers(-128, 128, size=(max(random, 1), spec.size), dtype=np.int8)
-        return x, ()
-    ds = load_dataset(data, (1, *spec.shape[1:]) if len(spec.shape) > 1 else spec.shape,
-                      label_column=label_column, pixel_range=pixel_range)
-    samples = ds.x[:limit]
-    q = samples.astype(np.int8) if ds.quantized else quantize(samples, spec.scale,
-                                                                spec.zero_point)
-    return q.reshape(len(q), -1), tuple(ds.classes or ())
-
-
-def _vectors_header(name: str, inputs: np.ndarray, labels: tuple[str, ...]) -> str:
-    names = ", ".join(f'"{_LABEL.sub("_", label)}"' for label in labels)
-    return Template(snippet("standalone/test_vectors.h.tmpl")).substitute(
-        model_name=_LABEL.sub("_", name), count=len(inputs),
-        rows=",\n".join("    {" + ", ".join(str(int(v)) for v in row) + "}" for row in inputs),
-        label_count=len(labels),
-        label_table=(f"static const char *const model_labels[MODEL_LABEL_COUNT] = {{{names}}};\n"
-                     if labels else ""))
-
-
 def _platformio_ini(model: Path, project: Path, build_flags: str) -> str:
     text = Template(snippet("standalone/platformio.ini.tmpl")).substitute(
         model_name=model.name, model_file=Path(os.path.relpath(model, project)).as_posix())
     return text + (f"build_flags = {build_flags}\n" if build_flags else "")
 
 
-def plan_sketch(model: str | Path, project: str | Path, *, board: str = EMULATED_BOARD,
-                data: str | Path | None = None, random: int = DEFAULT_RANDOM_VECTORS,
-                seed: int = 0, labels: list[str] | None = None, label_column: str | None = None,
-                pixel_range: str = DEFAULT_PIXEL_RANGE, build_flags: str = "",
-                inputs: np.ndarray | None = None, limit: int = MAX_VECTORS) -> Sketch:
-    """Every file of the project, as text; nothing is written. The test vectors come from
-    `inputs` (int8, one row per vector), else `data`, else `random` random inputs."""
+async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *,
+                      board: str = EMULATED_BOARD, data: str | Path | None = None,
+                      vectors: int = DEFAULT_VECTORS, seed: int = 0,
+                      labels: list[str] | None = None, label_column: str | None = None,
+                      pixel_range: str = DEFAULT_PIXEL_RANGE, build_flags: str = "",
+                      inputs: np.ndarray | None = None) -> Sketch:
+    """Every file of the project, as text; nothing is written. The test vectors are `inputs`
+    (int8, one row per vector), else `vectors` taken from `data`, else random; the host's
+    outputs for them come from TFLite Micro's interpreter."""
     target = board_by_id(board)
-    gen = generate(model)  # errors name the model as the user gave it
+    ctx.progress(0.0, "generating C for the model")
+    gen = await asyncio.to_thread(generate, model)  # errors name the model as the user gave it
     model, project = Path(model).resolve(), Path(project).resolve()
     _check_fit(gen, target)
     if target.id != EMULATED_BOARD:
@@ -142,22 +140,35 @@ def plan_sketch(model: str | Path, project: str | Path, *, board: str = EMULATED
     if len(gen.inputs) != 1:
         raise TinymlError(f"the firmware feeds one input; the model has {len(gen.inputs)}",
                           model)
-    data_labels: tuple[str, ...] = ()
+    card = await asyncio.to_thread(inspect_model, model)
+    names = model_labels(model, labels)
+    spec = gen.inputs[0]
+    quant = Quantization(spec.shape, spec.scale, spec.zero_point)
     if inputs is None:
-        inputs, data_labels = input_vectors(gen, data=data, random=random, seed=seed,
-                                            label_column=label_column, pixel_range=pixel_range,
-                                            limit=limit)
-    inputs = np.asarray(inputs, dtype=np.int8).reshape(len(inputs), -1)
-    names = tuple(labels) if labels else data_labels
+        ctx.progress(0.3, "choosing the test vectors")
+        chosen = await asyncio.to_thread(
+            choose_vectors, model, quant, data=data, count=vectors, seed=seed, labels=names,
+            label_column=label_column, pixel_range=pixel_range)
+    else:
+        x = np.asarray(inputs, dtype=np.int8).reshape(len(inputs), -1)
+        chosen = TestVectors(x, (-1,) * len(x), (None,) * len(x), names or (), "given")
+    kind = card.output_kind(chosen.labels or None)
+    ctx.progress(0.5, "running TFLite Micro on the test vectors (the host's answers)")
+    outputs = [Quantization(o.shape, o.scale, o.zero_point) for o in gen.outputs]
+    expected_out = await expected_outputs(model, card, chosen, quant, outputs,
+                                          Stage(ctx, 0.5, 1.0))
     files = (
         SketchFile("platformio.ini", _platformio_ini(model, project, build_flags), True),
         SketchFile("src/main.c", snippet("standalone/main_qemu.c"), True),
         SketchFile("src/model.h", gen.header, False),
         SketchFile("src/model.c", gen.source, False),
-        SketchFile("src/test_vectors.h", _vectors_header(model.stem, inputs, names), False),
+        SketchFile("src/test_vectors.h", vectors_header(model.stem, chosen, kind), False),
+        SketchFile("src/tinyml_report.h", snippet("firmware/tinyml_report.h"), False),
+        SketchFile(artifacts.expected_file(Path()).name,
+                   expected(model, kind, chosen, expected_out).text(), False),
     )
     return Sketch(str(project), str(model), target.id, files, gen.arena_bytes, gen.weight_bytes,
-                  gen.ops, names, inputs)
+                  gen.ops, kind, chosen, expected(model, kind, chosen, expected_out))
 
 
 def write_sketch(sketch: Sketch) -> Sketch:
@@ -182,8 +193,7 @@ async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, 
                        sizes: bool = True, **options: Any) -> Sketch:
     """Plan and write the project; with `sizes`, also measure RAM and flash on the target
     (arm-none-eabi-gcc and -size) next to TFLite Micro's arena."""
-    ctx.progress(0.1, "generating C for the model")
-    plan = await asyncio.to_thread(plan_sketch, model, project, **options)
+    plan = await plan_sketch(model, project, Stage(ctx, 0.0, 0.4), **options)
     ctx.progress(0.4, f"writing {project}")
     sketch = await asyncio.to_thread(write_sketch, plan)
     if not sizes:
@@ -197,14 +207,17 @@ async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, 
     return replace(sketch, sizes=report)
 
 
-def render_sketch(s: Sketch) -> str:
-    lines = [f"project {s.project} (board {s.board}, model {Path(s.model).name})"]
+def render_sketch(s: Sketch, project: str | Path | None = None) -> str:
+    """`project`: the folder as the user named it (default: the resolved one)."""
+    where = project or s.project
+    lines = [f"project {where} (board {s.board}, model {Path(s.model).name})"]
     lines += [f"  wrote {p}" for p in s.written] + [f"  kept  {p} (yours)" for p in s.kept]
     lines.append(f"arena {s.arena_bytes:,} bytes; weights {s.weight_bytes:,} bytes; ops "
-                 f"{', '.join(sorted(set(s.ops)))}; {len(s.inputs)} test vectors"
+                 f"{', '.join(sorted(set(s.ops)))}; output: {KIND_NAMES[s.kind]}"
                  + (f"; labels {', '.join(s.labels)}" if s.labels else ""))
+    lines.append(render_vectors(s.vectors))
     if s.sizes:
         lines.append(render_sizes(s.sizes))
-    lines.append(f"next: tinyml build {s.project} && tinyml flash {s.project} && "
-                 f"tinyml monitor {s.project}")
+    lines.append(f"next: tinyml build {where} && tinyml flash {where} && "
+                 f"tinyml monitor {where} --until-done")
     return "\n".join(lines)

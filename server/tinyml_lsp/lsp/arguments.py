@@ -84,6 +84,17 @@ class MonitorArguments:
     until_done: bool | None = arg("true or false", default=None)
 
 
+@dataclass(frozen=True)
+class AnalyzeArguments:
+    """`tinyml.analyze`: a .tflite model, and for per-layer errors its float `reference` and
+    `data`."""
+
+    model: str = arg("the .tflite model", exists=FILE)
+    reference: str | None = arg("its float model", exists=PATH, default=None)
+    data: str | None = arg("a dataset file or folder", exists=PATH, default=None)
+    label_column: str | None = arg("the name of the data's label column", default=None)
+
+
 # --- the strict converter ------------------------------------------------------------------
 
 _converter = cattrs.Converter(forbid_extra_keys=True)

@@ -10,7 +10,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.lsp.arguments import ScriptArguments
+from tinyml_lsp.lsp.arguments import AnalyzeArguments, ScriptArguments, given
 from tinyml_lsp.lsp.code_actions import opened_file
 from tinyml_lsp.lsp.progress import register_command, run_job, show, warm
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
@@ -18,6 +18,7 @@ from tinyml_lsp.model import training_script
 from tinyml_lsp.runtime.context import JobContext
 
 if TYPE_CHECKING:
+    from tinyml_lsp.codegen.analyze import AnalyzeReport
     from tinyml_lsp.model.quantize import QuantizeResult
 
 
@@ -65,7 +66,8 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
 
         model, data = await script_inputs(ls, arguments.uri)
         ctx.log(f"quantizing {model}" + (f" with data {data}" if data else ""))
-        return await quantize_model(model, ctx, data=data)
+        return await quantize_model(model, ctx, data=data,
+                                    label_column=ls.settings.quantize.label_column)
 
     result = await run_job(ls, "Quantize model (int8)", task)
     if result is None:
@@ -74,5 +76,27 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
     return result.to_json()
 
 
+async def analyze(ls: TinymlServer, arguments: AnalyzeArguments) -> dict[str, Any] | None:
+    """The per-layer analysis as a report in the log (the result holds every figure)."""
+    await warm("tinyml_lsp.codegen.analyze")  # numpy: not on the event loop
+    from tinyml_lsp.codegen.analyze import analyze_model, render_analyze
+
+    async def task(ctx: JobContext) -> AnalyzeReport:
+        return await analyze_model(arguments.model, ctx,
+                                   **given(arguments, "reference", "data", "label_column"))
+
+    report = await run_job(ls, "Analyze model", task)
+    if report is None:
+        return None
+    ls.window_log_message(types.LogMessageParams(types.MessageType.Info,
+                                                 render_analyze(report)))
+    worst = [f"#{x.index} {x.op}" for x in report.layers if x.worst]
+    show(ls, types.MessageType.Info, f"{Path(report.model).name}: {len(report.layers)} layers, "
+         f"{report.macs:,} MACs" + (f"; most quantization error in {', '.join(worst)}"
+                                     if worst else "") + " (details in the log)")
+    return report.to_json()
+
+
 def register(server: TinymlServer) -> None:
     register_command(server, "tinyml.quantize", ScriptArguments, quantize)
+    register_command(server, "tinyml.analyze", AnalyzeArguments, analyze)

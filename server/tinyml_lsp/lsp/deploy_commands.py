@@ -11,7 +11,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from tinyml_lsp.deploy import platformio
-from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent, MonitorSummary, watch
+from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent
+from tinyml_lsp.deploy.session import MonitorSummary, render_summary, watch
 from tinyml_lsp.lsp.arguments import MonitorArguments, ProjectArguments, given
 from tinyml_lsp.lsp.progress import register_command, run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
@@ -95,8 +96,12 @@ async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, An
     summary = await run_job(ls, "Serial monitor", task)
     if summary is None:
         return None
-    show(ls, types.MessageType.Info, f"Serial monitor closed after {summary.inferences} "
-         f"inferences ({summary.end or 'stopped'})")
+    text = render_summary(summary)
+    ls.window_log_message(types.LogMessageParams(types.MessageType.Log, text))
+    show(ls, types.MessageType.Info if summary.ok else types.MessageType.Error,
+         f"Serial monitor closed: {text.splitlines()[0]}"
+         + (f". {summary.verdict.problem or 'The board agrees with the host.'}"
+            if summary.verdict else ""))
     return summary.to_json()
 
 

@@ -1,21 +1,41 @@
 """The server's settings (`tinyml.*`), typed: from `initializationOptions` and
-`workspace/didChangeConfiguration`. A section with a wrong type is reported once in the log and
+`workspace/didChangeConfiguration`. Keys are camelCase as editors write them
+(`tinyml.quantize.labelColumn`). A section with a wrong type is reported once in the log and
 falls back to its defaults; unknown keys are ignored (editors send settings of their own).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, get_type_hints
 
 import cattrs
+from cattrs.gen import make_dict_structure_fn, override
 
 _converter = cattrs.Converter()
+
+
+def _camel(name: str) -> str:
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
+
+
+def _camel_case_keys(cls: type) -> bool:
+    return is_dataclass(cls) and cls.__module__ == __name__
+
+
+def _camel_case_hook(cls: Any) -> Any:
+    overrides: dict[str, Any] = {f.name: override(rename=_camel(f.name)) for f in fields(cls)}
+    return make_dict_structure_fn(cls, _converter, **overrides)
+
+
+_converter.register_structure_hook_factory(_camel_case_keys, _camel_case_hook)
 
 
 @dataclass(frozen=True)
 class QuantizeSettings:
     data: str | None = None  # the representative dataset, instead of the one the script names
+    label_column: str | None = None  # the CSV column holding the labels
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from tinyml_lsp.lsp.arguments import SketchArguments, given
 from tinyml_lsp.lsp.commands import script_inputs
 from tinyml_lsp.lsp.progress import register_command, run_job, show, warm
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
-from tinyml_lsp.runtime.context import JobContext
+from tinyml_lsp.runtime.context import JobContext, Stage
 
 if TYPE_CHECKING:
     from tinyml_lsp.deploy.sketch import Sketch
@@ -153,10 +153,8 @@ async def sketch(ls: TinymlServer, arguments: SketchArguments) -> dict[str, Any]
         if model is None or project is None:
             missing = "model" if model is None else "project"
             raise TinymlError(f"tinyml.sketch needs a {missing!r} argument")
-        ctx.progress(0.1, "generating C for the model")
-        plan = await asyncio.to_thread(
-            plan_sketch, model, project, data=data,
-            **given(arguments, "board", "labels", "pixel_range"))
+        plan = await plan_sketch(model, project, Stage(ctx, 0.0, 0.7), data=data,
+                                 **given(arguments, "board", "labels", "pixel_range"))
         outcome = await (_apply_edit if _reviews_edits(ls) else _ask_and_write)(ls, plan, ctx)
         return {"project": plan.project, "arena_bytes": plan.arena_bytes, **outcome}
 

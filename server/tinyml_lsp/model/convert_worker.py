@@ -15,11 +15,21 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.datasets import calibration_sample, dequantize, load_dataset, quantize
+from tinyml_lsp.model.datasets import (
+    calibration_sample,
+    dequantize,
+    load_dataset,
+    quantize,
+    split,
+    subset,
+)
 from tinyml_lsp.model.formats import KERAS_SUFFIXES
 from tinyml_lsp.model.messages import (
     ConvertRequest,
     ConvertResult,
+    LayerError,
+    LayerErrorRequest,
+    LayerErrorResult,
     ModeComparison,
     PredictRequest,
     PredictResult,
@@ -148,18 +158,28 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
                           pixel_range=request.pixel_range)
         channel.log(f"dataset: {len(ds)} samples of shape {tuple(ds.x.shape[1:])}"
                     + (f", classes {', '.join(ds.classes)}" if ds.classes else ""))
+        for note in ds.notes:
+            channel.log(note)
     if "int8" in modes and ds is None:
         raise TinymlError("full-integer quantization needs a representative dataset", model_path,
                           hint="pass --data with a .npy/.npz/.csv file or an image folder")
 
+    calibration, compare, held_out = ds, ds, False
+    if ds is not None and ds.y is not None and request.holdout > 0:
+        kept, held = split(ds, request.holdout, request.seed)
+        if len(held) and len(kept):
+            calibration, compare, held_out = subset(ds, kept), subset(ds, held), True
+            channel.log(f"holding out {len(held)} of {len(ds)} samples "
+                        f"({100 * request.holdout:g}% of each class, seed {request.seed}) to "
+                        "measure the quantized model on data it was not calibrated with")
     blobs: dict[str, bytes] = {}
     step = 0.55 / max(len(modes), 1)
     for i, mode in enumerate(modes):
         channel.progress(0.4 + i * step, f"converting to {mode}")
         conv = m.converter(batch_one=request.target == "mcu")
         if mode == "int8":
-            assert ds is not None
-            calib = calibration_sample(ds, request.samples)
+            assert calibration is not None
+            calib = calibration_sample(calibration, request.samples, request.seed)
             channel.log(f"calibrating with {len(calib)} representative samples")
 
             def representative(calib: np.ndarray = calib) -> Iterator[list[np.ndarray]]:
@@ -193,10 +213,10 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
     compared = 0
     comparisons: dict[str, ModeComparison] = {}
     float_accuracy = None
-    if ds is not None and "float32" in blobs and len(blobs) > 1:
+    if compare is not None and "float32" in blobs and len(blobs) > 1:
         channel.progress(0.95, "comparing the quantized model with the float model")
-        x = ds.x[:EVAL_LIMIT]
-        labels = ds.y[:EVAL_LIMIT] if ds.y is not None else None
+        x = compare.x[:EVAL_LIMIT]
+        labels = compare.y[:EVAL_LIMIT] if compare.y is not None else None
         ref = _run_tflite(tf, blobs["float32"], x)
         compared = len(x)
         for mode, blob in blobs.items():
@@ -211,7 +231,9 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
             float_accuracy = float(np.mean(ref.argmax(1) == labels))
     return ConvertResult(
         files=dict(request.outputs), input_shape=[int(d) for d in m.input_shape],
-        compared_samples=compared, comparisons=comparisons, float_accuracy=float_accuracy,
+        calibration_samples=min(len(calibration), request.samples) if calibration else 0,
+        compared_samples=compared, compared_held_out=held_out, comparisons=comparisons,
+        float_accuracy=float_accuracy,
         classes=tuple(ds.classes) if ds is not None and ds.classes else None,
         seconds=time.perf_counter() - t0)
 
@@ -225,5 +247,80 @@ def predict(request: PredictRequest, channel: WorkerChannel) -> PredictResult:
     return PredictResult(count=len(x))
 
 
+_BOUNDARY_OPS = ("QUANTIZE", "DEQUANTIZE")
+
+
+def layer_errors(request: LayerErrorRequest, channel: WorkerChannel) -> LayerErrorResult:
+    """Each int8 op's output, dequantized, against the float model's same tensor: found by
+    name (the converter keeps the graph's names), else as the same op kind at the same rank
+    in op order with the same shape."""
+    tf = _import_tensorflow(channel)
+    reference = Path(request.reference)
+    if reference.suffix.lower() == ".tflite":
+        float_blob = reference.read_bytes()
+    else:
+        channel.progress(0.1, f"converting {reference.name} to a float TFLite model")
+        float_blob = LoadedKeras(tf, reference).converter(batch_one=True).convert()
+    try:
+        q = tf.lite.Interpreter(model_path=request.model, experimental_preserve_all_tensors=True)
+        f = tf.lite.Interpreter(model_content=float_blob, experimental_preserve_all_tensors=True)
+        q.allocate_tensors()
+        f.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise TinymlError(f"TensorFlow Lite cannot run the models side by side: "
+                          f"{_first_line(exc)}", request.model) from None
+    q_ops = [op for op in q._get_ops_details() if op["op_name"] not in _BOUNDARY_OPS]
+    f_ops = [op for op in f._get_ops_details() if op["op_name"] not in _BOUNDARY_OPS]
+    q_tensors = {d["index"]: d for d in q.get_tensor_details()}
+    f_tensors = {d["index"]: d for d in f.get_tensor_details()}
+    f_by_name = {d["name"]: d for d in f_tensors.values()}
+    pairs: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]] = []
+    unmatched = []
+    for rank, op in enumerate(q_ops):
+        out = q_tensors[op["outputs"][0]]
+        ref = f_by_name.get(out["name"])
+        how = "name"
+        if ref is None or tuple(ref["shape"]) != tuple(out["shape"]):
+            same = [o for o in f_ops if o["op_name"] == op["op_name"]]
+            nth = sum(o["op_name"] == op["op_name"] for o in q_ops[:rank])
+            ref = f_tensors[same[nth]["outputs"][0]] if nth < len(same) else None
+            how = "order"
+        if ref is None or tuple(ref["shape"]) != tuple(out["shape"]) or \
+                not out["quantization"][0]:
+            unmatched.append(int(op["index"]))
+            continue
+        pairs.append((op, out, ref, how))
+    x = np.load(request.inputs)
+    q_in, f_in = q.get_input_details()[0], f.get_input_details()[0]
+    sums = np.zeros((len(pairs), 4))  # squared error, q·f, q·q, f·f
+    count = np.zeros(len(pairs))
+    for n, sample in enumerate(x):
+        feed = sample[None]
+        if q_in["dtype"] != np.float32:
+            scale, zero_point = q_in["quantization"]
+            feed = quantize(feed, scale, zero_point, q_in["dtype"].__name__)
+        q.set_tensor(q_in["index"], feed.astype(q_in["dtype"]).reshape(q_in["shape"]))
+        f.set_tensor(f_in["index"], sample[None].astype(np.float32).reshape(f_in["shape"]))
+        q.invoke()
+        f.invoke()
+        for k, (_op, out, ref, _how) in enumerate(pairs):
+            got = dequantize(q.get_tensor(out["index"]), *out["quantization"]).reshape(-1)
+            want = f.get_tensor(ref["index"]).astype(np.float64).reshape(-1)
+            sums[k] += [np.sum((got - want) ** 2), got @ want, got @ got, want @ want]
+            count[k] += got.size
+        if n % 16 == 0:
+            channel.progress(0.2 + 0.8 * n / len(x), f"layer outputs: {n + 1}/{len(x)} samples")
+    layers = []
+    for k, (op, out, _ref, how) in enumerate(pairs):
+        rmse = float(np.sqrt(sums[k, 0] / max(count[k], 1)))
+        norm = np.sqrt(sums[k, 2] * sums[k, 3])
+        layers.append(LayerError(
+            op_index=int(op["index"]), tensor=str(out["name"]), rmse=rmse,
+            rmse_steps=rmse / float(out["quantization"][0]),
+            cosine=float(sums[k, 1] / norm) if norm > 0 else 1.0, matched=how))
+    return LayerErrorResult(samples=len(x), layers=tuple(layers), unmatched=tuple(unmatched))
+
+
 if __name__ == "__main__":
-    raise SystemExit(worker_main({ConvertRequest: convert, PredictRequest: predict}))
+    raise SystemExit(worker_main({ConvertRequest: convert, PredictRequest: predict,
+                                  LayerErrorRequest: layer_errors}))

@@ -4,7 +4,9 @@ Plain numpy and Pillow, no TensorFlow, so both the converter worker and the TFLi
 worker use the same reader and the same checks.
 
 Conventions (the same as Keras' and scikit-learn's, so a training script agrees with us):
-- class names given as strings are numbered in sorted order (`sorted(set(labels))`);
+- class numbers come from one source for a project: the model's recorded class names when
+  the caller knows them (`classes`), else names given as strings are numbered in sorted order
+  (`sorted(set(labels))`); integer labels are numbers, never renumbered;
 - an image folder has one subfolder per class, numbered in sorted order of the folder names,
   as `keras.utils.image_dataset_from_directory` does; pixels are float32 in 0..255 unless
   `pixel_range` says otherwise. `pixel_range="int8"` reads each 8-bit pixel as the model's
@@ -15,7 +17,8 @@ Conventions (the same as Keras' and scikit-learn's, so a training script agrees 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +45,8 @@ class Dataset:
     classes: tuple[str, ...] | None  # class names when known
     source: str
     quantized: bool = False  # x holds the model's integer inputs, not real values
+    label_column: str | None = None  # a CSV's column holding the labels
+    notes: tuple[str, ...] = ()  # what the reader decided on its own, for the user's log
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -53,20 +58,26 @@ def load_dataset(
     *,
     label_column: str | None = None,
     pixel_range: str = DEFAULT_PIXEL_RANGE,
+    classes: Sequence[str] | None = None,
 ) -> Dataset:
-    """Read `path` and check it against the model's input shape (batch dimension first)."""
+    """Read `path` and check it against the model's input shape (batch dimension first).
+
+    `classes`: the model's class names, in the model's order (from `labels.model_labels`);
+    named labels are numbered by them, and a label outside them is an error.
+    """
     p = Path(path)
     if not p.exists():
         raise TinymlError("no such dataset file or folder", p)
     suffix = p.suffix.lower()
+    known = tuple(classes) if classes else None
     if p.is_dir():
-        ds = _load_image_folder(p, input_shape, pixel_range)
+        ds = _load_image_folder(p, input_shape, pixel_range, known)
     elif suffix == ".npy":
         ds = Dataset(_load_npy(p), None, None, str(p))
     elif suffix == ".npz":
-        ds = _load_npz(p)
+        ds = _load_npz(p, known)
     elif suffix in TABLE_SUFFIXES:
-        ds = _load_csv(p, label_column)
+        ds = _load_csv(p, label_column, known)
     elif suffix in IMAGE_SUFFIXES:
         ds = Dataset(_load_image(p, input_shape, pixel_range)[None], None, None, str(p))
     else:
@@ -79,7 +90,7 @@ def load_dataset(
     x = _as_float32(ds.x, p)
     if input_shape is not None:
         x = conform(x, tuple(int(d) for d in input_shape), p)
-    return Dataset(x, ds.y, ds.classes, ds.source, quantized=pixel_range == RAW_INT8)
+    return replace(ds, x=x, quantized=pixel_range == RAW_INT8)
 
 
 def conform(x: np.ndarray, input_shape: tuple[int, ...], path: str | Path) -> np.ndarray:
@@ -115,7 +126,7 @@ def _load_npy(p: Path) -> np.ndarray:
         raise TinymlError(f"not a readable .npy array ({exc})", p) from exc
 
 
-def _load_npz(p: Path) -> Dataset:
+def _load_npz(p: Path, known: tuple[str, ...] | None) -> Dataset:
     try:
         with np.load(p, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
@@ -128,24 +139,63 @@ def _load_npz(p: Path) -> Dataset:
     y = None
     classes = None
     if y_key is not None:
-        y, classes = _labels(arrays[y_key].reshape(-1), p)
+        y, classes = _labels(arrays[y_key].reshape(-1), p, known, "sample")
         if len(y) != len(arrays[x_key]):
             raise TinymlError(
                 f"{x_key!r} has {len(arrays[x_key])} samples but {y_key!r} has {len(y)} labels", p)
     return Dataset(arrays[x_key], y, classes, str(p))
 
 
-def _labels(values: np.ndarray, p: Path) -> tuple[np.ndarray, tuple[str, ...] | None]:
+def _labels(values: np.ndarray, p: Path, known: tuple[str, ...] | None,
+            where: str) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """Class numbers for the labels, and the class names when the labels are names.
+
+    `where` names a label's position for errors ("sample": index 0.., "line": a CSV line).
+    """
+    first = 2 if where == "line" else 0
+    numbers = _as_integers(values)
+    if numbers is not None:
+        if known is not None and len(numbers) and (numbers.min() < 0 or
+                                                   numbers.max() >= len(known)):
+            bad = int(np.flatnonzero((numbers < 0) | (numbers >= len(known)))[0])
+            raise TinymlError(f"label {numbers[bad]} ({where} {bad + first}) is not a class "
+                              f"number of the model's {len(known)} classes "
+                              f"({', '.join(known)})", p)
+        return numbers, known
+    names = [str(v) for v in values]
+    order = known if known is not None else tuple(sorted(set(names)))
+    index = {n: i for i, n in enumerate(order)}
+    for k, name in enumerate(names):
+        if name not in index:
+            raise TinymlError(f"label {name!r} ({where} {k + first}) is not one of the model's "
+                              f"classes: {', '.join(order)}", p,
+                              hint="the class names come from the labels recorded when the "
+                              "model was quantized; pass --labels to give them yourself")
+    return np.array([index[n] for n in names], dtype=np.int64), order
+
+
+def _as_integers(values: np.ndarray) -> np.ndarray | None:
+    """Integer labels as int64 (also integral floats and strings of digits), else None."""
     if values.dtype.kind in "iu":
-        return values.astype(np.int64), None
-    if values.dtype.kind == "f" and np.all(values == np.round(values)):
-        return values.astype(np.int64), None
-    names = sorted({str(v) for v in values})
-    index = {n: i for i, n in enumerate(names)}
-    return np.array([index[str(v)] for v in values], dtype=np.int64), tuple(names)
+        return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        return values.astype(np.int64) if np.all(values == np.round(values)) else None
+    try:
+        return np.array([int(str(v)) for v in values], dtype=np.int64)
+    except ValueError:
+        return None
 
 
-def _load_csv(p: Path, label_column: str | None) -> Dataset:
+def _numeric(column: list[str]) -> bool:
+    try:
+        for value in column:
+            float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_csv(p: Path, label_column: str | None, known: tuple[str, ...] | None) -> Dataset:
     delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
     try:
         with p.open(newline="") as f:
@@ -161,8 +211,15 @@ def _load_csv(p: Path, label_column: str | None) -> Dataset:
             raise TinymlError(f"line {n} has {len(row)} columns, the header has {len(header)}", p)
     if label_column is not None and label_column not in header:
         raise TinymlError(f"no column named {label_column!r} (columns: {', '.join(header)})", p)
+    notes: list[str] = []
     if label_column is None:
         label_column = next((h for h in header if h.lower() in LABEL_COLUMN_NAMES), None)
+    if label_column is None:
+        text = [h for i, h in enumerate(header) if not _numeric([row[i] for row in body])]
+        if len(text) == 1:
+            label_column = text[0]
+            notes.append(f"using column {label_column!r} as the labels (the only column that "
+                         "is not numeric; --label-column chooses another)")
     features = [i for i, h in enumerate(header) if h != label_column]
     x = np.empty((len(body), len(features)), dtype=np.float32)
     for j, col in enumerate(features):
@@ -178,8 +235,8 @@ def _load_csv(p: Path, label_column: str | None) -> Dataset:
     y = classes = None
     if label_column is not None:
         col = header.index(label_column)
-        y, classes = _labels(np.array([row[col].strip() for row in body]), p)
-    return Dataset(x, y, classes, str(p))
+        y, classes = _labels(np.array([row[col].strip() for row in body]), p, known, "line")
+    return Dataset(x, y, classes, str(p), label_column=label_column, notes=tuple(notes))
 
 
 def _image_size(input_shape: Shape | None, p: Path) -> tuple[int, int, int]:
@@ -214,11 +271,18 @@ def _load_image(p: Path, input_shape: Shape | None, pixel_range: str) -> np.ndar
     return arr * ((hi - lo) / 255.0) + lo
 
 
-def _load_image_folder(p: Path, input_shape: Shape | None, pixel_range: str) -> Dataset:
+def _load_image_folder(p: Path, input_shape: Shape | None, pixel_range: str,
+                       known: tuple[str, ...] | None) -> Dataset:
     class_dirs = sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith("."))
+    names = known or tuple(d.name for d in class_dirs)
+    unknown = [d.name for d in class_dirs if d.name not in names]
+    if unknown:
+        raise TinymlError(f"the folder {unknown[0]!r} is not one of the model's classes: "
+                          f"{', '.join(names)}", p)
     files: list[tuple[Path, int]] = []
-    for i, d in enumerate(class_dirs):
-        files += [(f, i) for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+    for d in class_dirs:
+        files += [(f, names.index(d.name)) for f in sorted(d.iterdir())
+                  if f.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise TinymlError(
             "no images found", p,
@@ -228,7 +292,38 @@ def _load_image_folder(p: Path, input_shape: Shape | None, pixel_range: str) -> 
     _image_size(input_shape, p)  # fail once for the folder, not for each file
     x = np.stack([_load_image(f, input_shape, pixel_range) for f, _ in files])
     y = np.array([i for _, i in files], dtype=np.int64)
-    return Dataset(x, y, tuple(d.name for d in class_dirs), str(p))
+    return Dataset(x, y, names, str(p))
+
+
+def pick(ds: Dataset, count: int, seed: int = 0) -> np.ndarray:
+    """Indices of `count` samples, stratified by class when the data has labels: each class
+    shuffled with `seed`, then taken in turn (so a file recorded class by class still gives
+    every class its share); without labels, a seeded random choice in file order."""
+    rng = np.random.default_rng(seed)
+    count = min(count, len(ds))
+    if ds.y is None:
+        return np.sort(rng.choice(len(ds), size=count, replace=False))
+    queues = [list(rng.permutation(np.flatnonzero(ds.y == c))) for c in np.unique(ds.y)]
+    chosen: list[int] = []
+    while len(chosen) < count:
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(int(queue.pop(0)))
+    return np.array(chosen, dtype=np.int64)
+
+
+def split(ds: Dataset, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held out) indices: `fraction` of each class held out, seeded, in file order."""
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(ds.y == c) for c in np.unique(ds.y)] if ds.y is not None else \
+        [np.arange(len(ds))]
+    held = [rng.permutation(g)[:round(fraction * len(g))] for g in groups]
+    out = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
+    return np.setdiff1d(np.arange(len(ds)), out), out
+
+
+def subset(ds: Dataset, indices: np.ndarray) -> Dataset:
+    return replace(ds, x=ds.x[indices], y=ds.y[indices] if ds.y is not None else None)
 
 
 def calibration_sample(ds: Dataset, limit: int, seed: int = 0) -> np.ndarray:

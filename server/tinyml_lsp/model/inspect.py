@@ -12,6 +12,17 @@ from tinyml_lsp.model.tflite_file import LoadedModel, dtype_name, load_model
 _CONVERSION_OPS = {"QUANTIZE", "DEQUANTIZE"}
 _QUANTIZED_WEIGHT_DTYPES = {"int8", "uint8", "int4"}
 _INTEGER_DTYPES = {"int8", "uint8", "int16", "int32", "int64", "bool"}
+_PASS_THROUGH_OPS = {"QUANTIZE", "DEQUANTIZE", "RESHAPE"}
+# what a model's output means: a classifier, a few real values, an autoencoder's
+# reconstruction (scored by its error), or tensors printed as they are
+OUTPUT_KINDS = ("class", "value", "anomaly", "raw")
+MAX_VALUES = 16  # a "value" output has at most this many elements
+OUTPUT_MEANINGS = {"class": "a classifier", "value": "values (regression)",
+                   "anomaly": "a reconstruction of the input (autoencoder)"}
+HYBRID_REFUSAL = (
+    "a hybrid (dynamic-range) model — int8 weights, float activations — which TFLite Micro "
+    "cannot run: quantize to full-integer int8 from the Keras/SavedModel source "
+    "(tinyml quantize MODEL.keras --data DATA)")
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,13 @@ class TensorCard:
     @property
     def quantized(self) -> bool:
         return self.scale is not None
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= max(d, 1)
+        return n
 
     def describe(self) -> str:
         shape = "×".join(str(d) for d in self.shape) or "scalar"
@@ -69,10 +87,24 @@ class ModelCard:
     subgraphs: tuple[SubgraphCard, ...]
     weight_bytes: int
     macs: int  # multiply-accumulates per inference in CONV/DEPTHWISE/FULLY_CONNECTED
+    # the op computing each output, looking through QUANTIZE/DEQUANTIZE/RESHAPE ("" if none)
+    output_ops: tuple[str, ...] = ()
 
     @property
     def op_names(self) -> list[str]:
         return sorted({op.name for op in self.ops})
+
+    def output_kind(self, labels: tuple[str, ...] | None = None) -> str:
+        """What the output means, for the firmware's line and the monitor (OUTPUT_KINDS)."""
+        if len(self.outputs) != 1:
+            return "raw"
+        size = self.outputs[0].size
+        if size >= 2 and (self.output_ops[:1] in (("SOFTMAX",), ("LOGISTIC",))
+                          or (labels is not None and len(labels) == size)):
+            return "class"
+        if len(self.inputs) == 1 and size > 1 and size == self.inputs[0].size:
+            return "anomaly"  # an autoencoder: its output reconstructs its input
+        return "value" if size <= MAX_VALUES else "raw"
 
     @property
     def full_integer(self) -> bool:
@@ -135,29 +167,35 @@ def _classify(lm: LoadedModel) -> str:
     return "float" if float_compute else "full-integer"
 
 
+def op_macs(lm: LoadedModel, tensors: list[Any], op: Any) -> int:
+    """Multiply-accumulates of one CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (0 for others)."""
+    name = lm.opcode_name(op.opcodeIndex)
+    if name not in {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}:
+        return 0
+    try:
+        out_shape = list(tensors[op.outputs[0]].shape)
+        w_shape = list(tensors[op.inputs[1]].shape)
+    except (IndexError, TypeError):
+        return 0
+    out_elems = 1
+    for d in out_shape:
+        out_elems *= max(int(d), 1)
+    if name == "CONV_2D":  # weights [out_c, kh, kw, in_c]
+        return out_elems * int(w_shape[1]) * int(w_shape[2]) * int(w_shape[3])
+    if name == "DEPTHWISE_CONV_2D":  # weights [1, kh, kw, out_c]
+        return out_elems * int(w_shape[1]) * int(w_shape[2])
+    return out_elems * int(w_shape[-1])  # weights [units, in_features]
+
+
+def op_weight_bytes(lm: LoadedModel, tensors: list[Any], op: Any) -> int:
+    """Bytes of the constant inputs of one op (weights, biases, parameters)."""
+    inputs = [int(i) for i in (op.inputs if op.inputs is not None else []) if i >= 0]
+    return sum(lm.buffer_size(tensors[i].buffer) for i in inputs)
+
+
 def _macs(lm: LoadedModel) -> int:
-    total = 0
-    for sg in lm.model.subgraphs:
-        tensors = sg.tensors or []
-        for op in sg.operators or []:
-            name = lm.opcode_name(op.opcodeIndex)
-            if name not in {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}:
-                continue
-            try:
-                out_shape = list(tensors[op.outputs[0]].shape)
-                w_shape = list(tensors[op.inputs[1]].shape)
-            except (IndexError, TypeError):
-                continue
-            out_elems = 1
-            for d in out_shape:
-                out_elems *= max(int(d), 1)
-            if name == "CONV_2D":  # weights [out_c, kh, kw, in_c]
-                total += out_elems * int(w_shape[1]) * int(w_shape[2]) * int(w_shape[3])
-            elif name == "DEPTHWISE_CONV_2D":  # weights [1, kh, kw, out_c]
-                total += out_elems * int(w_shape[1]) * int(w_shape[2])
-            else:  # weights [units, in_features]
-                total += out_elems * int(w_shape[-1])
-    return total
+    return sum(op_macs(lm, sg.tensors or [], op) for sg in lm.model.subgraphs
+               for op in sg.operators or [])
 
 
 def card_of(lm: LoadedModel) -> ModelCard:
@@ -196,13 +234,34 @@ def card_of(lm: LoadedModel) -> ModelCard:
         subgraphs=tuple(subgraphs),
         weight_bytes=weight_bytes,
         macs=_macs(lm),
+        output_ops=_output_ops(lm),
     )
+
+
+def _output_ops(lm: LoadedModel) -> tuple[str, ...]:
+    sg = lm.model.subgraphs[0]
+    producer = {int(o): op for op in sg.operators or [] for o in (op.outputs if op.outputs
+                                                                   is not None else [])}
+    found = []
+    for tensor in sg.outputs:
+        name, seen = "", 0
+        op = producer.get(int(tensor))
+        while op is not None and seen < 16:
+            name = lm.opcode_name(op.opcodeIndex)
+            if name not in _PASS_THROUGH_OPS or op.inputs is None or not len(op.inputs):
+                break
+            op, seen = producer.get(int(op.inputs[0])), seen + 1
+        found.append(name)
+    return tuple(found)
 
 
 def render_card(card: ModelCard) -> str:
     """The human model card (CLI output, hover text and report sections render this)."""
+    io = sorted({t.dtype for t in (*card.inputs, *card.outputs)})
     kind = {
-        "full-integer": "full-integer (int8) — runs on TFLite Micro",
+        "full-integer": "full-integer (int8" + ("" if io == ["int8"] else
+                                                f" inside, {'/'.join(io)} input/output")
+                        + ") — runs on TFLite Micro",
         "float": "float32",
         "hybrid": "hybrid / dynamic-range (int8 weights, float activations) — TFLite Micro "
                   "cannot run it",
@@ -222,6 +281,7 @@ def render_card(card: ModelCard) -> str:
               for op in card.ops]
     lines.append("inputs")
     lines += [f"  {t.describe()}" for t in card.inputs]
-    lines.append("outputs")
+    lines.append("outputs" + (f" ({OUTPUT_MEANINGS[kind]})"
+                              if (kind := card.output_kind()) in OUTPUT_MEANINGS else ""))
     lines += [f"  {t.describe()}" for t in card.outputs]
     return "\n".join(lines)

@@ -24,6 +24,8 @@ class ConvertRequest:
     label_column: str | None
     pixel_range: str
     samples: int  # calibration samples
+    holdout: float  # fraction of labelled data kept out of calibration, to compare on
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ class ModeComparison:
 class ConvertResult:
     files: dict[str, str]  # mode → .tflite written
     input_shape: list[int]
+    calibration_samples: int
     compared_samples: int  # 0 when there was nothing to compare
+    compared_held_out: bool  # compared on held-out rows (else on the calibration data)
     comparisons: dict[str, ModeComparison]  # per mode other than float32
     float_accuracy: float | None
     classes: tuple[str, ...] | None
@@ -99,3 +103,31 @@ class RunRequest:
 class RunResult:
     count: int
     ns_per_invoke: float
+
+
+@dataclass(frozen=True)
+class LayerErrorRequest:
+    """Run an int8 model and its float reference side by side, keeping every intermediate
+    tensor, and measure each int8 layer's output against the float one."""
+
+    op: ClassVar[str] = "layer_errors"
+    model: str  # the int8 .tflite
+    reference: str  # the float model: .tflite, .keras/.h5 or a SavedModel folder
+    inputs: str  # .npy of real-valued samples
+
+
+@dataclass(frozen=True)
+class LayerError:
+    op_index: int  # in the int8 model's subgraph
+    tensor: str  # its output tensor's name
+    rmse: float  # in the tensor's real units
+    rmse_steps: float  # the same, in steps of the int8 tensor's scale
+    cosine: float  # cosine similarity of the int8 and float outputs, over all samples
+    matched: str  # how the float tensor was found: "name" or "order"
+
+
+@dataclass(frozen=True)
+class LayerErrorResult:
+    samples: int
+    layers: tuple[LayerError, ...]
+    unmatched: tuple[int, ...]  # int8 ops with no float counterpart

@@ -21,6 +21,8 @@ from tinyml_lsp.runtime.worker import WorkerCrashed, run_worker
 WORKER = "tinyml_lsp.model.micro_worker"
 WHAT = "the TFLite Micro interpreter"
 _MAX_RESTARTS = 6
+# for runs that only want outputs: more than any microcontroller's RAM (only touched pages cost)
+AMPLE_ARENA = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,12 @@ class MicroRun:
     ns_per_invoke: float  # the interpreter's invoke() alone, on this host
 
 
-async def run_micro_all(model: str | Path, inputs: list[np.ndarray], arena_bytes: int,
+async def run_micro_all(model: str | Path, inputs: list[np.ndarray], arena_bytes: int | None,
                         ctx: JobContext, *, output_count: int = 1,
                         timeout: float = 1800) -> MicroRun:
     """Every output of the model (concatenated per sample, as float64) for each sample;
-    `inputs` holds one array per model input, samples first, in the inputs' dtypes."""
+    `inputs` holds one array per model input, samples first, in the inputs' dtypes.
+    `arena_bytes` None: an arena large enough for any model a microcontroller runs."""
     return await _run(model, inputs, arena_bytes, ctx, timeout, all_outputs=True,
                       output_count=output_count)
 
@@ -105,8 +108,9 @@ async def run_micro(model: str | Path, inputs: np.ndarray, arena_bytes: int, ctx
     return (await _run(model, [inputs], arena_bytes, ctx, timeout)).outputs
 
 
-async def _run(model: str | Path, inputs: list[np.ndarray], arena_bytes: int, ctx: JobContext,
-               timeout: float, *, all_outputs: bool = False, output_count: int = 1) -> MicroRun:
+async def _run(model: str | Path, inputs: list[np.ndarray], arena_bytes: int | None,
+               ctx: JobContext, timeout: float, *, all_outputs: bool = False,
+               output_count: int = 1) -> MicroRun:
     with tempfile.TemporaryDirectory(prefix="tinyml-micro-") as tmp:
         paths = []
         for i, x in enumerate(inputs):
@@ -114,7 +118,7 @@ async def _run(model: str | Path, inputs: list[np.ndarray], arena_bytes: int, ct
             np.save(paths[-1], x)
         out_path = Path(tmp, "out.npy")
         request = RunRequest(model=str(model), inputs=paths, outputs=str(out_path),
-                             arena=int(arena_bytes), all_outputs=all_outputs,
+                             arena=int(arena_bytes or AMPLE_ARENA), all_outputs=all_outputs,
                              output_count=output_count)
         r = await run_worker(WORKER, request, RunResult, ctx, what=WHAT, timeout=timeout,
                              path=model)

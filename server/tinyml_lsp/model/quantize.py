@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tinyml_lsp import artifacts
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
 from tinyml_lsp.model.inspect import ModelCard, inspect_model
+from tinyml_lsp.model.labels import write_labels
 from tinyml_lsp.model.messages import ConvertRequest, ConvertResult
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
 from tinyml_lsp.runtime.context import JobContext, Stage
@@ -28,6 +30,7 @@ MODES = ("int8", "float32", "dynamic", "float16")
 IO_TYPES = ("int8", "float")
 TARGETS = ("mcu", "host")
 DEFAULT_SAMPLES = 300  # representative samples for calibration
+DEFAULT_HOLDOUT = 0.2  # of labelled data, kept out of calibration to measure on
 
 REFUSED_ON_MCU = {
     "dynamic": (
@@ -48,6 +51,7 @@ class Comparison:
     """How the quantized model's top-1 compares with the float model's, on the given data."""
 
     samples: int
+    held_out: bool  # measured on rows kept out of calibration (else on the calibration data)
     top1_agreement: float
     max_abs_error: float  # in the output's real units (probabilities for a softmax)
     accuracy: float | None = None  # quantized model vs labels
@@ -102,8 +106,12 @@ async def quantize_model(
     label_column: str | None = None,
     pixel_range: str = DEFAULT_PIXEL_RANGE,
     samples: int = DEFAULT_SAMPLES,
+    holdout: float = DEFAULT_HOLDOUT,
+    seed: int = 0,
     timeout: float = 1800,
 ) -> QuantizeResult:
+    """Convert to float32 and `mode`; with labelled data, `holdout` of each class is kept out
+    of calibration and the quantized model is compared with the float one on it."""
     model = Path(model)
     if mode not in MODES:
         raise TinymlError(f"unknown quantization mode {mode!r} (one of {', '.join(MODES)})")
@@ -111,6 +119,8 @@ async def quantize_model(
         why, hint = REFUSED_ON_MCU[mode]
         raise TinymlError(f"refusing {mode} quantization for a microcontroller: {why}", model,
                           hint=hint)
+    if not 0 <= holdout < 1:
+        raise TinymlError(f"the hold-out fraction must be in [0, 1), not {holdout}")
     if not model.exists():
         raise TinymlError("no such model file or folder", model)
     check_keras_file(model)
@@ -126,7 +136,8 @@ async def quantize_model(
         request = ConvertRequest(
             model=str(model), outputs={m: str(p) for m, p in outputs.items()},
             io=io, target=target, data=str(data) if data is not None else None,
-            label_column=label_column, pixel_range=pixel_range, samples=samples)
+            label_column=label_column, pixel_range=pixel_range, samples=samples,
+            holdout=holdout, seed=seed)
         r = await run_worker(WORKER, request, ConvertResult, Stage(ctx, 0.0, 0.9),
                              what="the TensorFlow converter", timeout=timeout, path=model)
         files = {m: str(staging.final(p)) for m, p in r.files.items()}
@@ -138,7 +149,8 @@ async def quantize_model(
             arena = await measure_arena(r.files["int8"], Stage(ctx, 0.9, 1.0))
         comparison = None
         if (c := r.comparisons.get(mode)) is not None:
-            comparison = Comparison(samples=r.compared_samples, top1_agreement=c.top1_agreement,
+            comparison = Comparison(samples=r.compared_samples, held_out=r.compared_held_out,
+                                    top1_agreement=c.top1_agreement,
                                     max_abs_error=c.max_abs_error, accuracy=c.accuracy,
                                     float_accuracy=r.float_accuracy)
         report = artifacts.quantize_report(model, out_dir)
@@ -146,12 +158,15 @@ async def quantize_model(
             model=str(model), files=files, report=str(report), io=io if mode == "int8" else "float",
             cards=cards, comparison=comparison, arena=arena, classes=r.classes, seconds=r.seconds,
         )
-        await asyncio.to_thread(_write_report, staging.path(report), result)
+        await asyncio.to_thread(_write_outputs, staging.path(report), result, r.files.values())
         staging.commit()
         return result
 
 
-def _write_report(report: Path, result: QuantizeResult) -> None:
+def _write_outputs(report: Path, result: QuantizeResult, models: Iterable[str]) -> None:
+    for model in models:  # every model keeps its class names beside it
+        if result.classes:
+            write_labels(model, result.classes)
     report.write_text(render_quantize(result) + "\n")
     report.with_suffix(".json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
 
@@ -175,7 +190,9 @@ def render_quantize(r: QuantizeResult, *, report_path: bool = False) -> str:
         lines += [f"- output {t.describe()}" for t in card.outputs]
     if r.comparison:
         c = r.comparison
-        lines += ["", f"On {c.samples} samples of the data: top-1 agreement with float "
+        where = ("held-out samples (not used for calibration)" if c.held_out
+                 else "samples of the calibration data (no labels to hold out by)")
+        lines += ["", f"On {c.samples} {where}: top-1 agreement with float "
                   f"{_pct(c.top1_agreement)}, max output error {c.max_abs_error:.4f}"]
         if c.accuracy is not None:
             lines.append(f"Accuracy: float {_pct(c.float_accuracy)}, quantized {_pct(c.accuracy)}")

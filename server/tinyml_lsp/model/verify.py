@@ -15,7 +15,8 @@ from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model import micro
 from tinyml_lsp.model.datasets import Dataset, dequantize, load_dataset, quantize
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE, KERAS_SUFFIXES
-from tinyml_lsp.model.inspect import ModelCard, TensorCard, inspect_model
+from tinyml_lsp.model.inspect import HYBRID_REFUSAL, ModelCard, TensorCard, inspect_model
+from tinyml_lsp.model.labels import model_labels
 from tinyml_lsp.model.messages import PredictRequest, PredictResult
 from tinyml_lsp.model.quantize import WORKER as CONVERT_WORKER
 from tinyml_lsp.runtime.context import JobContext, Stage
@@ -38,6 +39,7 @@ class VerifyReport:
     top1_agreement: float | None = None
     max_abs_error: float | None = None  # in output units, model vs reference
     arena_checked: int | None = None  # a user's arena size the model was run with
+    arena_check: str | None = None  # what that run showed, in words
 
     @property
     def runs(self) -> bool:
@@ -46,6 +48,8 @@ class VerifyReport:
     @property
     def problem(self) -> str | None:
         """Why the model fails verification (TFLite Micro cannot run it), or None."""
+        if self.quantization == "hybrid":
+            return HYBRID_REFUSAL[0].upper() + HYBRID_REFUSAL[1:]
         if self.runs:
             return None
         return "TFLite Micro cannot run this model" + (
@@ -119,8 +123,16 @@ async def verify_model(
     label_column: str | None = None,
     pixel_range: str = DEFAULT_PIXEL_RANGE,
     arena: int | None = None,
+    labels: list[str] | None = None,
 ) -> VerifyReport:
+    """`labels`: the model's class names, in order (default: those recorded beside it)."""
     card = await asyncio.to_thread(inspect_model, model)
+    if card.quantization == "hybrid":  # the interpreter would only fail to prepare it
+        report = VerifyReport(model=str(model), quantization=card.quantization,
+                              ops=tuple(card.op_names), missing_ops=(), arena_bytes=None)
+        if data is not None or reference is not None or arena is not None:
+            raise TinymlError(report.problem or "", model)
+        return report
     ctx.progress(0.0, "measuring the tensor arena with TFLite Micro")
     measured = await micro.measure_arena(model, Stage(ctx, 0.0, 0.3))
     report = VerifyReport(
@@ -134,8 +146,8 @@ async def verify_model(
         return report
     assert measured.arena_bytes is not None
     if arena is not None:
-        await _check_user_arena(card, arena, measured.arena_bytes, Stage(ctx, 0.3, 0.35))
-        report = replace(report, arena_checked=arena)
+        check = await _check_user_arena(card, arena, measured, Stage(ctx, 0.3, 0.35))
+        report = replace(report, arena_checked=arena, arena_check=check)
     if data is None:
         if reference is not None:
             raise TinymlError("a reference model is compared on data: pass --data too", reference)
@@ -143,7 +155,10 @@ async def verify_model(
 
     ctx.progress(0.3, "reading the data")
     ds = await asyncio.to_thread(load_dataset, data, card.inputs[0].shape,
-                                 label_column=label_column, pixel_range=pixel_range)
+                                 label_column=label_column, pixel_range=pixel_range,
+                                 classes=model_labels(model, labels))
+    for note in ds.notes:
+        ctx.log(note)
     ctx.progress(0.4, f"running {len(ds)} samples in TFLite Micro")
     y = await _run_on_data(card, ds, max(arena or 0, measured.arena_bytes), Stage(ctx, 0.4, 0.7))
     fields: dict[str, Any] = {"samples": len(ds)}
@@ -166,17 +181,32 @@ async def verify_model(
     return replace(report, **fields)
 
 
-async def _check_user_arena(card: ModelCard, arena: int, needed: int, ctx: JobContext) -> None:
-    """Run once with exactly the user's arena: it must work, or fail with a clear reason."""
+async def _check_user_arena(card: ModelCard, arena: int, measured: micro.ArenaReport,
+                            ctx: JobContext) -> str:
+    """Run once with exactly the user's arena, and say what that shows for a 32-bit MCU.
+
+    The host is 64-bit: TFLite Micro's persistent data (tensor structs, pointers) is smaller on
+    a 32-bit MCU, so a size that fails here may still work there. Only the activations (the
+    same on any MCU) are a hard lower bound. A TinymlError when the arena is surely too small.
+    """
+    needed, head = measured.arena_bytes or 0, measured.head_bytes or 0
     zeros = np.zeros((1, *card.inputs[0].shape[1:]), dtype=card.inputs[0].dtype)
     try:
         await micro.run_micro(card.path, zeros, arena, ctx, timeout=120)
-    except WorkerCrashed as exc:
-        raise TinymlError(f"{exc.message} with a {arena:,}-byte arena; the model needs "
-                          f"{needed:,} bytes (measured)", card.path) from None
-    except TinymlError as exc:
-        raise TinymlError(f"a {arena:,}-byte arena is too small: TFLite Micro needs {needed:,} "
-                          f"bytes (measured) — {exc.message}", card.path) from None
+        return "runs"
+    except WorkerCrashed as exc:  # what a failure means is said below, in the user's terms
+        crash = f"; the interpreter {exc.message.removeprefix(micro.WHAT + ' ')} with it"
+    except TinymlError:
+        crash = ""
+    if arena < head:
+        raise TinymlError(f"a {arena:,}-byte arena is too small: the model's activations alone "
+                          f"take {head:,} bytes on any MCU (TFLite Micro needs {needed:,} bytes "
+                          f"on this 64-bit host){crash}", card.path,
+                          hint=f"use at least {needed:,} bytes, or measure on the board")
+    return (f"does not run on this 64-bit host (TFLite Micro needs {needed:,} bytes here); on "
+            f"a 32-bit MCU the model needs between {head:,} (its activations) and {needed:,} "
+            f"bytes, so {arena:,} may still be enough there — confirm on the board (the "
+            f"emulated board too), or use {needed:,}")
 
 
 def _pct(v: float | None) -> str:
@@ -195,10 +225,10 @@ def render_verify(r: VerifyReport) -> str:
                      "host (an upper bound for 32-bit MCUs)")
         lines.append(f"             of which activations {r.arena_head_bytes or 0:,}, persistent "
                      f"{r.arena_tail_bytes or 0:,}, the rest kernels' temporary space")
-    else:
-        lines.append("arena        — (TFLite Micro cannot run this model)")
+    elif r.problem:
+        lines.append(f"arena        — ({r.problem})")
     if r.arena_checked:
-        lines.append(f"your arena   {r.arena_checked:,} bytes: runs")
+        lines.append(f"your arena   {r.arena_checked:,} bytes: {r.arena_check}")
     if r.samples:
         lines.append(f"samples      {r.samples}")
         if r.accuracy is not None:

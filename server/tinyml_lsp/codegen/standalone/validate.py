@@ -20,6 +20,7 @@ from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
 from tinyml_lsp.codegen.standalone.host import build_host, run_host
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.datasets import load_dataset, quantize
+from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
 from tinyml_lsp.model.micro import WHAT, measure_arena, run_micro_all
 from tinyml_lsp.runtime.context import JobContext, Stage
 
@@ -72,15 +73,16 @@ class ValidateReport:
         return data
 
 
-def _inputs(gen: GeneratedModel, data: str | Path | None, random: int, seed: int
-            ) -> tuple[list[np.ndarray], str]:
+def _inputs(gen: GeneratedModel, data: str | Path | None, random: int, seed: int,
+            label_column: str | None, pixel_range: str) -> tuple[list[np.ndarray], str]:
     """One array per model input, in the dtype each side is fed (float for float inputs)."""
     if data is not None:
         if len(gen.inputs) != 1:
             raise TinymlError(f"the model has {len(gen.inputs)} inputs; --data feeds models "
                               "with one input (use --random for this one)", gen.model)
         spec = gen.inputs[0]
-        ds = load_dataset(data, (1, *spec.shape[1:]) if spec.shape else None)
+        ds = load_dataset(data, (1, *spec.shape[1:]) if spec.shape else None,
+                          label_column=label_column, pixel_range=pixel_range)
         x = ds.x if spec.is_float else quantize(ds.x, spec.scale, spec.zero_point)
         return [x], str(data)
     if random <= 0:
@@ -110,14 +112,15 @@ def _compare(ours: np.ndarray, ref: np.ndarray) -> tuple[int, float, tuple[str, 
 
 
 async def validate(model_path: str | Path, ctx: JobContext, *, data: str | Path | None = None,
-                   random: int | None = None, seed: int = 0) -> ValidateReport:
+                   random: int | None = None, seed: int = 0, label_column: str | None = None,
+                   pixel_range: str = DEFAULT_PIXEL_RANGE) -> ValidateReport:
     """Compare the generated C with TFLite Micro on `data`, else on `random` random inputs
     (DEFAULT_RANDOM_INPUTS when not given)."""
     ctx.progress(0.0, "generating C")
     gen = await asyncio.to_thread(generate, model_path)
     if random is None:
         random = 0 if data is not None else DEFAULT_RANDOM_INPUTS
-    inputs, source = _inputs(gen, data, random, seed)
+    inputs, source = _inputs(gen, data, random, seed, label_column, pixel_range)
     count = len(inputs[0])
     with tempfile.TemporaryDirectory(prefix="tinyml-validate-") as tmp:
         ctx.progress(0.1, "compiling the generated C for this machine")
