@@ -78,16 +78,17 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
 
 async def analyze(ls: TinymlServer, arguments: AnalyzeArguments) -> dict[str, Any] | None:
     """The per-layer analysis as a report in the log (the result holds every figure)."""
-    await warm("tinyml_lsp.codegen.analyze")  # numpy: not on the event loop
-    from tinyml_lsp.codegen.analyze import analyze_model, render_analyze
-
     async def task(ctx: JobContext) -> AnalyzeReport:
+        await warm("tinyml_lsp.codegen.analyze")  # numpy: not on the event loop
+        from tinyml_lsp.codegen.analyze import analyze_model
+
         return await analyze_model(arguments.model, ctx,
                                    **given(arguments, "reference", "data", "label_column"))
 
     report = await run_job(ls, "Analyze model", task)
     if report is None:
         return None
+    from tinyml_lsp.codegen.analyze import render_analyze  # imported by the task
     ls.window_log_message(types.LogMessageParams(types.MessageType.Info,
                                                  render_analyze(report)))
     worst = [f"#{x.index} {x.op}" for x in report.layers if x.worst]

@@ -37,7 +37,13 @@ def register_command(server: TinymlServer, name: str, kind: type[A],
     async def command(ls: TinymlServer, *raw: Any) -> Any:
         arguments = parse_arguments(name, kind, raw)
         with ls.jobs.track(ls.protocol.msg_id):
-            return await handler(ls, arguments)
+            try:
+                return await handler(ls, arguments)
+            except asyncio.CancelledError:  # outside run_job: the request still gets an answer
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                return None
 
     server.command(name)(command)
 
