@@ -96,11 +96,15 @@ def _tell_reaper(line: str) -> None:
         os.write(_reaper.stdin.fileno(), line.encode() + b"\n")
 
 
+def _registration(pid: int, started: int | None) -> str:
+    return f"+{pid}" if started is None else f"+{pid} {started}"
+
+
 def _track(pid: int) -> None:
     started = start_time(pid)
     with _lock:
         _children[pid] = started
-        _tell_reaper(f"+{pid} {started}")
+        _tell_reaper(_registration(pid, started))
 
 
 def _untrack(pid: int) -> None:
@@ -124,7 +128,7 @@ def bind_children_to_this_process() -> None:
     os.environ[REAPER_ENV] = str(fifo)
     with _lock:
         for pid, started in _children.items():
-            _tell_reaper(f"+{pid} {started}")
+            _tell_reaper(_registration(pid, started))
 
 
 def hand_over(pid: int) -> bool:
@@ -140,7 +144,7 @@ def hand_over(pid: int) -> bool:
     except OSError:  # the reaper is gone: so is its owner
         return False
     try:
-        os.write(fd, f"+{pid} {start_time(pid)}\n".encode())
+        os.write(fd, _registration(pid, start_time(pid)).encode() + b"\n")
     finally:
         os.close(fd)
     return True
