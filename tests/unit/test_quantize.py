@@ -61,6 +61,13 @@ def test_fruit_int8(fruit_quantized, fruit_trained: Path) -> None:
     assert r.comparison is not None and r.comparison.top1_agreement >= 0.98
     assert r.classes == ("apple", "banana", "orange")
     assert Path(r.report).exists() and "top-1 agreement" in Path(r.report).read_text()
+    # measured on 20 % of each class, kept out of calibration, and the report says so
+    rows = len((fruit_trained / "fruit.csv").read_text().splitlines()) - 1
+    assert r.comparison.held_out and r.comparison.samples == round(0.2 * rows)
+    assert "held-out samples (not used for calibration)" in Path(r.report).read_text()
+    # the class names travel with each model
+    assert Path(r.files["int8"]).with_suffix(".labels.txt").read_text().split() == [
+        "apple", "banana", "orange"]
 
 
 @pytest.mark.slow
@@ -139,8 +146,22 @@ def test_cli_quantize_json_and_progress(fruit_trained: Path, tmp_path: Path) -> 
     proc = subprocess.run(
         [sys.executable, "-m", "tinyml_lsp.cli", "quantize",
          str(fruit_trained / "fruit_model.keras"), "--data", str(fruit_trained / "fruit.csv"),
-         "--out", str(tmp_path), "--json"], capture_output=True, text=True, timeout=600)
+         "--out", str(tmp_path), "--json", "--verbose"], capture_output=True, text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)  # stdout holds the JSON and nothing else
     assert Path(data["files"]["int8"]).exists()
-    assert "loading TensorFlow" in proc.stderr and "calibrating" in proc.stderr
+    # the converter's log with --verbose (no progress bar: stderr is not a terminal)
+    assert "calibrating" in proc.stderr and "\r" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_holdout_file_with_some_classes_is_scored_by_the_models_numbering(
+        fruit_quantized, fruit_trained: Path, tmp_path: Path) -> None:
+    # only bananas and oranges: renumbering them 0 and 1 scored this at 0.6 % (issue 9)
+    rows = (fruit_trained / "fruit_holdout.csv").read_text().splitlines()
+    partial = tmp_path / "partial.csv"
+    partial.write_text("\n".join([rows[0]] + [r for r in rows[1:] if not r.endswith("apple")]))
+    report = asyncio.run(verify_model(fruit_quantized.files["int8"], SilentContext(),
+                                      data=partial))
+    assert report.accuracy is not None and report.accuracy > 0.9
