@@ -165,3 +165,38 @@ def test_a_holdout_file_with_some_classes_is_scored_by_the_models_numbering(
     report = asyncio.run(verify_model(fruit_quantized.files["int8"], SilentContext(),
                                       data=partial))
     assert report.accuracy is not None and report.accuracy > 0.9
+
+
+def test_an_int8_model_that_is_not_full_integer_is_not_a_success(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """If the converter ever hands back a model with float activations for int8 (as it did for
+    an all-NaN dataset), quantize fails and leaves no files."""
+    from tests.unit.test_model_kinds import hybrid_model
+    from tinyml_lsp.model import quantize as quantize_module
+    from tinyml_lsp.model.messages import ConvertResult
+
+    async def converter(module, request, result_type, ctx, **kw):
+        for path in request.outputs.values():
+            hybrid_model(Path(path))
+        return ConvertResult(files=dict(request.outputs), input_shape=[1, 6],
+                             calibration_samples=4, compared_samples=0, compared_held_out=False,
+                             comparisons={}, float_accuracy=None, classes=None, seconds=0.1)
+
+    keras = tmp_path / "model.keras"
+    import zipfile
+
+    with zipfile.ZipFile(keras, "w") as z:
+        z.writestr("config.json", "{}")
+    np.save(tmp_path / "x.npy", np.zeros((4, 6), np.float32))
+    monkeypatch.setattr(quantize_module, "run_worker", converter)
+    with pytest.raises(TinymlError, match="did not produce a full-integer int8 model"):
+        asyncio.run(quantize_module.quantize_model(keras, SilentContext(),
+                                                   data=tmp_path / "x.npy"))
+    assert not list(tmp_path.glob("*.tflite"))
+
+
+def test_a_symlink_loop_is_named_as_such(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.tflite"
+    loop.symlink_to(loop)
+    with pytest.raises(TinymlError, match="loop of symbolic links"):
+        inspect_model(loop)
