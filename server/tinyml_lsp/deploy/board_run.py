@@ -17,7 +17,15 @@ import numpy as np
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel
 from tinyml_lsp.deploy import emulator
-from tinyml_lsp.deploy.monitor import BoardError, Disconnected, Done, Inference, Monitor, Ready
+from tinyml_lsp.deploy.monitor import (
+    BoardError,
+    Disconnected,
+    Done,
+    Inference,
+    Monitor,
+    Ready,
+    Text,
+)
 from tinyml_lsp.deploy.platformio import UploadResult, upload
 from tinyml_lsp.deploy.sketch import plan_sketch, write_sketch
 from tinyml_lsp.errors import TinymlError
@@ -29,11 +37,13 @@ class BoardRun:
     upload: UploadResult
     ready: Ready | None
     inferences: tuple[Inference, ...]
+    texts: tuple[str, ...] = ()  # lines outside the format (e.g. a profiling firmware's)
 
     def to_json(self) -> dict[str, Any]:
         return {"upload": self.upload.to_json(),
                 "ready": self.ready.to_json() if self.ready else None,
-                "inferences": [i.to_json() for i in self.inferences]}
+                "inferences": [i.to_json() for i in self.inferences],
+                "texts": list(self.texts)}
 
 
 async def flash_and_read(project: str | Path, ctx: JobContext, *,
@@ -57,7 +67,8 @@ async def flash_and_read(project: str | Path, ctx: JobContext, *,
     ready = next((e for e in events if isinstance(e, Ready)), None)
     inferences = tuple(e for e in events if isinstance(e, Inference))
     ctx.progress(1.0, f"{len(inferences)} inferences read back")
-    return BoardRun(uploaded, ready, inferences)
+    texts = tuple(e.line for e in events if isinstance(e, Text))
+    return BoardRun(uploaded, ready, inferences, texts)
 
 
 @dataclass(frozen=True)

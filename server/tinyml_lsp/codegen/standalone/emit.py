@@ -45,6 +45,7 @@ class GeneratedModel:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     weight_bytes: int  # constant data in flash (weights, biases, multipliers)
+    macs: tuple[int, ...] = ()  # multiply-accumulates of each kernel call, in order
     files: tuple[str, ...] = ()  # paths written, when generate() was given a folder
 
     def to_json(self) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def _header(prog: Program, arena: int, model_name: str) -> str:
     ins, outs = prog.inputs, prog.outputs
     return Template(snippet("standalone/model.h.tmpl")).substitute(
         model_name=model_name, input_count=len(ins), output_count=len(outs),
-        input_size=ins[0].size, output_size=outs[0].size, arena=arena,
+        input_size=ins[0].size, output_size=outs[0].size, arena=arena, steps=len(prog.steps),
         input_is_float=int(ins[0].is_float), output_is_float=int(outs[0].is_float))
 
 
@@ -245,4 +246,5 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
     return GeneratedModel(
         model=str(model_path), header=header, source=source, arena_bytes=plan.arena_bytes,
         ops=tuple(s.op.kind for s in prog.steps), inputs=tuple(_spec(a) for a in prog.inputs),
-        outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes, files=files)
+        outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes,
+        macs=tuple(s.macs for s in prog.steps), files=files)

@@ -49,6 +49,7 @@ class Step:
     consts: list[ConstArray] = field(default_factory=list)
     snippets: tuple[str, ...] = ()
     scratch: int = 0  # bytes of arena the kernel needs while it runs (field value SCRATCH)
+    macs: int = 0  # multiply-accumulates per inference (conv, depthwise, fully connected)
 
 
 SCRATCH = "@scratch"  # stands for the step's scratch pointer in `fields`
@@ -233,8 +234,10 @@ def _conv_step(op: Op, call: ConvCall) -> Step:
               ("fast", _fast(call.bias, call.rows, call.shifts)), ("im2col", im2col),
               ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
+    macs = n * oh * ow * oc * kh * kw * (c // groups)
     return Step(op, "tm_conv", "tm_conv_t", fields, (f.x.index,), f.y.index,
-                overlaps={f.x.index: gap}, consts=consts, snippets=("conv.c",), scratch=scratch)
+                overlaps={f.x.index: gap}, consts=consts, snippets=("conv.c",), scratch=scratch,
+                macs=macs)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
@@ -269,7 +272,8 @@ def _depthwise(g: Graph, op: Op) -> Step:
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad,
                       channelwise=True)
     return Step(op, "tm_depthwise", "tm_depthwise_t", fields, (f.x.index,), f.y.index,
-                overlaps={f.x.index: gap}, consts=consts, snippets=("depthwise.c",))
+                overlaps={f.x.index: gap}, consts=consts, snippets=("depthwise.c",),
+                macs=n * oh * ow * oc * kh * kw)
 
 
 DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
@@ -331,7 +335,7 @@ def _fully_connected(g: Graph, op: Op) -> Step:
               ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), *names.items(), ("fast", _fast(bias, weights, shifts))]
     return Step(op, "tm_fully_connected", "tm_fully_connected_t", fields, (x.index,), y.index,
-                consts=consts, snippets=("fully_connected.c",))
+                consts=consts, snippets=("fully_connected.c",), macs=batches * depth * units)
 
 
 def _pool(g: Graph, op: Op) -> Step:
