@@ -15,7 +15,12 @@ SLOW_SEEDS = range(3, 30)
 SAMPLES = 24
 
 
-def _check(kind: str, seeds, tmp_path) -> list[dict]:
+# The host build of the zoo runs once under AddressSanitizer and UndefinedBehaviorSanitizer:
+# an out-of-bounds access or undefined arithmetic in a kernel fails the run.
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
+def _check(kind: str, seeds, tmp_path, flags: tuple[str, ...] = ()) -> list[dict]:
     """The zoo models of `kind` whose outputs differ from TFLite Micro's (none, we hope)."""
     cases = [zoo.case(kind, s) for s in seeds]
     inputs = [zoo.random_inputs(m, SAMPLES, seed=i) for i, (_, m, _) in enumerate(cases)]
@@ -25,7 +30,7 @@ def _check(kind: str, seeds, tmp_path) -> list[dict]:
         assert not isinstance(ref, str), f"TFLite Micro refused zoo model {name}: {ref}"
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(model)
-        _, ours = standalone_outputs(path, x, tmp_path / name)
+        _, ours = standalone_outputs(path, x, tmp_path / name, flags)
         ref = ref.reshape(len(x), -1)
         if ours.shape != ref.shape or not np.array_equal(ours, ref):
             failures.append({**info, "differ": int((ours != ref).sum())
@@ -35,7 +40,7 @@ def _check(kind: str, seeds, tmp_path) -> list[dict]:
 
 @pytest.mark.parametrize("kind", sorted(zoo.CASES))
 def test_zoo_fast(kind, tmp_path):
-    failures = _check(kind, FAST_SEEDS, tmp_path)
+    failures = _check(kind, FAST_SEEDS, tmp_path, SANITIZE)
     assert not failures, failures
 
 

@@ -23,6 +23,7 @@ from tinyml_lsp.resources import data_dir, snippet
 
 KERNEL_DIR = "standalone/kernels"
 VALUES_PER_LINE = 20
+HELPERS = ("fixedpoint.c", "gemm.c")  # kernel snippets other snippets build on
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _c_array(a: ConstArray) -> str:
         items = ["0"]
     rows = [", ".join(items[i:i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
     body = ",\n  ".join(rows)
-    return f"static const {a.ctype} {a.name}[{len(items)}] = {{\n  {body}\n}};"
+    return f"static const {a.ctype} {a.name}[{len(items)}] TM_ALIGN4 = {{\n  {body}\n}};"
 
 
 def _kernel_sources(steps: list[Step]) -> str:
@@ -89,8 +90,8 @@ def _kernel_sources(steps: list[Step]) -> str:
         for name in step.snippets:
             if name not in names:
                 names.append(name)
-    # fixed-point helpers first: softmax and logistic build on them
-    names.sort(key=lambda n: (n != "fixedpoint.c", n))
+    # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c
+    names.sort(key=lambda n: (n not in HELPERS, n))
     parts = [(folder / "common.h").read_text()]
     parts += [(folder / n).read_text() for n in names]
     return "\n".join(parts)

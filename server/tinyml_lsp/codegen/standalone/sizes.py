@@ -24,7 +24,7 @@ ARM_SIZE = "arm-none-eabi-size"
 ARM_NM = "arm-none-eabi-nm"
 CPU_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 ARM_CFLAGS = ("-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-Wall",
-              "-Wextra", "-Wno-unused-function", *CPU_FLAGS)
+              "-Wextra", *CPU_FLAGS)
 
 
 @dataclass(frozen=True)
