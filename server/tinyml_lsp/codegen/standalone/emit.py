@@ -47,6 +47,8 @@ class GeneratedModel:
     outputs: tuple[TensorSpec, ...]
     weight_bytes: int  # constant data in flash (weights, biases, multipliers)
     macs: tuple[int, ...] = ()  # multiply-accumulates of each kernel call, in order
+    filter_bytes: int = 0  # the int8 weights in flash, as the kernels read them (padded)
+    model_filter_bytes: int = 0  # the model's own int8 constant tensors
     files: tuple[str, ...] = ()  # paths written, when generate() was given a folder
 
     def to_json(self) -> dict[str, Any]:
@@ -234,6 +236,9 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
     source = _source(prog, plan, name)
     weight_bytes = sum(c.nbytes for s in prog.steps for c in s.consts) + \
         sum(c.nbytes for c in prog.consts.values())
+    filters = sum(c.nbytes for s in prog.steps for c in s.consts if c.name.endswith("_w")) + \
+        sum(c.nbytes for c in prog.consts.values())
+    model_filters = sum(t.nbytes for t in prog.graph.tensors if t.is_const and t.dtype == "int8")
     files: tuple[str, ...] = ()
     if out_dir is not None:
         out = Path(out_dir)
@@ -248,4 +253,5 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
         model=str(model_path), header=header, source=source, arena_bytes=plan.arena_bytes,
         ops=tuple(s.op.kind for s in prog.steps), inputs=tuple(_spec(a) for a in prog.inputs),
         outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes,
-        macs=tuple(s.macs for s in prog.steps), files=files)
+        macs=tuple(s.macs for s in prog.steps), filter_bytes=filters,
+        model_filter_bytes=model_filters, files=files)

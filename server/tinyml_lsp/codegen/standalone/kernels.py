@@ -218,9 +218,10 @@ def _conv_step(op: Op, call: ConvCall) -> Step:
     kh, kw = f.filter_shape[1:3]
     (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
     lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
-    # windows are widened from the image in place when inside it; dilated windows, and those
-    # that reach outside the image, are gathered first (conv.c)
-    im2col = int(dw > 1)
+    # windows are widened from the image in place when inside it; dilated windows, those
+    # whose kernel rows are not whole words, and those that reach outside the image are
+    # gathered first (conv.c)
+    im2col = int(dw > 1 or kw * c // groups % 4 != 0)
     oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
     outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
                    or (oxs + (kw - 1) * dw >= wd).any())
