@@ -77,15 +77,17 @@ def test_zoo_covers_every_op_and_option():
 
 
 def test_zoo_reaches_both_requantization_paths(tmp_path):
-    """Conv-like kernels have a fast requantization (negative shifts, bounded sums) and the
-    general one; the zoo must exercise both."""
+    """Conv-like kernels and ADD have a fast requantization (negative shifts, bounded sums)
+    and the general one; the zoo must exercise both."""
     seen = set()
-    for kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+    for kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD"):
         for seed in (*FAST_SEEDS, *SLOW_SEEDS):
             name, model, _ = zoo.case(kind, seed)
             path = tmp_path / f"{name}.tflite"
             path.write_bytes(model)
             for step in lower(read_graph(path)).steps:
-                seen.update((step.func, v) for k, v in step.fields if k == "fast")
+                seen.update((step.func, int(bool(v[0] if isinstance(v, list) else v)))
+                            for k, v in step.fields if k == "fast")
     assert {("tm_conv", 0), ("tm_conv", 1), ("tm_depthwise", 0), ("tm_depthwise", 1),
-            ("tm_fully_connected", 0), ("tm_fully_connected", 1)} <= seen
+            ("tm_fully_connected", 0), ("tm_fully_connected", 1), ("tm_add", 0),
+            ("tm_add", 1)} <= seen

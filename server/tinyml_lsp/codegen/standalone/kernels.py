@@ -453,14 +453,36 @@ def _binary(g: Graph, op: Op) -> Step:
         fields += [("left_shift", p["left_shift"]), ("mult1", p["mult1"]),
                    ("shift1", p["shift1"]), ("mult2", p["mult2"]), ("shift2", p["shift2"]),
                    ("out_mult", p["out_mult"]), ("out_shift", p["out_shift"])]
+        fields += [("fast", _add_fast(p, yq.zero_point))]
     else:
         m, s = qz.quantize_multiplier(aq.scale * bq.scale / yq.scale)
-        fields += [("out_mult", m), ("out_shift", s)]
+        fields += [("out_mult", m), ("out_shift", s), ("fast", [0] * 5)]
     # the output may be written over an input read at the same index (not a broadcast one)
     overlaps = {t.index: 0 for t in (a, b) if t.size == y.size and not t.is_const}
     return Step(op, "tm_add" if op.kind == "ADD" else "tm_mul", "tm_binary_t", fields,
                 (a.index, b.index), y.index, call="binary", overlaps=overlaps,
                 snippets=("binary.c",))
+
+
+def _add_fast(p: dict[str, int], out_offset: int) -> list[int]:
+    """The fast ADD of kernels/binary.c when it is exact, else all zero.
+
+    TFLite rescales both inputs, (x + offset)·2^20, to the larger scale: that input's
+    multiplier is exactly 2^30 with shift 0, so its rescaled value is (x + offset)·2^19
+    exactly. The other's SaturatingRoundingDoublingHighMul never saturates (|.| < 2^28), so it
+    equals SMMULR of twice the value, and its rounding divide by 2^e (e > 0) is
+    (v + (v < 0 ? -1 : 0) + 2^(e-1)) >> e; the output's too, with the output offset folded
+    into the rounding constant r (kept below 2^30). Layout: which input is the exact one (1
+    or 2), e and r of the other, e and r of the output."""
+    exact = [i for i in (1, 2) if p[f"mult{i}"] == 1 << 30 and p[f"shift{i}"] == 0]
+    if p["left_shift"] != 20 or not exact:
+        return [0] * 5
+    other = 3 - exact[0]
+    e, eo = -p[f"shift{other}"], -p["out_shift"]
+    ro = (1 << (eo - 1)) + out_offset * (1 << eo) if eo > 0 else 0
+    if e <= 0 or eo <= 0 or abs(ro) >= 1 << 30:
+        return [0] * 5
+    return [exact[0], e, 1 << (e - 1), eo, ro]
 
 
 def _requantize(g: Graph, op: Op) -> Step:
