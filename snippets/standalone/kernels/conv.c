@@ -121,11 +121,22 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       const int two = px + 1 < pixels;
       tm_conv_widen(p, img, px, gather, xb);
       tm_conv_widen(p, img, two ? px + 1 : px, gather, xb + 4);
-      if (pairs) tm_mac_2x2(xb, p->w, p->bias, acc, n4, pairs);
-      if (oc_n & 1) tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc + 4 * pairs, n4);
       int8_t *pb = out + oc_n;
       const int32_t *a = acc;
-      for (int32_t i = 0; i < pairs; ++i, a += 4) {
+#if TM_MAC_RQ_ASM
+      if (fast && full) {  /* requantized in the assembly loop */
+        if (pairs) {
+          const tm_mac_rq_t args = {xb, p->w, p->bias, p->rq, out, two ? oc_n : 0, n4, pairs};
+          tm_mac_2x2_rq(&args);
+        }
+        if (oc_n & 1) tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc, n4);
+      } else
+#endif
+      {
+        if (pairs) tm_mac_2x2(xb, p->w, p->bias, acc, n4, pairs);
+        if (oc_n & 1) tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc + 4 * pairs, n4);
+      }
+      for (int32_t i = 0; i < pairs && !(TM_MAC_RQ_ASM && fast && full); ++i, a += 4) {
         out[2 * i] = tm_rq(&q, a[0], 2 * i, fast, full);
         out[2 * i + 1] = tm_rq(&q, a[1], 2 * i + 1, fast, full);
         if (two) {

@@ -102,6 +102,89 @@ __asm__(
     "pop    {r4-r11, pc}\n"
     "  .size tm_mac_2x2, .-tm_mac_2x2\n"
     "  .popsection\n");
+
+/* The same, requantized in place (the fast requantization with the full int8 range, see
+ * common.h): writes pixel A's two outputs at out[0..1], B's at out[out_b..out_b + 1] (out_b 0
+ * when B repeats A), and moves on by 2 bytes per pair. */
+typedef struct {
+  const int16_t *x;
+  const int8_t *w;
+  const int32_t *bias, *rq;
+  int8_t *out;
+  int32_t out_b, n4, pairs;
+} tm_mac_rq_t;
+void tm_mac_2x2_rq(const tm_mac_rq_t *a);
+#define TM_MAC_RQ(acc, m, e, r)                     \
+  "lsls   " acc ", " acc ", #1\n\t"                 \
+  "smmulr " acc ", " acc ", " m "\n\t"              \
+  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
+  "add    " acc ", " acc ", " r "\n\t"              \
+  "asrs   " acc ", " acc ", " e "\n\t"              \
+  "ssat   " acc ", #8, " acc "\n\t"
+__asm__(
+    "  .pushsection .text.tm_mac_2x2_rq,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_mac_2x2_rq\n"
+    "  .type tm_mac_2x2_rq, %function\n"
+    "  .thumb_func\n"
+    "tm_mac_2x2_rq:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "sub    sp, sp, #32\n\t"
+    "ldm    r0, {r2, r3, r4, r5, r6, r7, r8, r9}\n\t"
+    "str    r2, [sp, #0]\n\t"        /* x start */
+    "add    r10, r2, r8, lsl #4\n\t"
+    "str    r10, [sp, #4]\n\t"       /* x end */
+    "str    r4, [sp, #8]\n\t"        /* bias */
+    "str    r5, [sp, #12]\n\t"       /* rq */
+    "str    r6, [sp, #16]\n\t"       /* out */
+    "str    r7, [sp, #20]\n\t"       /* out_b */
+    "and    r8, r8, #1\n\t"
+    "str    r8, [sp, #24]\n\t"       /* odd */
+    "str    r9, [sp, #28]\n\t"       /* pairs left */
+    "mov    r1, r3\n"
+    "1:\n\t"
+    "ldr    r3, [sp, #8]\n\t"
+    "ldm    r3!, {r4, r5}\n\t"
+    "str    r3, [sp, #8]\n\t"
+    "mov    r6, r4\n\t"
+    "mov    r7, r5\n\t"
+    "ldr    r0, [sp, #0]\n\t"
+    "ldr    r2, [sp, #4]\n\t"
+    "ldr    r3, [sp, #24]\n\t"
+    "cbnz   r3, 3f\n"
+    "2:\n\t"
+    TM_MAC_2X2_GROUP
+    "3:\n\t"
+    TM_MAC_2X2_GROUP
+    "cmp    r0, r2\n\t"
+    "bne    2b\n\t"
+    "ldr    r3, [sp, #12]\n\t"
+    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
+    "str    r3, [sp, #12]\n\t"
+    TM_MAC_RQ("r4", "r8", "r9", "r10")
+    TM_MAC_RQ("r6", "r8", "r9", "r10")
+    TM_MAC_RQ("r5", "r11", "r12", "lr")
+    TM_MAC_RQ("r7", "r11", "r12", "lr")
+    "ldr    r0, [sp, #16]\n\t"
+    "ldr    r2, [sp, #20]\n\t"
+    "strb   r4, [r0, #0]\n\t"
+    "strb   r5, [r0, #1]\n\t"
+    "add    r2, r2, r0\n\t"
+    "strb   r6, [r2, #0]\n\t"
+    "strb   r7, [r2, #1]\n\t"
+    "adds   r0, r0, #2\n\t"
+    "str    r0, [sp, #16]\n\t"
+    "ldr    r3, [sp, #28]\n\t"
+    "subs   r3, r3, #1\n\t"
+    "str    r3, [sp, #28]\n\t"
+    "bne    1b\n\t"
+    "add    sp, sp, #32\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_mac_2x2_rq, .-tm_mac_2x2_rq\n"
+    "  .popsection\n");
+#define TM_MAC_RQ_ASM 1
 #else
 static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t *acc,
                        int32_t n4, int32_t pairs) {
@@ -134,6 +217,10 @@ static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, i
     acc[3] = bd;
   }
 }
+#endif
+
+#ifndef TM_MAC_RQ_ASM
+#define TM_MAC_RQ_ASM 0
 #endif
 
 /* Pixels A, B against one channel (its weights one row of n4 groups): acc gets A·c, B·c. */
