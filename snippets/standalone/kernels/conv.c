@@ -97,13 +97,13 @@ static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int
   const int32_t k = (int32_t)p->k_h * p->k_w * p->in_c;
   tm_conv_window(p, img, (int)(pix / p->out_w), (int)(pix % p->out_w), gather, runs);
   if (p->im2col) {
-    tm_widen(dst, 8, 0, runs[0], k);
+    tm_widen(dst, 0, runs[0], k);
   } else {
     const int32_t len = (int32_t)p->k_w * p->in_c;
-    for (int r = 0; r < p->k_h; ++r) tm_widen(dst, 8, r * len, runs[r], len);
+    for (int r = 0; r < p->k_h; ++r) tm_widen(dst, r * len, runs[r], len);
   }
   static const int8_t zeros[4] = {0, 0, 0, 0};
-  tm_widen(dst, 8, k, zeros, p->w_stride - k);  /* the padding (its weights are 0) */
+  tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (its weights are 0) */
 }
 
 TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,

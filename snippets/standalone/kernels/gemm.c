@@ -8,27 +8,47 @@
  * writes the weights to match: per pair of output channels c, d and per group of 4, c's 4
  * bytes then d's; the last channel of an odd count follows as one row of its own. */
 
-/* Widen n int8 values into int16 window positions k..k+n-1 of `dst` (groups of 4 halfwords,
- * `stride` halfwords apart). */
-static void tm_widen(int16_t *dst, int32_t stride, int32_t k, const int8_t *x, int32_t n) {
+/* Widen n int8 values into int16 window positions k..k+n-1 of a pixel's lane of the pair
+ * buffer `dst` (groups of 4 halfwords, 8 halfwords apart). */
+static void tm_widen(int16_t *dst, int32_t k, const int8_t *x, int32_t n) {
   static const uint8_t lane[4] = {0, 2, 1, 3};
   int32_t i = 0;
-  for (; i < n && ((k + i) & 3); ++i) dst[((k + i) >> 2) * stride + lane[(k + i) & 3]] = x[i];
-  int16_t *d = dst + ((k + i) >> 2) * stride;
-  for (; i + 4 <= n; i += 4, d += stride) {
+  for (; i < n && ((k + i) & 3); ++i) dst[((k + i) >> 2) * 8 + lane[(k + i) & 3]] = x[i];
+  int16_t *d = dst + ((k + i) >> 2) * 8;
+  const int32_t words = (n - i) >> 2;
+#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
+  if (words) {  /* 6 instructions per word */
+    const int8_t *src = x + i, *end = x + i + 4 * words;
+    uint32_t a, even;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[a], [%[src]], #4\n\t"
+        "sxtb16 %[even], %[a]\n\t"
+        "sxtb16 %[a], %[a], ror #8\n\t"
+        "strd   %[even], %[a], [%[d]], #16\n\t"
+        "cmp    %[src], %[end]\n\t"
+        "bne    1b"
+        : [src] "+r"(src), [d] "+r"(d), [a] "=&r"(a), [even] "=&r"(even)
+        : [end] "r"(end)
+        : "cc", "memory");
+  }
+#else
+  for (int32_t j = 0; j < words; ++j, d += 8) {
+    const int8_t *q = x + i + 4 * j;
 #if TM_DSP
-    const uint32_t a = tm_load32(x + i);
+    const uint32_t a = tm_load32(q);
     const uint32_t even = __sxtb16(a), odd = tm_sxtb16_ror8(a);
     __builtin_memcpy(d, &even, 4);
     __builtin_memcpy(d + 2, &odd, 4);
 #else
-    d[0] = x[i];
-    d[1] = x[i + 2];
-    d[2] = x[i + 1];
-    d[3] = x[i + 3];
+    d[0] = q[0];
+    d[1] = q[2];
+    d[2] = q[1];
+    d[3] = q[3];
 #endif
   }
-  for (; i < n; ++i) dst[((k + i) >> 2) * stride + lane[(k + i) & 3]] = x[i];
+#endif
+  for (i += 4 * words; i < n; ++i) dst[((k + i) >> 2) * 8 + lane[(k + i) & 3]] = x[i];
 }
 
 /* Pixels A, B (x: n4 groups of 8 halfwords) against `pairs` pairs of channels: for each pair,
