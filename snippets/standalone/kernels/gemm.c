@@ -56,9 +56,9 @@ static void tm_widen(int16_t *dst, int32_t k, const int8_t *x, int32_t n) {
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
 void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t *acc,
                 int32_t n4, int32_t pairs);
-/* 14 registers, 14 instructions per 16 multiply-accumulates, the loop unrolled twice (an odd
- * count of groups enters at the second half). Locals on the stack: x start, x end, bias,
- * acc, odd, pairs left. */
+/* 14 registers, 14 instructions per 16 multiply-accumulates, the loop unrolled four times
+ * (entered so that the groups % 4 left over run first: r3 holds groups % 4). Locals on the
+ * stack: x start, x end, bias, acc, groups % 4, pairs left. */
 #define TM_MAC_2X2_GROUP                  \
   "ldm    r0!, {r8, r9, r10, r11}\n\t"    \
   "ldm    r1!, {r3, r12}\n\t"             \
@@ -74,6 +74,18 @@ void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t 
   "sxtb16 r12, r12, ror #8\n\t"           \
   "smlad  r5, r9, r12, r5\n\t"            \
   "smlad  r7, r11, r12, r7\n\t"
+#define TM_MAC_2X2_LOOP                   \
+  "cbz    r3, 2f\n\t"                    \
+  "cmp    r3, #2\n\t"                    \
+  "bhi    3f\n\t"                        \
+  "beq    4f\n\t"                        \
+  "b      5f\n"                           \
+  "2:\n\t" TM_MAC_2X2_GROUP             \
+  "3:\n\t" TM_MAC_2X2_GROUP             \
+  "4:\n\t" TM_MAC_2X2_GROUP             \
+  "5:\n\t" TM_MAC_2X2_GROUP             \
+  "cmp    r0, r2\n\t"                    \
+  "bne    2b\n\t"
 __asm__(
     "  .pushsection .text.tm_mac_2x2,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -92,7 +104,7 @@ __asm__(
     "str    r6, [sp, #4]\n\t"
     "str    r2, [sp, #8]\n\t"
     "str    r3, [sp, #12]\n\t"
-    "and    r4, r4, #1\n\t"
+    "and    r4, r4, #3\n\t"
     "str    r4, [sp, #16]\n\t"
     "str    r5, [sp, #20]\n"
     "1:\n\t"
@@ -104,13 +116,7 @@ __asm__(
     "ldr    r0, [sp, #0]\n\t"
     "ldr    r2, [sp, #4]\n\t"
     "ldr    r3, [sp, #16]\n\t"
-    "cbnz   r3, 3f\n"
-    "2:\n\t"
-    TM_MAC_2X2_GROUP
-    "3:\n\t"
-    TM_MAC_2X2_GROUP
-    "cmp    r0, r2\n\t"
-    "bne    2b\n\t"
+    TM_MAC_2X2_LOOP
     "ldr    r3, [sp, #12]\n\t"
     "stm    r3!, {r4, r5, r6, r7}\n\t"
     "str    r3, [sp, #12]\n\t"
@@ -160,8 +166,8 @@ __asm__(
     "str    r5, [sp, #12]\n\t"       /* rq */
     "str    r6, [sp, #16]\n\t"       /* out */
     "str    r7, [sp, #20]\n\t"       /* out_b */
-    "and    r8, r8, #1\n\t"
-    "str    r8, [sp, #24]\n\t"       /* odd */
+    "and    r8, r8, #3\n\t"
+    "str    r8, [sp, #24]\n\t"       /* groups % 4 */
     "str    r9, [sp, #28]\n\t"       /* pairs left */
     "mov    r1, r3\n"
     "1:\n\t"
@@ -173,13 +179,7 @@ __asm__(
     "ldr    r0, [sp, #0]\n\t"
     "ldr    r2, [sp, #4]\n\t"
     "ldr    r3, [sp, #24]\n\t"
-    "cbnz   r3, 3f\n"
-    "2:\n\t"
-    TM_MAC_2X2_GROUP
-    "3:\n\t"
-    TM_MAC_2X2_GROUP
-    "cmp    r0, r2\n\t"
-    "bne    2b\n\t"
+    TM_MAC_2X2_LOOP
     "ldr    r3, [sp, #12]\n\t"
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
     "str    r3, [sp, #12]\n\t"
