@@ -14,9 +14,8 @@ typedef struct {
 
 /* s[0..3] += x · (4 interleaved units) over n4 groups of 4 inputs (n4 >= 1). */
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
-void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s);
 /* The 16 weight bytes of a group in one LDM; 20 instructions per 16 multiply-accumulates,
- * the loop unrolled twice (an odd count of groups enters at the second half). */
+ * the loop unrolled four times (entered so that the groups % 4 left over run first). */
 #define TM_FC_UNIT(acc, wr)               \
   "sxtb16 r3, " wr "\n\t"                 \
   "smlad  " acc ", r8, r3, " acc "\n\t"   \
@@ -31,6 +30,19 @@ void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s);
   TM_FC_UNIT("r5", "r11")                 \
   TM_FC_UNIT("r6", "r12")                 \
   TM_FC_UNIT("r7", "lr")
+#define TM_FC_LOOP       /* r3 = groups % 4, r0 = x, r2 = x end */ \
+  "cbz    r3, 2f\n\t"                                              \
+  "cmp    r3, #2\n\t"                                              \
+  "bhi    3f\n\t"                                                  \
+  "beq    4f\n\t"                                                  \
+  "b      5f\n"                                                     \
+  "2:\n\t" TM_FC_GROUP                                            \
+  "3:\n\t" TM_FC_GROUP                                            \
+  "4:\n\t" TM_FC_GROUP                                            \
+  "5:\n\t" TM_FC_GROUP                                            \
+  "cmp    r0, r2\n\t"                                              \
+  "bne    2b\n\t"
+void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s);
 __asm__(
     "  .pushsection .text.tm_fc_1x4,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -42,21 +54,87 @@ __asm__(
     "tm_fc_1x4:\n\t"
     "push   {r3-r11, lr}\n\t"
     "ldm    r3, {r4, r5, r6, r7}\n\t"
-    "lsls   r3, r2, #31\n\t"
+    "and    r3, r2, #3\n\t"
     "add    r2, r0, r2, lsl #2\n\t"
-    "bne    2f\n"
-    "1:\n\t"
-    TM_FC_GROUP
-    "2:\n\t"
-    TM_FC_GROUP
-    "cmp    r0, r2\n\t"
-    "bne    1b\n\t"
+    TM_FC_LOOP
     "pop    {r3}\n\t"
     "stm    r3, {r4, r5, r6, r7}\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_fc_1x4, .-tm_fc_1x4\n"
     "  .popsection\n");
+
+/* Every group of 4 units of one input row (depth a multiple of 4), requantized in place
+ * (the fast requantization with the full int8 range, see common.h). */
+typedef struct {
+  const int8_t *x, *w;
+  const int32_t *bias, *rq;
+  int8_t *out;
+  int32_t n4, quads;
+} tm_fc_rq_t;
+void tm_fc_4_rq(const tm_fc_rq_t *a);
+#define TM_FC_RQ(acc, m, e, r)                      \
+  "lsls   " acc ", " acc ", #1\n\t"                 \
+  "smmulr " acc ", " acc ", " m "\n\t"              \
+  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
+  "add    " acc ", " acc ", " r "\n\t"              \
+  "asrs   " acc ", " acc ", " e "\n\t"              \
+  "ssat   " acc ", #8, " acc "\n\t"
+__asm__(
+    "  .pushsection .text.tm_fc_4_rq,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_fc_4_rq\n"
+    "  .type tm_fc_4_rq, %function\n"
+    "  .thumb_func\n"
+    "tm_fc_4_rq:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "sub    sp, sp, #28\n\t"
+    "ldm    r0, {r2, r3, r4, r5, r6, r7, r8}\n\t"
+    "str    r2, [sp, #0]\n\t"        /* x start */
+    "add    r9, r2, r7, lsl #2\n\t"
+    "str    r9, [sp, #4]\n\t"        /* x end */
+    "str    r4, [sp, #8]\n\t"        /* bias */
+    "str    r5, [sp, #12]\n\t"       /* rq */
+    "str    r6, [sp, #16]\n\t"       /* out */
+    "and    r7, r7, #3\n\t"
+    "str    r7, [sp, #20]\n\t"       /* groups % 4 */
+    "str    r8, [sp, #24]\n\t"       /* quads left */
+    "mov    r1, r3\n"
+    "1:\n\t"
+    "ldr    r3, [sp, #8]\n\t"
+    "ldm    r3!, {r4, r5, r6, r7}\n\t"
+    "str    r3, [sp, #8]\n\t"
+    "ldr    r0, [sp, #0]\n\t"
+    "ldr    r2, [sp, #4]\n\t"
+    "ldr    r3, [sp, #20]\n\t"
+    TM_FC_LOOP
+    "ldr    r3, [sp, #12]\n\t"
+    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
+    TM_FC_RQ("r4", "r8", "r9", "r10")
+    TM_FC_RQ("r5", "r11", "r12", "lr")
+    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
+    TM_FC_RQ("r6", "r8", "r9", "r10")
+    TM_FC_RQ("r7", "r11", "r12", "lr")
+    "str    r3, [sp, #12]\n\t"
+    "ldr    r0, [sp, #16]\n\t"
+    "strb   r4, [r0, #0]\n\t"
+    "strb   r5, [r0, #1]\n\t"
+    "strb   r6, [r0, #2]\n\t"
+    "strb   r7, [r0, #3]\n\t"
+    "adds   r0, r0, #4\n\t"
+    "str    r0, [sp, #16]\n\t"
+    "ldr    r3, [sp, #24]\n\t"
+    "subs   r3, r3, #1\n\t"
+    "str    r3, [sp, #24]\n\t"
+    "bne    1b\n\t"
+    "add    sp, sp, #28\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_fc_4_rq, .-tm_fc_4_rq\n"
+    "  .popsection\n");
+#define TM_FC_RQ_ASM 1
 #else
+#define TM_FC_RQ_ASM 0
 static void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s) {
   int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
   for (const int8_t *end = x + 4 * n4; x < end; x += 4, w += 16) {
@@ -97,7 +175,16 @@ TM_ALWAYS_INLINE void tm_fully_connected_body(const tm_fully_connected_t *TM_RES
   for (int32_t b = 0; b < p->batches; ++b, out += units) {
     const int8_t *x = in + b * depth;
     const int8_t *w = p->w;
-    for (int32_t g = 0; g < quads; ++g) {
+    int32_t g = 0;
+#if TM_FC_RQ_ASM
+    if (fast && full && !(depth & 3) && quads) {  /* requantized in the assembly loop */
+      const tm_fc_rq_t args = {x, w, p->bias, p->rq, out, n4, quads};
+      tm_fc_4_rq(&args);
+      g = quads;
+      w += 16 * n4 * quads;
+    }
+#endif
+    for (; g < quads; ++g) {
       const int32_t u = 4 * g;
       int32_t s[4] = {p->bias[u], p->bias[u + 1], p->bias[u + 2], p->bias[u + 3]};
       if (n4) tm_fc_1x4(x, w, n4, s);
