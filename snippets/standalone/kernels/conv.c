@@ -8,8 +8,8 @@
  * from the image as k_h runs of k_w·in_c bytes, or first gathered when it reaches outside the
  * image (the zero point for the outside taps) or is dilated (`im2col`). The filters are rows of
  * `w_stride` bytes (k_h·k_w·in_c, zero-padded to a multiple of 4), interleaved as gemm.c says.
- * Scratch: the pixels' accumulators (8 bytes per channel, rounded up to a pair), the widened
- * pair of windows (4·w_stride bytes), then the gathered window (w_stride bytes) if needed. */
+ * Scratch: the accumulators of one pair of channels (16 bytes), the widened pair of windows
+ * (4·w_stride bytes), then the gathered window (w_stride bytes) if needed. */
 typedef struct {
   int16_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, groups;
   int16_t stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
@@ -111,49 +111,45 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
   const tm_rq_t q = TM_RQ_INIT(p);
   const int32_t n4 = p->w_stride >> 2, oc_n = p->out_c, pairs = oc_n >> 1;
   const int32_t pixels = (int32_t)p->out_h * p->out_w;
-  int32_t *acc = (int32_t *)(void *)p->scratch;
-  int16_t *xb = (int16_t *)(void *)(acc + 2 * (pairs + (oc_n & 1)) * 2);
+  int32_t *acc = (int32_t *)(void *)p->scratch;  /* one pair of channels */
+  int16_t *xb = (int16_t *)(void *)(acc + 4);
   int8_t *gather = (int8_t *)(xb + 8 * n4);
   const int8_t *last_w = p->w + pairs * 2 * p->w_stride;
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;
     for (int32_t px = 0; px < pixels; px += 2) {
       const int two = px + 1 < pixels;
+      int8_t *pb = two ? out + oc_n : out;  /* a lone last pixel: B repeats A */
       tm_conv_widen(p, img, px, gather, xb);
       tm_conv_widen(p, img, two ? px + 1 : px, gather, xb + 4);
-      int8_t *pb = out + oc_n;
-      const int32_t *a = acc;
 #if TM_MAC_RQ_ASM
-      if (fast && full) {  /* requantized in the assembly loop */
-        if (pairs) {
-          const tm_mac_rq_t args = {xb, p->w, p->bias, p->rq, out, two ? oc_n : 0, n4, pairs};
-          tm_mac_2x2_rq(&args);
-        }
-        if (oc_n & 1) tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc, n4);
+      if (fast && full && pairs) {  /* requantized in the assembly loop */
+        const tm_mac_rq_t args = {xb, p->w, p->bias, p->rq, out, pb - out, n4, pairs};
+        tm_mac_2x2_rq(&args);
       } else
 #endif
       {
-        if (pairs) tm_mac_2x2(xb, p->w, p->bias, acc, n4, pairs);
-        if (oc_n & 1) tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc + 4 * pairs, n4);
-      }
-      for (int32_t i = 0; i < pairs && !(TM_MAC_RQ_ASM && fast && full); ++i, a += 4) {
-        out[2 * i] = tm_rq(&q, a[0], 2 * i, fast, full);
-        out[2 * i + 1] = tm_rq(&q, a[1], 2 * i + 1, fast, full);
-        if (two) {
-          pb[2 * i] = tm_rq(&q, a[2], 2 * i, fast, full);
-          pb[2 * i + 1] = tm_rq(&q, a[3], 2 * i + 1, fast, full);
+        const int8_t *w = p->w;
+        for (int32_t i = 0; i < pairs; ++i, w += 8 * n4) {
+          tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
+          out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
+          out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
+          pb[2 * i] = tm_rq(&q, acc[2], 2 * i, fast, full);
+          pb[2 * i + 1] = tm_rq(&q, acc[3], 2 * i + 1, fast, full);
         }
       }
       if (oc_n & 1) {
-        out[oc_n - 1] = tm_rq(&q, a[0], oc_n - 1, fast, full);
-        if (two) pb[oc_n - 1] = tm_rq(&q, a[1], oc_n - 1, fast, full);
+        tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc, n4);
+        out[oc_n - 1] = tm_rq(&q, acc[0], oc_n - 1, fast, full);
+        pb[oc_n - 1] = tm_rq(&q, acc[1], oc_n - 1, fast, full);
       }
       out += two ? 2 * oc_n : oc_n;
     }
   }
 }
 
-static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+TM_UNUSED static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
+                              int8_t *out) {
   if (p->groups != 1 || p->k_h > TM_CONV_MAX_ROWS)
     tm_conv_generic(p, in, out);
   else if (p->fast && TM_FULL_RANGE(p))

@@ -7,7 +7,7 @@ when asked), with the facts a report needs (arena bytes, ops, quantization of th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -222,10 +222,26 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
     return "\n".join(parts)
 
 
+def _plan(prog: Program) -> planner.Plan:
+    return planner.plan(*planner.lifetimes(prog))
+
+
 def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
+    """The program and its arena. Kernels with a lean alternative (less scratch, slower) keep
+    their fast form unless it makes the arena bigger than the lean forms would: then, one at
+    a time, the step whose lean form shrinks the arena most goes lean."""
     prog = lower(read_graph(model_path))
-    buffers, gaps = planner.lifetimes(prog)
-    return prog, planner.plan(buffers, gaps)
+    plan = _plan(prog)
+    limit = _plan(replace(prog, steps=[s.lean or s for s in prog.steps])).arena_bytes
+    while plan.arena_bytes > limit:
+        trials = []
+        for k, step in enumerate(prog.steps):
+            if step.lean is not None:
+                trial = replace(prog, steps=[*prog.steps[:k], step.lean, *prog.steps[k + 1:]])
+                trials.append((_plan(trial).arena_bytes, k, trial))
+        _, _, prog = min(trials, key=lambda t: (t[0], t[1]))
+        plan = _plan(prog)
+    return prog, plan
 
 
 def generate(model_path: str | Path, out_dir: str | Path | None = None) -> GeneratedModel:

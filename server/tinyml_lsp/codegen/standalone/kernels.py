@@ -50,6 +50,7 @@ class Step:
     snippets: tuple[str, ...] = ()
     scratch: int = 0  # bytes of arena the kernel needs while it runs (field value SCRATCH)
     macs: int = 0  # multiply-accumulates per inference (conv, depthwise, fully connected)
+    lean: Step | None = None  # the same op with less scratch and slower (emit.build_program)
 
 
 SCRATCH = "@scratch"  # stands for the step's scratch pointer in `fields`
@@ -211,17 +212,20 @@ def _conv(g: Graph, op: Op) -> Step:
     return _conv_step(op, ConvCall(f, c // cpg, f.weights.reshape(oc, -1), bias, mults, shifts))
 
 
-def _conv_step(op: Op, call: ConvCall) -> Step:
+def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
+    """conv.c's kernel (windows widened to int16, two pixels at a time), with the lean one of
+    conv_lean.c (int8 windows, less scratch) as its alternative."""
     f, groups = call.f, call.groups
     n, h, wd, c = f.in_shape
     _, oh, ow, oc = f.out_shape
     kh, kw = f.filter_shape[1:3]
     (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
     lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
-    # windows are widened from the image in place when inside it; dilated windows, those
-    # whose kernel rows are not whole words, and those that reach outside the image are
-    # gathered first (conv.c)
-    im2col = int(dw > 1 or kw * c // groups % 4 != 0)
+    # windows are read from the image in place when inside it; dilated windows, those that
+    # reach outside the image, and those whose kernel rows are short (lean: under 8 bytes) or
+    # not whole words (widened) are gathered first
+    row = kw * c // groups
+    im2col = int(dw > 1 or (row < 8 if lean else row % 4 != 0))
     oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
     outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
                    or (oxs + (kw - 1) * dw >= wd).any())
@@ -229,10 +233,17 @@ def _conv_step(op: Op, call: ConvCall) -> Step:
     k = rows.shape[1]
     fast_path = groups == 1 and kh <= CONV_MAX_ROWS
     stride, scratch, layout = k, 0, rows.reshape(-1)
-    if fast_path:  # filters padded to whole groups of 4, interleaved by pairs (gemm.c)
+    gather = im2col or outside
+    if fast_path and lean:  # filters interleaved by 4 per run (conv_lean.c)
+        if im2col:
+            stride = -(-k // 4) * 4
+        layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 4,
+                            stride if im2col else row)
+        scratch = stride if gather else 0
+    elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
         stride = -(-k // 4) * 4
         layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 2)
-        scratch = 8 * (oc + oc % 2) + 4 * stride + (stride if im2col or outside else 0)
+        scratch = 16 + 4 * stride + (stride if gather else 0)
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
                                           f.yq.zero_point)
     consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
@@ -246,9 +257,11 @@ def _conv_step(op: Op, call: ConvCall) -> Step:
               ("fast", fast), ("im2col", im2col),
               ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
-    return Step(op, "tm_conv", "tm_conv_t", fields, (f.x.index,), f.y.index,
-                overlaps={f.x.index: gap}, consts=consts, snippets=("gemm.c", "conv.c"),
-                scratch=scratch, macs=n * oh * ow * oc * kh * kw * (c // groups))
+    return Step(op, "tm_conv_lean" if lean else "tm_conv", "tm_conv_t", fields, (f.x.index,),
+                f.y.index, overlaps={f.x.index: gap}, consts=consts,
+                snippets=("gemm.c", "conv.c", "conv_lean.c") if lean else ("gemm.c", "conv.c"),
+                scratch=scratch, macs=n * oh * ow * oc * kh * kw * (c // groups),
+                lean=_conv_step(op, call, True) if fast_path and not lean else None)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
@@ -291,19 +304,22 @@ DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
 CONV_MAX_ROWS = 16  # TM_CONV_MAX_ROWS in kernels/conv.c
 
 
-def interleave(rows: np.ndarray, count: int) -> np.ndarray:
-    """Filters [n][k] in the order the multiply-accumulate loops read them: per block of
-    `count` filters, for each group of 4 elements, 4 bytes of each filter in turn, then (when k
-    is not a multiple of 4) one byte of each per trailing element; the last n % count filters
-    as they are."""
+def interleave(rows: np.ndarray, count: int, run: int | None = None) -> np.ndarray:
+    """Filters [n][k] (k a whole number of runs, one run by default) in the order the
+    multiply-accumulate loops read them: per block of `count` filters and per run, for each
+    group of 4 elements 4 bytes of each filter in turn, then one byte of each per trailing
+    element; the last n % count filters as they are."""
     n, k = rows.shape
-    whole = k // 4 * 4
+    run = run or k
+    whole = run // 4 * 4
     parts = []
     for g in range(n // count):
         block = rows[count * g: count * g + count]
-        parts.append(block[:, :whole].reshape(count, whole // 4, 4).transpose(1, 0, 2)
-                     .reshape(-1))
-        parts.append(block[:, whole:].T.reshape(-1))
+        for r in range(0, k, run):
+            seg = block[:, r: r + run]
+            parts.append(seg[:, :whole].reshape(count, whole // 4, 4).transpose(1, 0, 2)
+                         .reshape(-1))
+            parts.append(seg[:, whole:].T.reshape(-1))
     parts.append(rows[n // count * count:].reshape(-1))
     return np.concatenate(parts).astype(np.int8)
 

@@ -1,0 +1,148 @@
+/* CONV_2D without widened windows (tm_conv_t of conv.c), for layers where the widened pair
+ * of windows would grow the arena (the generator decides): each output pixel against four
+ * output channels at a time (tm_dot_1x4),
+ * reading the window's runs as int8, in place when inside the image, else gathered into
+ * `scratch` (with `im2col`, the whole window as one run of w_stride bytes, the filters
+ * zero-padded to a multiple of 4). Filters are interleaved by 4 per run: for each 4-byte
+ * chunk, 4 bytes of each filter, then one byte of each per trailing element; the last
+ * out_c % 4 filters follow one after the other. */
+/* One int8 vector x against four filters at once (n elements), accumulated into s[0..3].
+ * The generator interleaves the four filters: for each 4-byte chunk of x, 4 bytes of each
+ * filter in turn, then, for each trailing element, one byte of each filter. With DSP, four
+ * values per load, widened by SXTB16 and multiplied in pairs by SMLAD; the same lanes are
+ * widened on both sides, so the products pair up without reordering. Returns the filters'
+ * position after these n elements. */
+TM_ALWAYS_INLINE const int8_t *tm_dot_1x4(const int8_t *x, const int8_t *w, int32_t n, int32_t *s) {
+  int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  const int8_t *end = x + (n & ~3);
+#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
+  /* The loop in assembly: GCC keeps spilling the four sums inside big kernels. 11
+   * registers; 23 instructions per 16 multiply-accumulates. */
+  if (x < end) {
+    uint32_t a, a02, v, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[a], [%[x]], #4\n\t"
+        "sxtb16 %[a02], %[a]\n\t"
+        "sxtb16 %[a], %[a], ror #8\n\t"
+        "ldr    %[v], [%[w]], #4\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "smlad  %[s0], %[a02], %[t], %[s0]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "smlad  %[s0], %[a], %[v], %[s0]\n\t"
+        "ldr    %[v], [%[w]], #4\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "smlad  %[s1], %[a02], %[t], %[s1]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "smlad  %[s1], %[a], %[v], %[s1]\n\t"
+        "ldr    %[v], [%[w]], #4\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "smlad  %[s2], %[a02], %[t], %[s2]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "smlad  %[s2], %[a], %[v], %[s2]\n\t"
+        "ldr    %[v], [%[w]], #4\n\t"
+        "sxtb16 %[t], %[v]\n\t"
+        "smlad  %[s3], %[a02], %[t], %[s3]\n\t"
+        "sxtb16 %[v], %[v], ror #8\n\t"
+        "smlad  %[s3], %[a], %[v], %[s3]\n\t"
+        "cmp    %[x], %[end]\n\t"
+        "bne    1b"
+        : [x] "+r"(x), [w] "+r"(w), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2),
+          [s3] "+r"(s3), [a] "=&r"(a), [a02] "=&r"(a02), [v] "=&r"(v), [t] "=&r"(t)
+        : [end] "r"(end)
+        : "cc", "memory");
+  }
+#elif TM_DSP
+  for (; x < end; x += 4, w += 16) {
+    const uint32_t a = tm_load32(x);
+    const uint32_t a02 = __sxtb16(a), a13 = tm_sxtb16_ror8(a);
+    uint32_t v = tm_load32(w);
+    s0 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s0));
+    v = tm_load32(w + 4);
+    s1 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s1));
+    v = tm_load32(w + 8);
+    s2 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s2));
+    v = tm_load32(w + 12);
+    s3 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s3));
+  }
+#else
+  for (; x < end; x += 4, w += 16) {
+    for (int j = 0; j < 4; ++j) {
+      const int32_t a = x[j];
+      s0 += a * w[j];
+      s1 += a * w[4 + j];
+      s2 += a * w[8 + j];
+      s3 += a * w[12 + j];
+    }
+  }
+#endif
+  for (int32_t k = n & 3; k > 0; --k, ++x, w += 4) {
+    const int32_t a = *x;
+    s0 += a * w[0];
+    s1 += a * w[1];
+    s2 += a * w[2];
+    s3 += a * w[3];
+  }
+  s[0] = s0;
+  s[1] = s1;
+  s[2] = s2;
+  s[3] = s3;
+  return w;
+}
+
+/* One int8 vector against one filter (contiguous), n elements. */
+TM_ALWAYS_INLINE int32_t tm_dot_1x1(const int8_t *x, const int8_t *w, int32_t n, int32_t s) {
+  int32_t k = 0;
+#if TM_DSP
+  for (; k + 4 <= n; k += 4) {
+    const uint32_t a = tm_load32(x + k), v = tm_load32(w + k);
+    s = __smlad(__sxtb16(a), __sxtb16(v), s);
+    s = __smlad(tm_sxtb16_ror8(a), tm_sxtb16_ror8(v), s);
+  }
+#endif
+  for (; k < n; ++k) s += x[k] * w[k];
+  return s;
+}
+
+TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
+                                   int8_t *out, const int fast, const int full) {
+  const tm_rq_t q = TM_RQ_INIT(p);
+  const int nruns = p->im2col ? 1 : p->k_h;
+  const int32_t len = p->im2col ? p->w_stride : (int32_t)p->k_w * p->in_c;
+  const int32_t stride = p->w_stride;
+  const int oc_n = p->out_c, groups4 = oc_n / 4;
+  const int8_t *runs[TM_CONV_MAX_ROWS];
+  for (int b = 0; b < p->batches; ++b) {
+    const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;
+    for (int oy = 0; oy < p->out_h; ++oy) {
+      for (int ox = 0; ox < p->out_w; ++ox, out += oc_n) {
+        tm_conv_window(p, img, oy, ox, p->scratch, runs);
+        const int8_t *w = p->w;
+        int oc = 0;
+        for (int g = 0; g < groups4; ++g, oc += 4) {
+          int32_t s[4] = {p->bias[oc], p->bias[oc + 1], p->bias[oc + 2], p->bias[oc + 3]};
+          for (int r = 0; r < nruns; ++r) w = tm_dot_1x4(runs[r], w, len, s);
+          out[oc] = tm_rq(&q, s[0], oc, fast, full);
+          out[oc + 1] = tm_rq(&q, s[1], oc + 1, fast, full);
+          out[oc + 2] = tm_rq(&q, s[2], oc + 2, fast, full);
+          out[oc + 3] = tm_rq(&q, s[3], oc + 3, fast, full);
+        }
+        for (; oc < oc_n; ++oc, w += stride) {
+          int32_t acc = p->bias[oc];
+          for (int r = 0; r < nruns; ++r) acc = tm_dot_1x1(runs[r], w + r * len, len, acc);
+          out[oc] = tm_rq(&q, acc, oc, fast, full);
+        }
+      }
+    }
+  }
+}
+
+TM_UNUSED static void tm_conv_lean(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
+                                   int8_t *out) {
+  if (p->groups != 1 || p->k_h > TM_CONV_MAX_ROWS)
+    tm_conv_generic(p, in, out);
+  else if (p->fast && TM_FULL_RANGE(p))
+    tm_conv_lean_body(p, in, out, 1, 1);
+  else
+    tm_conv_lean_body(p, in, out, p->fast, 0);
+}
