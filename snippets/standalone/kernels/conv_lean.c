@@ -12,7 +12,15 @@
  * values per load, widened by SXTB16 and multiplied in pairs by SMLAD; the same lanes are
  * widened on both sides, so the products pair up without reordering. Returns the filters'
  * position after these n elements. */
-TM_ALWAYS_INLINE const int8_t *tm_dot_1x4(const int8_t *x, const int8_t *w, int32_t n, int32_t *s) {
+#define TM_DOT_CALL 32  /* from this length on, the call pays for itself */
+TM_ALWAYS_INLINE const int8_t *tm_dot_1x4(const int8_t *x, const int8_t *w, int32_t n,
+                                          int32_t *s) {
+  if (n >= TM_DOT_CALL) {  /* long runs: the LDM loop of dot4.c, unrolled four times */
+    tm_fc_1x4(x, w, n >> 2, s);
+    w += 16 * (n >> 2);
+    x += n & ~3;
+    n &= 3;
+  }
   int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
   const int8_t *end = x + (n & ~3);
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)

@@ -12,57 +12,7 @@ typedef struct {
   int32_t fast;         /* the fast requantization is exact (see common.h) */
 } tm_fully_connected_t;
 
-/* s[0..3] += x · (4 interleaved units) over n4 groups of 4 inputs (n4 >= 1). */
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
-/* The 16 weight bytes of a group in one LDM; 20 instructions per 16 multiply-accumulates,
- * the loop unrolled four times (entered so that the groups % 4 left over run first). */
-#define TM_FC_UNIT(acc, wr)               \
-  "sxtb16 r3, " wr "\n\t"                 \
-  "smlad  " acc ", r8, r3, " acc "\n\t"   \
-  "sxtb16 " wr ", " wr ", ror #8\n\t"     \
-  "smlad  " acc ", r9, " wr ", " acc "\n\t"
-#define TM_FC_GROUP                       \
-  "ldr    r9, [r0], #4\n\t"               \
-  "ldm    r1!, {r10, r11, r12, lr}\n\t"   \
-  "sxtb16 r8, r9\n\t"                     \
-  "sxtb16 r9, r9, ror #8\n\t"             \
-  TM_FC_UNIT("r4", "r10")                 \
-  TM_FC_UNIT("r5", "r11")                 \
-  TM_FC_UNIT("r6", "r12")                 \
-  TM_FC_UNIT("r7", "lr")
-#define TM_FC_LOOP       /* r3 = groups % 4, r0 = x, r2 = x end */ \
-  "cbz    r3, 2f\n\t"                                              \
-  "cmp    r3, #2\n\t"                                              \
-  "bhi    3f\n\t"                                                  \
-  "beq    4f\n\t"                                                  \
-  "b      5f\n"                                                     \
-  "2:\n\t" TM_FC_GROUP                                            \
-  "3:\n\t" TM_FC_GROUP                                            \
-  "4:\n\t" TM_FC_GROUP                                            \
-  "5:\n\t" TM_FC_GROUP                                            \
-  "cmp    r0, r2\n\t"                                              \
-  "bne    2b\n\t"
-void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s);
-__asm__(
-    "  .pushsection .text.tm_fc_1x4,\"ax\",%progbits\n"
-    "  .syntax unified\n"
-    "  .thumb\n"
-    "  .p2align 2\n"
-    "  .global tm_fc_1x4\n"
-    "  .type tm_fc_1x4, %function\n"
-    "  .thumb_func\n"
-    "tm_fc_1x4:\n\t"
-    "push   {r3-r11, lr}\n\t"
-    "ldm    r3, {r4, r5, r6, r7}\n\t"
-    "and    r3, r2, #3\n\t"
-    "add    r2, r0, r2, lsl #2\n\t"
-    TM_FC_LOOP
-    "pop    {r3}\n\t"
-    "stm    r3, {r4, r5, r6, r7}\n\t"
-    "pop    {r4-r11, pc}\n"
-    "  .size tm_fc_1x4, .-tm_fc_1x4\n"
-    "  .popsection\n");
-
 /* Every group of 4 units of one input row (depth a multiple of 4), requantized in place
  * (the fast requantization with the full int8 range, see common.h). */
 typedef struct {
@@ -135,35 +85,6 @@ __asm__(
 #define TM_FC_RQ_ASM 1
 #else
 #define TM_FC_RQ_ASM 0
-static void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s) {
-  int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-  for (const int8_t *end = x + 4 * n4; x < end; x += 4, w += 16) {
-#if TM_DSP
-    const uint32_t a = tm_load32(x);
-    const uint32_t a02 = __sxtb16(a), a13 = tm_sxtb16_ror8(a);
-    uint32_t v = tm_load32(w);
-    s0 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s0));
-    v = tm_load32(w + 4);
-    s1 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s1));
-    v = tm_load32(w + 8);
-    s2 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s2));
-    v = tm_load32(w + 12);
-    s3 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s3));
-#else
-    for (int j = 0; j < 4; ++j) {
-      const int32_t a = x[j];
-      s0 += a * w[j];
-      s1 += a * w[4 + j];
-      s2 += a * w[8 + j];
-      s3 += a * w[12 + j];
-    }
-#endif
-  }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
-}
 #endif
 
 TM_ALWAYS_INLINE void tm_fully_connected_body(const tm_fully_connected_t *TM_RESTRICT p,

@@ -23,7 +23,7 @@ from tinyml_lsp.resources import data_dir, snippet
 
 KERNEL_DIR = "standalone/kernels"
 VALUES_PER_LINE = 20
-HELPERS = ("fixedpoint.c", "gemm.c")  # kernel snippets other snippets build on
+HELPERS = ("dot4.c", "fixedpoint.c", "gemm.c")  # kernel snippets others build on
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _kernel_sources(steps: list[Step]) -> str:
         for name in step.snippets:
             if name not in names:
                 names.append(name)
-    # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c
+    # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c and dot4.c
     names.sort(key=lambda n: (n not in HELPERS, n))
     parts = [(folder / "common.h").read_text()]
     parts += [(folder / n).read_text() for n in names]

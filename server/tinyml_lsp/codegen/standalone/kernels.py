@@ -259,7 +259,8 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
     return Step(op, "tm_conv_lean" if lean else "tm_conv", "tm_conv_t", fields, (f.x.index,),
                 f.y.index, overlaps={f.x.index: gap}, consts=consts,
-                snippets=("gemm.c", "conv.c", "conv_lean.c") if lean else ("gemm.c", "conv.c"),
+                snippets=("dot4.c", "gemm.c", "conv.c", "conv_lean.c") if lean
+                else ("gemm.c", "conv.c"),
                 scratch=scratch, macs=n * oh * ow * oc * kh * kw * (c // groups),
                 lean=_conv_step(op, call, True) if fast_path and not lean else None)
 
@@ -362,7 +363,8 @@ def _fully_connected(g: Graph, op: Op) -> Step:
               ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), *names.items(), ("fast", fast)]
     return Step(op, "tm_fully_connected", "tm_fully_connected_t", fields, (x.index,), y.index,
-                consts=consts, snippets=("fully_connected.c",), macs=batches * depth * units)
+                consts=consts, snippets=("dot4.c", "fully_connected.c"),
+                macs=batches * depth * units)
 
 
 def _pool(g: Graph, op: Op) -> Step:
