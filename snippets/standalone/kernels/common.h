@@ -86,8 +86,10 @@ TM_UNUSED static void tm_fill(int8_t *dst, int8_t value, int32_t n) {
  * does the clamp. */
 #if defined(__GNUC__)
 #define TM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define TM_NOINLINE static __attribute__((noinline)) /* keeps a big frame off a call path */
 #else
 #define TM_ALWAYS_INLINE static inline
+#define TM_NOINLINE static
 #endif
 
 typedef struct {

@@ -59,23 +59,20 @@ static void tm_conv_generic(const tm_conv_t *TM_RESTRICT p, const int8_t *in, in
   }
 }
 
-/* The runs of the window at output (oy, ox); gathered into `dst` when needed. */
-TM_INLINE void tm_conv_window(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int oy,
-                              int ox, int8_t *dst, const int8_t **runs) {
-  const int iy0 = oy * p->stride_h - p->pad_t, ix0 = ox * p->stride_w - p->pad_l;
+/* Is the window at input origin (iy0, ix0) inside the image (read in place)? */
+TM_INLINE int tm_conv_inside(const tm_conv_t *TM_RESTRICT p, int iy0, int ix0) {
+  return !p->im2col && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h && ix0 >= 0 &&
+         ix0 + (p->k_w - 1) * p->dil_w < p->in_w;
+}
+
+/* Gather the window at input origin (iy0, ix0) into `dst` (k_h·k_w·in_c bytes, the zero point
+ * for taps outside the image). */
+static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int iy0,
+                           int ix0, int8_t *dst) {
   const int c = p->in_c;
-  if (!p->im2col && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h && ix0 >= 0 &&
-      ix0 + (p->k_w - 1) * p->dil_w < p->in_w) {
-    const int8_t *src = img + ((int32_t)iy0 * p->in_w + ix0) * c;
-    const int32_t row = (int32_t)p->dil_h * p->in_w * c;
-    for (int ky = 0; ky < p->k_h; ++ky, src += row) runs[ky] = src;
-    return;
-  }
-  runs[0] = dst;
   const int cols_in = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
   for (int ky = 0; ky < p->k_h; ++ky) {
     const int iy = iy0 + ky * p->dil_h;
-    if (!p->im2col) runs[ky] = dst;
     if (cols_in && iy >= 0 && iy < p->in_h) {  /* the whole kernel row: one run to copy */
       const int8_t *src = img + ((int32_t)iy * p->in_w + ix0) * c;
       for (int32_t i = 0, n = (int32_t)p->k_w * c; i < n; ++i) *dst++ = src[i];
@@ -90,17 +87,20 @@ TM_INLINE void tm_conv_window(const tm_conv_t *TM_RESTRICT p, const int8_t *img,
   }
 }
 
-/* Widen the window of output pixel `pix` into lane `dst` of the pair buffer. */
+/* Widen the window of output pixel `pix` into lane `dst` of the pair buffer: k_h runs read in
+ * place, or the window gathered first. */
 static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int32_t pix,
                           int8_t *gather, int16_t *dst) {
-  const int8_t *runs[TM_CONV_MAX_ROWS];
-  const int32_t k = (int32_t)p->k_h * p->k_w * p->in_c;
-  tm_conv_window(p, img, (int)(pix / p->out_w), (int)(pix % p->out_w), gather, runs);
-  if (p->im2col) {
-    tm_widen(dst, 0, runs[0], k);
+  const int iy0 = (int)(pix / p->out_w) * p->stride_h - p->pad_t;
+  const int ix0 = (int)(pix % p->out_w) * p->stride_w - p->pad_l;
+  const int32_t k = (int32_t)p->k_h * p->k_w * p->in_c, len = (int32_t)p->k_w * p->in_c;
+  if (tm_conv_inside(p, iy0, ix0)) {
+    const int8_t *src = img + ((int32_t)iy0 * p->in_w + ix0) * p->in_c;
+    const int32_t row = (int32_t)p->dil_h * p->in_w * p->in_c;
+    for (int r = 0; r < p->k_h; ++r, src += row) tm_widen(dst, r * len, src, len);
   } else {
-    const int32_t len = (int32_t)p->k_w * p->in_c;
-    for (int r = 0; r < p->k_h; ++r) tm_widen(dst, r * len, runs[r], len);
+    tm_conv_gather(p, img, iy0, ix0, gather);
+    tm_widen(dst, 0, gather, k);
   }
   static const int8_t zeros[4] = {0, 0, 0, 0};
   tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (its weights are 0) */
@@ -124,7 +124,8 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       tm_conv_widen(p, img, two ? px + 1 : px, gather, xb + 4);
 #if TM_MAC_RQ_ASM
       if (fast && full && pairs) {  /* requantized in the assembly loop */
-        const tm_mac_rq_t args = {xb, p->w, p->bias, p->rq, out, pb - out, n4, pairs};
+        static tm_mac_rq_t args;  /* static: the stack stays as small as before */
+        args = (tm_mac_rq_t){xb, p->w, p->bias, p->rq, out, (int32_t)(pb - out), n4, pairs};
         tm_mac_2x2_rq(&args);
       } else
 #endif

@@ -13,89 +13,16 @@
  * widened on both sides, so the products pair up without reordering. Returns the filters'
  * position after these n elements. */
 #define TM_DOT_CALL 32  /* from this length on, the call pays for itself */
+/* x against four interleaved filters: long runs through the LDM loop of dot4.c. */
 TM_ALWAYS_INLINE const int8_t *tm_dot_1x4(const int8_t *x, const int8_t *w, int32_t n,
                                           int32_t *s) {
-  if (n >= TM_DOT_CALL) {  /* long runs: the LDM loop of dot4.c, unrolled four times */
+  if (n >= TM_DOT_CALL) {
     tm_fc_1x4(x, w, n >> 2, s);
     w += 16 * (n >> 2);
     x += n & ~3;
     n &= 3;
   }
-  int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-  const int8_t *end = x + (n & ~3);
-#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
-  /* The loop in assembly: GCC keeps spilling the four sums inside big kernels. 11
-   * registers; 23 instructions per 16 multiply-accumulates. */
-  if (x < end) {
-    uint32_t a, a02, v, t;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[a], [%[x]], #4\n\t"
-        "sxtb16 %[a02], %[a]\n\t"
-        "sxtb16 %[a], %[a], ror #8\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s0], %[a02], %[t], %[s0]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s0], %[a], %[v], %[s0]\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s1], %[a02], %[t], %[s1]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s1], %[a], %[v], %[s1]\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s2], %[a02], %[t], %[s2]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s2], %[a], %[v], %[s2]\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s3], %[a02], %[t], %[s3]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s3], %[a], %[v], %[s3]\n\t"
-        "cmp    %[x], %[end]\n\t"
-        "bne    1b"
-        : [x] "+r"(x), [w] "+r"(w), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2),
-          [s3] "+r"(s3), [a] "=&r"(a), [a02] "=&r"(a02), [v] "=&r"(v), [t] "=&r"(t)
-        : [end] "r"(end)
-        : "cc", "memory");
-  }
-#elif TM_DSP
-  for (; x < end; x += 4, w += 16) {
-    const uint32_t a = tm_load32(x);
-    const uint32_t a02 = __sxtb16(a), a13 = tm_sxtb16_ror8(a);
-    uint32_t v = tm_load32(w);
-    s0 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s0));
-    v = tm_load32(w + 4);
-    s1 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s1));
-    v = tm_load32(w + 8);
-    s2 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s2));
-    v = tm_load32(w + 12);
-    s3 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s3));
-  }
-#else
-  for (; x < end; x += 4, w += 16) {
-    for (int j = 0; j < 4; ++j) {
-      const int32_t a = x[j];
-      s0 += a * w[j];
-      s1 += a * w[4 + j];
-      s2 += a * w[8 + j];
-      s3 += a * w[12 + j];
-    }
-  }
-#endif
-  for (int32_t k = n & 3; k > 0; --k, ++x, w += 4) {
-    const int32_t a = *x;
-    s0 += a * w[0];
-    s1 += a * w[1];
-    s2 += a * w[2];
-    s3 += a * w[3];
-  }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
-  return w;
+  return tm_dot4(x, w, n, s);
 }
 
 /* One int8 vector against one filter (contiguous), n elements. */
@@ -112,6 +39,22 @@ TM_ALWAYS_INLINE int32_t tm_dot_1x1(const int8_t *x, const int8_t *w, int32_t n,
   return s;
 }
 
+/* The runs of the window at output (oy, ox): in place, or gathered into `scratch`. */
+TM_INLINE void tm_conv_lean_window(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int oy,
+                                   int ox, const int8_t **runs) {
+  const int iy0 = oy * p->stride_h - p->pad_t, ix0 = ox * p->stride_w - p->pad_l;
+  const int32_t len = (int32_t)p->k_w * p->in_c;
+  const int8_t *src = p->scratch;
+  int32_t step = len;
+  if (tm_conv_inside(p, iy0, ix0)) {
+    src = img + ((int32_t)iy0 * p->in_w + ix0) * p->in_c;
+    step = (int32_t)p->dil_h * p->in_w * p->in_c;
+  } else {
+    tm_conv_gather(p, img, iy0, ix0, p->scratch);
+  }
+  for (int ky = 0; ky < p->k_h; ++ky, src += step) runs[ky] = src;
+}
+
 TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out, const int fast, const int full) {
   const tm_rq_t q = TM_RQ_INIT(p);
@@ -124,7 +67,7 @@ TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const in
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;
     for (int oy = 0; oy < p->out_h; ++oy) {
       for (int ox = 0; ox < p->out_w; ++ox, out += oc_n) {
-        tm_conv_window(p, img, oy, ox, p->scratch, runs);
+        tm_conv_lean_window(p, img, oy, ox, runs);
         const int8_t *w = p->w;
         int oc = 0;
         for (int g = 0; g < groups4; ++g, oc += 4) {
@@ -147,9 +90,7 @@ TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const in
 
 TM_UNUSED static void tm_conv_lean(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out) {
-  if (p->groups != 1 || p->k_h > TM_CONV_MAX_ROWS)
-    tm_conv_generic(p, in, out);
-  else if (p->fast && TM_FULL_RANGE(p))
+  if (p->fast && TM_FULL_RANGE(p))  /* (the generator uses it for groups 1 only) */
     tm_conv_lean_body(p, in, out, 1, 1);
   else
     tm_conv_lean_body(p, in, out, p->fast, 0);

@@ -91,32 +91,14 @@ TM_ALWAYS_INLINE void tm_fully_connected_body(const tm_fully_connected_t *TM_RES
                                               const int8_t *in, int8_t *out, const int fast,
                                               const int full) {
   const tm_rq_t q = TM_RQ_INIT(p);
-  const int32_t depth = p->depth, units = p->units, n4 = depth >> 2;
-  const int32_t quads = units >> 2;
+  const int32_t depth = p->depth, units = p->units, quads = units >> 2;
   for (int32_t b = 0; b < p->batches; ++b, out += units) {
     const int8_t *x = in + b * depth;
     const int8_t *w = p->w;
-    int32_t g = 0;
-#if TM_FC_RQ_ASM
-    if (fast && full && !(depth & 3) && quads) {  /* requantized in the assembly loop */
-      const tm_fc_rq_t args = {x, w, p->bias, p->rq, out, n4, quads};
-      tm_fc_4_rq(&args);
-      g = quads;
-      w += 16 * n4 * quads;
-    }
-#endif
-    for (; g < quads; ++g) {
+    for (int32_t g = 0; g < quads; ++g) {
       const int32_t u = 4 * g;
       int32_t s[4] = {p->bias[u], p->bias[u + 1], p->bias[u + 2], p->bias[u + 3]};
-      if (n4) tm_fc_1x4(x, w, n4, s);
-      w += 16 * n4;
-      for (int32_t k = 4 * n4; k < depth; ++k, w += 4) {
-        const int32_t a = x[k];
-        s[0] += a * w[0];
-        s[1] += a * w[1];
-        s[2] += a * w[2];
-        s[3] += a * w[3];
-      }
+      w = tm_dot4(x, w, depth, s);
       out[u] = tm_rq(&q, s[0], u, fast, full);
       out[u + 1] = tm_rq(&q, s[1], u + 1, fast, full);
       out[u + 2] = tm_rq(&q, s[2], u + 2, fast, full);
@@ -131,10 +113,38 @@ TM_ALWAYS_INLINE void tm_fully_connected_body(const tm_fully_connected_t *TM_RES
   }
 }
 
+TM_NOINLINE void tm_fully_connected_full(const tm_fully_connected_t *TM_RESTRICT p,
+                                        const int8_t *in, int8_t *out) {
+  tm_fully_connected_body(p, in, out, 1, 1);
+}
+
+TM_NOINLINE void tm_fully_connected_any(const tm_fully_connected_t *TM_RESTRICT p,
+                                       const int8_t *in, int8_t *out) {
+  tm_fully_connected_body(p, in, out, p->fast, 0);
+}
+
+#if TM_FC_RQ_ASM
+/* Every row through the assembly loop, requantized there. */
+TM_NOINLINE void tm_fully_connected_asm(const tm_fully_connected_t *TM_RESTRICT p,
+                                       const int8_t *in, int8_t *out) {
+  static tm_fc_rq_t args;  /* static: the stack stays as small as before */
+  for (int32_t b = 0; b < p->batches; ++b) {
+    args = (tm_fc_rq_t){in + b * p->depth, p->w, p->bias, p->rq, out + b * p->units,
+                        p->depth >> 2, p->units >> 2};
+    tm_fc_4_rq(&args);
+  }
+}
+#endif
+
 static void tm_fully_connected(const tm_fully_connected_t *TM_RESTRICT p, const int8_t *in,
                                int8_t *out) {
-  if (p->fast && TM_FULL_RANGE(p))
-    tm_fully_connected_body(p, in, out, 1, 1);
+#if TM_FC_RQ_ASM
+  if (p->fast && TM_FULL_RANGE(p) && !(p->depth & 3) && !(p->units & 3) && p->depth)
+    tm_fully_connected_asm(p, in, out);
   else
-    tm_fully_connected_body(p, in, out, p->fast, 0);
+#endif
+  if (p->fast && TM_FULL_RANGE(p))
+    tm_fully_connected_full(p, in, out);
+  else
+    tm_fully_connected_any(p, in, out);
 }
