@@ -78,10 +78,11 @@ TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const in
           out[oc + 2] = tm_rq(&q, s[2], oc + 2, fast, full);
           out[oc + 3] = tm_rq(&q, s[3], oc + 3, fast, full);
         }
-        for (; oc < oc_n; ++oc, w += stride) {
-          int32_t acc = p->bias[oc];
+        for (int i = 0; i < (oc_n & 3); ++i, w += stride) {  /* counted: see FC's rows */
+          const int c = 4 * groups4 + i;
+          int32_t acc = p->bias[c];
           for (int r = 0; r < nruns; ++r) acc = tm_dot_1x1(runs[r], w + r * len, len, acc);
-          out[oc] = tm_rq(&q, acc, oc, fast, full);
+          out[c] = tm_rq(&q, acc, c, fast, full);
         }
       }
     }

@@ -104,7 +104,9 @@ TM_ALWAYS_INLINE void tm_fully_connected_body(const tm_fully_connected_t *TM_RES
       out[u + 2] = tm_rq(&q, s[2], u + 2, fast, full);
       out[u + 3] = tm_rq(&q, s[3], u + 3, fast, full);
     }
-    for (int32_t r = 0; r < (units & 3); ++r, w += depth) {  /* the remaining rows */
+    /* the remaining rows; a loop counted from 0 (not `for (; u < units; ...)`), so that GCC
+     * cannot assume an iteration that would overflow the index */
+    for (int32_t r = 0; r < (units & 3); ++r, w += depth) {
       const int32_t u = 4 * quads + r;
       int32_t acc = p->bias[u];
       for (int32_t k = 0; k < depth; ++k) acc += x[k] * w[k];
