@@ -120,6 +120,17 @@ TM_ALWAYS_INLINE int8_t tm_rq(const tm_rq_t *q, int32_t acc, int ch, const int f
   return (int8_t)v;
 }
 
+#if TM_DSP
+/* The fast, full-range requantization in assembly (acc in place; m, e, r registers). */
+#define TM_RQ_ASM(acc, m, e, r)                     \
+  "lsls   " acc ", " acc ", #1\n\t"                 \
+  "smmulr " acc ", " acc ", " m "\n\t"              \
+  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
+  "add    " acc ", " acc ", " r "\n\t"              \
+  "asrs   " acc ", " acc ", " e "\n\t"              \
+  "ssat   " acc ", #8, " acc "\n\t"
+#endif
+
 #define TM_RQ_INIT(p) {(p)->rq, (p)->out_offset, (p)->act_min, (p)->act_max}
 #define TM_FULL_RANGE(p) ((p)->act_min == -128 && (p)->act_max == 127)
 

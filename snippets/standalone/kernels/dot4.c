@@ -51,36 +51,6 @@ __asm__(
     "  .size tm_fc_1x4, .-tm_fc_1x4\n"
     "  .popsection\n");
 
-#else
-TM_UNUSED static void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s) {
-  int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-  for (const int8_t *end = x + 4 * n4; x < end; x += 4, w += 16) {
-#if TM_DSP
-    const uint32_t a = tm_load32(x);
-    const uint32_t a02 = __sxtb16(a), a13 = tm_sxtb16_ror8(a);
-    uint32_t v = tm_load32(w);
-    s0 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s0));
-    v = tm_load32(w + 4);
-    s1 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s1));
-    v = tm_load32(w + 8);
-    s2 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s2));
-    v = tm_load32(w + 12);
-    s3 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s3));
-#else
-    for (int j = 0; j < 4; ++j) {
-      const int32_t a = x[j];
-      s0 += a * w[j];
-      s1 += a * w[4 + j];
-      s2 += a * w[8 + j];
-      s3 += a * w[12 + j];
-    }
-#endif
-  }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
-}
 #endif
 
 TM_ALWAYS_INLINE const int8_t *tm_dot4(const int8_t *x, const int8_t *w, int32_t n,
@@ -161,3 +131,9 @@ TM_ALWAYS_INLINE const int8_t *tm_dot4(const int8_t *x, const int8_t *w, int32_t
   s[3] = s3;
   return w;
 }
+
+#if !(TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM))
+TM_UNUSED static void tm_fc_1x4(const int8_t *x, const int8_t *w, int32_t n4, int32_t *s) {
+  tm_dot4(x, w, 4 * n4, s);
+}
+#endif

@@ -22,13 +22,6 @@ typedef struct {
   int32_t n4, quads;
 } tm_fc_rq_t;
 void tm_fc_4_rq(const tm_fc_rq_t *a);
-#define TM_FC_RQ(acc, m, e, r)                      \
-  "lsls   " acc ", " acc ", #1\n\t"                 \
-  "smmulr " acc ", " acc ", " m "\n\t"              \
-  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
-  "add    " acc ", " acc ", " r "\n\t"              \
-  "asrs   " acc ", " acc ", " e "\n\t"              \
-  "ssat   " acc ", #8, " acc "\n\t"
 __asm__(
     "  .pushsection .text.tm_fc_4_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -61,11 +54,11 @@ __asm__(
     TM_FC_LOOP
     "ldr    r3, [sp, #12]\n\t"
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
-    TM_FC_RQ("r4", "r8", "r9", "r10")
-    TM_FC_RQ("r5", "r11", "r12", "lr")
+    TM_RQ_ASM("r4", "r8", "r9", "r10")
+    TM_RQ_ASM("r5", "r11", "r12", "lr")
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
-    TM_FC_RQ("r6", "r8", "r9", "r10")
-    TM_FC_RQ("r7", "r11", "r12", "lr")
+    TM_RQ_ASM("r6", "r8", "r9", "r10")
+    TM_RQ_ASM("r7", "r11", "r12", "lr")
     "str    r3, [sp, #12]\n\t"
     "ldr    r0, [sp, #16]\n\t"
     "strb   r4, [r0, #0]\n\t"

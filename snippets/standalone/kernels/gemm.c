@@ -140,13 +140,6 @@ typedef struct {
   int32_t out_b, n4, pairs;
 } tm_mac_rq_t;
 void tm_mac_2x2_rq(const tm_mac_rq_t *a);
-#define TM_MAC_RQ(acc, m, e, r)                     \
-  "lsls   " acc ", " acc ", #1\n\t"                 \
-  "smmulr " acc ", " acc ", " m "\n\t"              \
-  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
-  "add    " acc ", " acc ", " r "\n\t"              \
-  "asrs   " acc ", " acc ", " e "\n\t"              \
-  "ssat   " acc ", #8, " acc "\n\t"
 __asm__(
     "  .pushsection .text.tm_mac_2x2_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -183,10 +176,10 @@ __asm__(
     "ldr    r3, [sp, #12]\n\t"
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
     "str    r3, [sp, #12]\n\t"
-    TM_MAC_RQ("r4", "r8", "r9", "r10")
-    TM_MAC_RQ("r6", "r8", "r9", "r10")
-    TM_MAC_RQ("r5", "r11", "r12", "lr")
-    TM_MAC_RQ("r7", "r11", "r12", "lr")
+    TM_RQ_ASM("r4", "r8", "r9", "r10")
+    TM_RQ_ASM("r6", "r8", "r9", "r10")
+    TM_RQ_ASM("r5", "r11", "r12", "lr")
+    TM_RQ_ASM("r7", "r11", "r12", "lr")
     "ldr    r0, [sp, #16]\n\t"
     "ldr    r2, [sp, #20]\n\t"
     "strb   r4, [r0, #0]\n\t"
