@@ -1,9 +1,8 @@
 /* CONV_2D without widened windows (tm_conv_t of conv.c), for layers where the widened pair
  * of windows would grow the arena (the generator decides): each output pixel against four
- * output channels at a time (tm_dot_1x4),
- * reading the window's runs as int8, in place when inside the image, else gathered into
- * `scratch` (with `im2col`, the whole window as one run of w_stride bytes, the filters
- * zero-padded to a multiple of 4). Filters are interleaved by 4 per run: for each 4-byte
+ * output channels at a time (tm_dot_1x4), reading the window's runs as int8, in place when
+ * inside the image, else gathered into `scratch` (with `im2col`, the whole window as one
+ * run of w_stride bytes, the filters zero-padded to a multiple of 4). Filters are interleaved by 4 per run: for each 4-byte
  * chunk, 4 bytes of each filter, then one byte of each per trailing element; the last
  * out_c % 4 filters follow one after the other. */
 /* One int8 vector x against four filters at once (n elements), accumulated into s[0..3].
