@@ -66,5 +66,8 @@ int main(int argc, char **argv) {
     }
   }
   if (timed) fprintf(stderr, "ns_per_invoke %.1f\n", total_ns / timed);
+  for (int i = 0; i < MODEL_INPUT_COUNT; ++i) free(ins[i]);
+  for (int i = 0; i < MODEL_OUTPUT_COUNT; ++i) free(outs[i]);
+  free(fbuf);
   return 0;
 }

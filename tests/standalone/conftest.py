@@ -29,3 +29,11 @@ def model_path():
         return p
 
     return get
+
+
+@pytest.fixture(scope="session")
+def twins() -> dict[str, Path]:
+    """The benchmark twins (MLPerf Tiny architectures), built once and cached in .state/."""
+    from tests.standalone.twins import twin_models
+
+    return twin_models()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.standalone import zoo
 from tests.standalone.helpers import person_images, standalone_outputs, tflm_outputs
 from tests.standalone.zoo import Builder
 from tinyml_lsp.codegen.standalone import quantization as qz
@@ -123,3 +124,11 @@ def test_float_input_is_quantized_half_away_from_zero(tmp_path):
     gen, ours = _compare(path, inputs, tmp_path / "c")
     assert gen.inputs[0].is_float and gen.outputs[0].is_float
     assert ours.tolist() == [[-1.5, -1.0, -0.5, 0.5, 1.0, 1.5, -64.0, 63.5]]
+
+
+@pytest.mark.parametrize("name", ["vww_mobilenet", "kws_dscnn", "ic_resnet8", "ad_autoencoder"])
+def test_benchmark_twins_random_inputs(twins, name, tmp_path):
+    """The MLPerf Tiny architectures (Keras, converted by TensorFlow Lite) on the host."""
+    path = twins[name]
+    x = zoo.random_inputs(path.read_bytes(), 4, seed=3)
+    _compare(path, x, tmp_path)

@@ -12,9 +12,10 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.standalone import zoo
+from tests.standalone import guard, zoo
 from tests.standalone.helpers import person_images, tflm_outputs
 from tinyml_lsp.codegen.standalone.emit import generate
+from tinyml_lsp.deploy.board_profile import profile_on_emulator, render_profile
 from tinyml_lsp.deploy.board_run import run_on_emulator
 
 pytestmark = [
@@ -76,3 +77,46 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
         path.write_bytes(model)
         run = asyncio.run(run_on_emulator(generate(path), x, tmp_path / name))
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
+
+
+def test_shared_models_and_twins_bit_exact_within_their_recorded_instructions(tmp_path):
+    """The regression guard: instructions per inference of each shared model and benchmark
+    twin (exact under -icount) at most 1 % above tests/standalone/instructions.json, and the
+    outputs equal to TFLite Micro's on the guard input and two random ones."""
+    record = guard.recorded()
+    models = guard.guarded_models()
+    assert set(record) == set(models)
+    cases = []
+    for name, path in models.items():
+        gen = generate(path)
+        shape = gen.inputs[0].shape
+        x = np.concatenate([guard.guard_input(name, shape),
+                            zoo.random_inputs(path.read_bytes(), 2, seed=7)])
+        cases.append((name, path, gen, x))
+    refs = tflm_outputs([p.read_bytes() for _, p, _, _ in cases], [x for *_, x in cases])
+    rising = {}
+    for (name, _, gen, x), ref in zip(cases, refs, strict=True):
+        run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
+        assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
+        if run.instructions[0] > record[name] * (1 + guard.TOLERANCE):
+            rising[name] = (run.instructions[0], record[name])
+    assert not rising, f"instructions rose more than 1 % (measured, recorded): {rising}"
+
+
+def test_profile_reports_every_layer_of_the_kws_twin(twins, tmp_path):
+    """Instructions per layer from the profiling firmware: one figure per kernel call, adding
+    up to the whole inference, next to MACs that match the published DS-CNN layer shapes."""
+    profile = asyncio.run(profile_on_emulator(twins["kws_dscnn"], tmp_path))
+    assert [c.op for c in profile.layers] == (
+        ["CONV_2D"] + ["DEPTHWISE_CONV_2D", "CONV_2D"] * 4
+        + ["AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX"])
+    # 10×4 conv to 25×5×64, four 3×3 depthwise + 1×1 blocks of 64, a 64×12 dense layer
+    assert profile.macs == 25 * 5 * 64 * 40 + 4 * (25 * 5 * 64 * 9 + 25 * 5 * 64 * 64) + 64 * 12
+    assert all(c.instructions > c.floor for c in profile.layers if c.macs)
+    per_layer = sum(c.instructions for c in profile.layers)
+    # each figure is exact to one 40-instruction tick; the copies of input and output remain
+    assert per_layer <= profile.instructions <= per_layer + 40 * len(profile.layers) + 2_000
+    top = profile.top(3)
+    assert top[0].excess >= top[1].excess >= top[2].excess
+    table = render_profile(profile, top=3).splitlines()
+    assert len(table) == 5 and table[1].split()[:2] == [str(top[0].step), top[0].op]

@@ -15,7 +15,12 @@ SLOW_SEEDS = range(3, 30)
 SAMPLES = 24
 
 
-def _check(kind: str, seeds, tmp_path) -> list[dict]:
+# The host build of the zoo runs once under AddressSanitizer and UndefinedBehaviorSanitizer:
+# an out-of-bounds access or undefined arithmetic in a kernel fails the run.
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
+def _check(kind: str, seeds, tmp_path, flags: tuple[str, ...] = ()) -> list[dict]:
     """The zoo models of `kind` whose outputs differ from TFLite Micro's (none, we hope)."""
     cases = [zoo.case(kind, s) for s in seeds]
     inputs = [zoo.random_inputs(m, SAMPLES, seed=i) for i, (_, m, _) in enumerate(cases)]
@@ -25,7 +30,7 @@ def _check(kind: str, seeds, tmp_path) -> list[dict]:
         assert not isinstance(ref, str), f"TFLite Micro refused zoo model {name}: {ref}"
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(model)
-        _, ours = standalone_outputs(path, x, tmp_path / name)
+        _, ours = standalone_outputs(path, x, tmp_path / name, flags)
         ref = ref.reshape(len(x), -1)
         if ours.shape != ref.shape or not np.array_equal(ours, ref):
             failures.append({**info, "differ": int((ours != ref).sum())
@@ -35,7 +40,7 @@ def _check(kind: str, seeds, tmp_path) -> list[dict]:
 
 @pytest.mark.parametrize("kind", sorted(zoo.CASES))
 def test_zoo_fast(kind, tmp_path):
-    failures = _check(kind, FAST_SEEDS, tmp_path)
+    failures = _check(kind, FAST_SEEDS, tmp_path, SANITIZE)
     assert not failures, failures
 
 
@@ -72,15 +77,17 @@ def test_zoo_covers_every_op_and_option():
 
 
 def test_zoo_reaches_both_requantization_paths(tmp_path):
-    """Conv-like kernels have a fast requantization (negative shifts, bounded sums) and the
-    general one; the zoo must exercise both."""
+    """Conv-like kernels and ADD have a fast requantization (negative shifts, bounded sums)
+    and the general one; the zoo must exercise both."""
     seen = set()
-    for kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+    for kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD"):
         for seed in (*FAST_SEEDS, *SLOW_SEEDS):
             name, model, _ = zoo.case(kind, seed)
             path = tmp_path / f"{name}.tflite"
             path.write_bytes(model)
             for step in lower(read_graph(path)).steps:
-                seen.update((step.func, v) for k, v in step.fields if k == "fast")
+                seen.update((step.func, int(bool(v[0] if isinstance(v, list) else v)))
+                            for k, v in step.fields if k == "fast")
     assert {("tm_conv", 0), ("tm_conv", 1), ("tm_depthwise", 0), ("tm_depthwise", 1),
-            ("tm_fully_connected", 0), ("tm_fully_connected", 1)} <= seen
+            ("tm_fully_connected", 0), ("tm_fully_connected", 1), ("tm_add", 0),
+            ("tm_add", 1)} <= seen

@@ -308,12 +308,15 @@ def _binary(b: Builder, rng, info, kind: str) -> tuple[int, int]:
     act = str(rng.choice(ACTIVATIONS))
     x = b.act((1, h, w, c))
     mode = str(rng.choice(["same", "const", "broadcast_c", "broadcast_hw"]))
+    # now and then both operands share a scale (ADD then takes its general path)
+    same_scale = kind == "ADD" and mode in ("same", "const") and rng.random() < 0.3
     if mode == "same":  # both operands are activations: x and a requantized copy of it
-        other = b.act((1, h, w, c))
+        other = b.act((1, h, w, c), b.scale_of(x) if same_scale else None)
         b.op("QUANTIZE", [x], [other], "QuantizeOptions")
     elif mode == "const":
-        other = b.const_int8((1, h, w, c), float(np.exp(rng.uniform(np.log(0.01), np.log(0.2)))),
-                             int(rng.integers(-20, 20)))
+        scale = b.scale_of(x) if same_scale else float(np.exp(rng.uniform(np.log(0.01),
+                                                                          np.log(0.2))))
+        other = b.const_int8((1, h, w, c), scale, int(rng.integers(-20, 20)))
     elif mode == "broadcast_c":
         other = b.const_int8((c,), float(np.exp(rng.uniform(np.log(0.01), np.log(0.2)))),
                              int(rng.integers(-20, 20)))
@@ -329,7 +332,7 @@ def _binary(b: Builder, rng, info, kind: str) -> tuple[int, int]:
     y = b.act((1, h, w, c), scale)
     b.op(kind, operands, [y], "AddOptions" if kind == "ADD" else "MulOptions",
          fusedActivationFunction=_act_code(act))
-    info.update(mode=mode, activation=act)
+    info.update(mode=mode, activation=act, same_scale=same_scale)
     return x, y
 
 

@@ -24,6 +24,7 @@ from tinyml_lsp.deploy.monitor import (
     Inference,
     MonitorEvent,
     Ready,
+    Text,
 )
 from tinyml_lsp.deploy.platformio import UploadResult, upload
 from tinyml_lsp.deploy.session import watch
@@ -39,12 +40,14 @@ class BoardRun:
     ready: Ready | None
     inferences: tuple[Inference, ...]
     verdict: Verdict | None  # when the project says what the host expects
+    texts: tuple[str, ...] = ()  # lines outside the format (e.g. a profiling firmware's)
 
     def to_json(self) -> dict[str, Any]:
         return {"upload": self.upload.to_json(),
                 "ready": self.ready.to_json() if self.ready else None,
                 "inferences": [i.to_json() for i in self.inferences],
-                "verdict": self.verdict.to_json() if self.verdict else None}
+                "verdict": self.verdict.to_json() if self.verdict else None,
+                "texts": list(self.texts)}
 
 
 async def flash_and_read(project: str | Path, ctx: JobContext, *,
@@ -67,7 +70,8 @@ async def flash_and_read(project: str | Path, ctx: JobContext, *,
     ready = next((e for e in events if isinstance(e, Ready)), None)
     inferences = tuple(e for e in events if isinstance(e, Inference))
     ctx.progress(1.0, f"{len(inferences)} inferences read back")
-    return BoardRun(uploaded, ready, inferences, summary.verdict)
+    texts = tuple(e.line for e in events if isinstance(e, Text))
+    return BoardRun(uploaded, ready, inferences, summary.verdict, texts)
 
 
 def render_board_run(r: BoardRun) -> str:

@@ -14,8 +14,10 @@
 #define TM_RESTRICT restrict
 #if defined(__GNUC__)
 #define TM_UNUSED __attribute__((unused))
+#define TM_ALIGN4 __attribute__((aligned(4))) /* the DSP loops read weights with LDM */
 #else
 #define TM_UNUSED
+#define TM_ALIGN4
 #endif
 #define TM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TM_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -68,9 +70,10 @@ TM_UNUSED static void tm_fill(int8_t *dst, int8_t value, int32_t n) {
 
 /* ---- fast paths ------------------------------------------------------------------------
  * The generator sets a kernel's `fast` flag only when, for every channel, the shift is
- * negative and |accumulator| < 2^30 for any input (checked from the weights). Then
- * SaturatingRoundingDoublingHighMul(acc, m) == (2·acc · m + 2^31) >> 32 (SMMULR) and the
- * rounding divide by 2^e == (v + 2^(e-1) - (v < 0)) >> e: the same bits in fewer steps. */
+ * negative (e = -shift <= 22) and |accumulator| < 2^30 for any input (checked from the
+ * weights). Then SaturatingRoundingDoublingHighMul(acc, m) == (2·acc · m + 2^31) >> 32 (SMMULR)
+ * and the rounding divide by 2^e, plus the output offset, == (v + (v < 0 ? -1 : 0) + R) >> e
+ * with R = 2^(e-1) + offset·2^e (|R| < 2^30): the same bits in fewer steps. */
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
 #define TM_DSP 1
 #include <arm_acle.h>
@@ -78,13 +81,15 @@ TM_UNUSED static void tm_fill(int8_t *dst, int8_t value, int32_t n) {
 
 
 /* Per-channel requantization of conv, depthwise and fully connected kernels: `rq` holds
- * (multiplier, shift) pairs. Kernel bodies take `fast` and `full` as constants so the
+ * (multiplier, shift, unused) triples, or with `fast` (multiplier, e, R) as said above. Kernel bodies take `fast` and `full` as constants so the
  * compiler specialises them: `full` means the activation range is all of int8, so one SSAT
  * does the clamp. */
 #if defined(__GNUC__)
 #define TM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define TM_NOINLINE static __attribute__((noinline)) /* keeps a big frame off a call path */
 #else
 #define TM_ALWAYS_INLINE static inline
+#define TM_NOINLINE static
 #endif
 
 typedef struct {
@@ -94,21 +99,18 @@ typedef struct {
 
 TM_ALWAYS_INLINE int8_t tm_rq(const tm_rq_t *q, int32_t acc, int ch, const int fast,
                               const int full) {
-  const int32_t *pair = q->rq + 2u * (uint32_t)ch;
-  const int32_t mult = pair[0], shift = pair[1];
+  const int32_t *t = q->rq + 3u * (uint32_t)ch;
   int32_t v;
   if (!fast) {
-    v = tm_mbqm(acc, mult, shift);
+    v = tm_mbqm(acc, t[0], t[1]) + q->out_offset;
   } else {
-    const int e = -shift;
 #if TM_DSP
-    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(mult));
+    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(t[0]));
 #else
-    v = (int32_t)(((int64_t)acc * mult + ((int64_t)1 << 30)) >> 31);
+    v = (int32_t)(((int64_t)acc * t[0] + ((int64_t)1 << 30)) >> 31);
 #endif
-    v = (v + (v >> 31) + ((int32_t)1 << (e - 1))) >> e;
+    v = (v + (v >> 31) + t[2]) >> t[1];
   }
-  v += q->out_offset;
 #if TM_DSP
   if (full) return (int8_t)__ssat(v, 8);
 #endif
@@ -117,6 +119,17 @@ TM_ALWAYS_INLINE int8_t tm_rq(const tm_rq_t *q, int32_t acc, int ch, const int f
   (void)full;
   return (int8_t)v;
 }
+
+#if TM_DSP
+/* The fast, full-range requantization in assembly (acc in place; m, e, r registers). */
+#define TM_RQ_ASM(acc, m, e, r)                     \
+  "lsls   " acc ", " acc ", #1\n\t"                 \
+  "smmulr " acc ", " acc ", " m "\n\t"              \
+  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
+  "add    " acc ", " acc ", " r "\n\t"              \
+  "asrs   " acc ", " acc ", " e "\n\t"              \
+  "ssat   " acc ", #8, " acc "\n\t"
+#endif
 
 #define TM_RQ_INIT(p) {(p)->rq, (p)->out_offset, (p)->act_min, (p)->act_max}
 #define TM_FULL_RANGE(p) ((p)->act_min == -128 && (p)->act_max == 127)
@@ -139,102 +152,4 @@ TM_ALWAYS_INLINE uint32_t tm_load32(const int8_t *p) {
   return (uint32_t)(uint8_t)p[0] | (uint32_t)(uint8_t)p[1] << 8 |
          (uint32_t)(uint8_t)p[2] << 16 | (uint32_t)(uint8_t)p[3] << 24;
 #endif
-}
-
-/* One int8 vector x against four filters at once (n elements), accumulated into s[0..3].
- * The generator interleaves the four filters: for each 4-byte chunk of x, 4 bytes of each
- * filter in turn, then, for each trailing element, one byte of each filter. With DSP, four
- * values per load, widened by SXTB16 and multiplied in pairs by SMLAD; the same lanes are
- * widened on both sides, so the products pair up without reordering. Returns the filters'
- * position after these n elements. */
-TM_ALWAYS_INLINE const int8_t *tm_dot_1x4(const int8_t *x, const int8_t *w, int32_t n, int32_t *s) {
-  int32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
-  const int8_t *end = x + (n & ~3);
-#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
-  /* The loop in assembly: GCC keeps spilling the four sums inside big kernels. 11
-   * registers; 23 instructions per 16 multiply-accumulates. */
-  if (x < end) {
-    uint32_t a, a02, v, t;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr    %[a], [%[x]], #4\n\t"
-        "sxtb16 %[a02], %[a]\n\t"
-        "sxtb16 %[a], %[a], ror #8\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s0], %[a02], %[t], %[s0]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s0], %[a], %[v], %[s0]\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s1], %[a02], %[t], %[s1]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s1], %[a], %[v], %[s1]\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s2], %[a02], %[t], %[s2]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s2], %[a], %[v], %[s2]\n\t"
-        "ldr    %[v], [%[w]], #4\n\t"
-        "sxtb16 %[t], %[v]\n\t"
-        "smlad  %[s3], %[a02], %[t], %[s3]\n\t"
-        "sxtb16 %[v], %[v], ror #8\n\t"
-        "smlad  %[s3], %[a], %[v], %[s3]\n\t"
-        "cmp    %[x], %[end]\n\t"
-        "bne    1b"
-        : [x] "+r"(x), [w] "+r"(w), [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2),
-          [s3] "+r"(s3), [a] "=&r"(a), [a02] "=&r"(a02), [v] "=&r"(v), [t] "=&r"(t)
-        : [end] "r"(end)
-        : "cc", "memory");
-  }
-#elif TM_DSP
-  for (; x < end; x += 4, w += 16) {
-    const uint32_t a = tm_load32(x);
-    const uint32_t a02 = __sxtb16(a), a13 = tm_sxtb16_ror8(a);
-    uint32_t v = tm_load32(w);
-    s0 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s0));
-    v = tm_load32(w + 4);
-    s1 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s1));
-    v = tm_load32(w + 8);
-    s2 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s2));
-    v = tm_load32(w + 12);
-    s3 = __smlad(a13, tm_sxtb16_ror8(v), __smlad(a02, __sxtb16(v), s3));
-  }
-#else
-  for (; x < end; x += 4, w += 16) {
-    for (int j = 0; j < 4; ++j) {
-      const int32_t a = x[j];
-      s0 += a * w[j];
-      s1 += a * w[4 + j];
-      s2 += a * w[8 + j];
-      s3 += a * w[12 + j];
-    }
-  }
-#endif
-  for (int32_t k = n & 3; k > 0; --k, ++x, w += 4) {
-    const int32_t a = *x;
-    s0 += a * w[0];
-    s1 += a * w[1];
-    s2 += a * w[2];
-    s3 += a * w[3];
-  }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
-  return w;
-}
-
-/* One int8 vector against one filter (contiguous), n elements. */
-TM_ALWAYS_INLINE int32_t tm_dot_1x1(const int8_t *x, const int8_t *w, int32_t n, int32_t s) {
-  int32_t k = 0;
-#if TM_DSP
-  for (; k + 4 <= n; k += 4) {
-    const uint32_t a = tm_load32(x + k), v = tm_load32(w + k);
-    s = __smlad(__sxtb16(a), __sxtb16(v), s);
-    s = __smlad(tm_sxtb16_ror8(a), tm_sxtb16_ror8(v), s);
-  }
-#endif
-  for (; k < n; ++k) s += x[k] * w[k];
-  return s;
 }

@@ -3,25 +3,25 @@
  * the image read the input zero point, which contributes (zp + input_offset)·w = 0 exactly
  * as TFLite's "skip the tap" does.
  *
- * Each output pixel is computed against four output channels at a time (tm_dot_1x4; the
- * generator interleaves the filters of each group of four, see common.h; the last out_c % 4
- * filters follow one after the other). A pixel's window is k_h runs of k_w·in_c bytes: read
- * in place when the window lies inside the image, else gathered into `scratch` with the
- * zero point for the outside taps. With `im2col`, every window is gathered into one run of
- * `w_stride` bytes (the filters are zero-padded to a multiple of 4 at generation time, so the
- * padding bytes of the run, whatever they hold, add nothing). */
+ * Output pixels are computed two at a time against two output channels at a time
+ * (tm_mac_2x2 in gemm.c): each pixel's window is widened once to int16 into `scratch`, read
+ * from the image as k_h runs of k_w·in_c bytes, or first gathered when it reaches outside the
+ * image (the zero point for the outside taps) or is dilated (`im2col`). The filters are rows of
+ * `w_stride` bytes (k_h·k_w·in_c, zero-padded to a multiple of 4), interleaved as gemm.c says.
+ * Scratch: the accumulators of one pair of channels (16 bytes), the widened pair of windows
+ * (4·w_stride bytes), then the gathered window (w_stride bytes) if needed. */
 typedef struct {
   int16_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, groups;
   int16_t stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
   int32_t in_zp, out_offset, act_min, act_max;
-  const int8_t *w;      /* interleaved by 4 as above; [out_c][k_h][k_w][in_c / groups] for the
+  const int8_t *w;      /* interleaved as above; [out_c][k_h][k_w][in_c / groups] for the
                            generic path (groups > 1 or k_h > TM_CONV_MAX_ROWS) */
-  int32_t w_stride;     /* weights per output channel (k_h · k_w · in_c, padded with im2col) */
+  int32_t w_stride;     /* weights per output channel */
   const int32_t *bias;  /* folded */
-  const int32_t *rq;    /* (multiplier, shift) per output channel */
+  const int32_t *rq;    /* requantization per output channel (see common.h) */
   int32_t fast;         /* the fast requantization is exact (see common.h) */
-  int32_t im2col;       /* gather every window into one run */
-  int8_t *scratch;      /* one window of w_stride bytes, or 0 if never needed */
+  int32_t im2col;       /* gather every window (dilated kernels) */
+  int8_t *scratch;      /* as above, or 0 for the generic path */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
 } tm_conv_t;
 
@@ -52,30 +52,27 @@ static void tm_conv_generic(const tm_conv_t *TM_RESTRICT p, const int8_t *in, in
               for (int c = 0; c < cpg; ++c) acc += w[c] * x[c];
             }
           }
-          *out++ = tm_rq(&q, acc, oc, 0, 0);
+          *out++ = tm_rq(&q, acc, oc, p->fast, 0);
         }
       }
     }
   }
 }
 
-/* The runs of the window at output (oy, ox); gathered into `dst` when needed. */
-TM_INLINE void tm_conv_window(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int oy,
-                              int ox, int8_t *dst, const int8_t **runs) {
-  const int iy0 = oy * p->stride_h - p->pad_t, ix0 = ox * p->stride_w - p->pad_l;
+/* Is the window at input origin (iy0, ix0) inside the image (read in place)? */
+TM_INLINE int tm_conv_inside(const tm_conv_t *TM_RESTRICT p, int iy0, int ix0) {
+  return !p->im2col && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h && ix0 >= 0 &&
+         ix0 + (p->k_w - 1) * p->dil_w < p->in_w;
+}
+
+/* Gather the window at input origin (iy0, ix0) into `dst` (k_h·k_w·in_c bytes, the zero point
+ * for taps outside the image). */
+static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int iy0,
+                           int ix0, int8_t *dst) {
   const int c = p->in_c;
-  if (!p->im2col && iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h && ix0 >= 0 &&
-      ix0 + (p->k_w - 1) * p->dil_w < p->in_w) {
-    const int8_t *src = img + ((int32_t)iy0 * p->in_w + ix0) * c;
-    const int32_t row = (int32_t)p->dil_h * p->in_w * c;
-    for (int ky = 0; ky < p->k_h; ++ky, src += row) runs[ky] = src;
-    return;
-  }
-  runs[0] = dst;
   const int cols_in = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
   for (int ky = 0; ky < p->k_h; ++ky) {
     const int iy = iy0 + ky * p->dil_h;
-    if (!p->im2col) runs[ky] = dst;
     if (cols_in && iy >= 0 && iy < p->in_h) {  /* the whole kernel row: one run to copy */
       const int8_t *src = img + ((int32_t)iy * p->in_w + ix0) * c;
       for (int32_t i = 0, n = (int32_t)p->k_w * c; i < n; ++i) *dst++ = src[i];
@@ -90,40 +87,70 @@ TM_INLINE void tm_conv_window(const tm_conv_t *TM_RESTRICT p, const int8_t *img,
   }
 }
 
+/* Widen the window of output pixel `pix` into lane `dst` of the pair buffer: k_h runs read in
+ * place, or the window gathered first. */
+static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int32_t pix,
+                          int8_t *gather, int16_t *dst) {
+  const int iy0 = (int)(pix / p->out_w) * p->stride_h - p->pad_t;
+  const int ix0 = (int)(pix % p->out_w) * p->stride_w - p->pad_l;
+  const int32_t k = (int32_t)p->k_h * p->k_w * p->in_c, len = (int32_t)p->k_w * p->in_c;
+  if (tm_conv_inside(p, iy0, ix0)) {
+    const int8_t *src = img + ((int32_t)iy0 * p->in_w + ix0) * p->in_c;
+    const int32_t row = (int32_t)p->dil_h * p->in_w * p->in_c;
+    for (int r = 0; r < p->k_h; ++r, src += row) tm_widen(dst, r * len, src, len);
+  } else {
+    tm_conv_gather(p, img, iy0, ix0, gather);
+    tm_widen(dst, 0, gather, k);
+  }
+  static const int8_t zeros[4] = {0, 0, 0, 0};
+  tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (its weights are 0) */
+}
+
 TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out, const int fast, const int full) {
   const tm_rq_t q = TM_RQ_INIT(p);
-  const int nruns = p->im2col ? 1 : p->k_h;
-  const int32_t len = p->im2col ? p->w_stride : (int32_t)p->k_w * p->in_c;
-  const int32_t stride = p->w_stride;
-  const int oc_n = p->out_c, groups4 = oc_n / 4;
-  const int8_t *runs[TM_CONV_MAX_ROWS];
+  const int32_t n4 = p->w_stride >> 2, oc_n = p->out_c, pairs = oc_n >> 1;
+  const int32_t pixels = (int32_t)p->out_h * p->out_w;
+  int32_t *acc = (int32_t *)(void *)p->scratch;  /* one pair of channels */
+  int16_t *xb = (int16_t *)(void *)(acc + 4);
+  int8_t *gather = (int8_t *)(xb + 8 * n4);
+  const int8_t *last_w = p->w + pairs * 2 * p->w_stride;
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;
-    for (int oy = 0; oy < p->out_h; ++oy) {
-      for (int ox = 0; ox < p->out_w; ++ox, out += oc_n) {
-        tm_conv_window(p, img, oy, ox, p->scratch, runs);
+    for (int32_t px = 0; px < pixels; px += 2) {
+      const int two = px + 1 < pixels;
+      int8_t *pb = two ? out + oc_n : out;  /* a lone last pixel: B repeats A */
+      tm_conv_widen(p, img, px, gather, xb);
+      tm_conv_widen(p, img, two ? px + 1 : px, gather, xb + 4);
+#if TM_MAC_RQ_ASM
+      if (fast && full && pairs) {  /* requantized in the assembly loop */
+        static tm_mac_rq_t args;  /* static: the stack stays as small as before */
+        args = (tm_mac_rq_t){xb, p->w, p->bias, p->rq, out, (int32_t)(pb - out), n4, pairs};
+        tm_mac_2x2_rq(&args);
+      } else
+#endif
+      {
         const int8_t *w = p->w;
-        int oc = 0;
-        for (int g = 0; g < groups4; ++g, oc += 4) {
-          int32_t s[4] = {p->bias[oc], p->bias[oc + 1], p->bias[oc + 2], p->bias[oc + 3]};
-          for (int r = 0; r < nruns; ++r) w = tm_dot_1x4(runs[r], w, len, s);
-          out[oc] = tm_rq(&q, s[0], oc, fast, full);
-          out[oc + 1] = tm_rq(&q, s[1], oc + 1, fast, full);
-          out[oc + 2] = tm_rq(&q, s[2], oc + 2, fast, full);
-          out[oc + 3] = tm_rq(&q, s[3], oc + 3, fast, full);
-        }
-        for (; oc < oc_n; ++oc, w += stride) {
-          int32_t acc = p->bias[oc];
-          for (int r = 0; r < nruns; ++r) acc = tm_dot_1x1(runs[r], w + r * len, len, acc);
-          out[oc] = tm_rq(&q, acc, oc, fast, full);
+        for (int32_t i = 0; i < pairs; ++i, w += 8 * n4) {
+          tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
+          out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
+          out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
+          pb[2 * i] = tm_rq(&q, acc[2], 2 * i, fast, full);
+          pb[2 * i + 1] = tm_rq(&q, acc[3], 2 * i + 1, fast, full);
         }
       }
+      if (oc_n & 1) {
+        tm_mac_2x1(xb, last_w, p->bias[oc_n - 1], acc, n4);
+        out[oc_n - 1] = tm_rq(&q, acc[0], oc_n - 1, fast, full);
+        pb[oc_n - 1] = tm_rq(&q, acc[1], oc_n - 1, fast, full);
+      }
+      out += two ? 2 * oc_n : oc_n;
     }
   }
 }
 
-static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+TM_UNUSED static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
+                              int8_t *out) {
   if (p->groups != 1 || p->k_h > TM_CONV_MAX_ROWS)
     tm_conv_generic(p, in, out);
   else if (p->fast && TM_FULL_RANGE(p))

@@ -12,7 +12,7 @@ typedef struct {
   int32_t in_zp, out_offset, act_min, act_max;
   const int8_t *w;      /* blocked as above, or [k_h][k_w][in_c * mult_c] */
   const int32_t *bias;  /* folded */
-  const int32_t *rq;    /* (multiplier, shift) per output channel */
+  const int32_t *rq;    /* requantization per output channel (see common.h) */
   int32_t fast;         /* the fast requantization is exact (see common.h) */
   int32_t blocked;      /* depth multiplier 1 and the blocked weight layout */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
@@ -44,7 +44,7 @@ static void tm_depthwise_generic(const tm_depthwise_t *TM_RESTRICT p, const int8
                 acc += wv * xv;
               }
             }
-            *out++ = tm_rq(&q, acc, oc, 0, 0);
+            *out++ = tm_rq(&q, acc, oc, p->fast, 0);
           }
         }
       }

@@ -7,7 +7,7 @@ when asked), with the facts a report needs (arena bytes, ops, quantization of th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -24,6 +24,7 @@ from tinyml_lsp.text import c_comment
 
 KERNEL_DIR = "standalone/kernels"
 VALUES_PER_LINE = 20
+HELPERS = ("dot4.c", "fixedpoint.c", "gemm.c")  # kernel snippets others build on
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class GeneratedModel:
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     weight_bytes: int  # constant data in flash (weights, biases, multipliers)
+    macs: tuple[int, ...] = ()  # multiply-accumulates of each kernel call, in order
+    filter_bytes: int = 0  # the int8 weights in flash, as the kernels read them (padded)
+    model_filter_bytes: int = 0  # the model's own int8 constant tensors
     files: tuple[str, ...] = ()  # paths written, when generate() was given a folder
 
     def to_json(self) -> dict[str, Any]:
@@ -79,7 +83,7 @@ def _c_array(a: ConstArray) -> str:
         items = ["0"]
     rows = [", ".join(items[i:i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
     body = ",\n  ".join(rows)
-    return f"static const {a.ctype} {a.name}[{len(items)}] = {{\n  {body}\n}};"
+    return f"static const {a.ctype} {a.name}[{len(items)}] TM_ALIGN4 = {{\n  {body}\n}};"
 
 
 def _kernel_sources(steps: list[Step]) -> str:
@@ -89,8 +93,8 @@ def _kernel_sources(steps: list[Step]) -> str:
         for name in step.snippets:
             if name not in names:
                 names.append(name)
-    # fixed-point helpers first: softmax and logistic build on them
-    names.sort(key=lambda n: (n != "fixedpoint.c", n))
+    # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c and dot4.c
+    names.sort(key=lambda n: (n not in HELPERS, n))
     parts = [(folder / "common.h").read_text()]
     parts += [(folder / n).read_text() for n in names]
     return "\n".join(parts)
@@ -135,7 +139,7 @@ def _header(prog: Program, arena: int, model_name: str) -> str:
     ins, outs = prog.inputs, prog.outputs
     return Template(snippet("standalone/model.h.tmpl")).substitute(
         model_name=model_name, input_count=len(ins), output_count=len(outs),
-        input_size=ins[0].size, output_size=outs[0].size, arena=arena,
+        input_size=ins[0].size, output_size=outs[0].size, arena=arena, steps=len(prog.steps),
         input_is_float=int(ins[0].is_float), output_is_float=int(outs[0].is_float))
 
 
@@ -219,10 +223,26 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
     return "\n".join(parts)
 
 
+def _plan(prog: Program) -> planner.Plan:
+    return planner.plan(*planner.lifetimes(prog))
+
+
 def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
+    """The program and its arena. Kernels with a lean alternative (less scratch, slower) keep
+    their fast form unless it makes the arena bigger than the lean forms would: then, one at
+    a time, the step whose lean form shrinks the arena most goes lean."""
     prog = lower(read_graph(model_path))
-    buffers, gaps = planner.lifetimes(prog)
-    return prog, planner.plan(buffers, gaps)
+    plan = _plan(prog)
+    limit = _plan(replace(prog, steps=[s.lean or s for s in prog.steps])).arena_bytes
+    while plan.arena_bytes > limit:
+        trials = []
+        for k, step in enumerate(prog.steps):
+            if step.lean is not None:
+                trial = replace(prog, steps=[*prog.steps[:k], step.lean, *prog.steps[k + 1:]])
+                trials.append((_plan(trial).arena_bytes, k, trial))
+        _, _, prog = min(trials, key=lambda t: (t[0], t[1]))
+        plan = _plan(prog)
+    return prog, plan
 
 
 def generate(model_path: str | Path, out_dir: str | Path | None = None) -> GeneratedModel:
@@ -233,6 +253,9 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
     source = _source(prog, plan, name)
     weight_bytes = sum(c.nbytes for s in prog.steps for c in s.consts) + \
         sum(c.nbytes for c in prog.consts.values())
+    filters = sum(c.nbytes for s in prog.steps for c in s.consts if c.name.endswith("_w")) + \
+        sum(c.nbytes for c in prog.consts.values())
+    model_filters = sum(t.nbytes for t in prog.graph.tensors if t.is_const and t.dtype == "int8")
     files: tuple[str, ...] = ()
     if out_dir is not None:
         out = Path(out_dir)
@@ -246,4 +269,6 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
     return GeneratedModel(
         model=str(model_path), header=header, source=source, arena_bytes=plan.arena_bytes,
         ops=tuple(s.op.kind for s in prog.steps), inputs=tuple(_spec(a) for a in prog.inputs),
-        outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes, files=files)
+        outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes,
+        macs=tuple(s.macs for s in prog.steps), filter_bytes=filters,
+        model_filter_bytes=model_filters, files=files)

@@ -20,7 +20,7 @@ from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.resources import data_dir
 from tinyml_lsp.runtime.process import find_tool, run_tool
 
-HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function")
+HOST_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror")
 COMPILE_TIMEOUT = 300.0
 
 

@@ -49,6 +49,8 @@ class Step:
     consts: list[ConstArray] = field(default_factory=list)
     snippets: tuple[str, ...] = ()
     scratch: int = 0  # bytes of arena the kernel needs while it runs (field value SCRATCH)
+    macs: int = 0  # multiply-accumulates per inference (conv, depthwise, fully connected)
+    lean: Step | None = None  # the same op with less scratch and slower (emit.build_program)
 
 
 SCRATCH = "@scratch"  # stands for the step's scratch pointer in `fields`
@@ -95,21 +97,31 @@ def _bias(g: Graph, op: Op, index: int, channels: int) -> np.ndarray:
     return t.data.reshape(-1).astype(np.int64)
 
 
-def _requant_consts(op: Op, bias: np.ndarray, mults: list[int], shifts: list[int]
-                    ) -> tuple[list[ConstArray], dict[str, str]]:
-    """The folded bias and the (multiplier, shift) pairs of a conv-like op."""
-    pairs = np.array([v for ms in zip(mults, shifts, strict=True) for v in ms], dtype=np.int32)
-    consts = [ConstArray(_const_name("bias", op), "int32_t", _wrap32(bias)),
-              ConstArray(_const_name("rq", op), "int32_t", pairs)]
-    return consts, {"bias": consts[0].name, "rq": consts[1].name}
+# The fast requantization folds 2^(e-1) and the output offset into one constant R, which
+# must stay below 2^30 (with |accumulator| < 2^30 the sum cannot overflow): e <= 22.
+FAST_MAX_SHIFT = 22
 
 
-def _fast(bias: np.ndarray, weights: np.ndarray, shifts: list[int]) -> int:
-    """1 when tm_requant_fast is exact for this op (see kernels/common.h): every shift is
-    negative and no accumulator can reach 2^30 (|input| <= 128 for every int8 input)."""
+def _requant_consts(op: Op, bias: np.ndarray, weights: np.ndarray, mults: list[int],
+                    shifts: list[int], out_offset: int
+                    ) -> tuple[list[ConstArray], dict[str, str], int]:
+    """The folded bias, the requantization triples of a conv-like op (see tm_rq in
+    kernels/common.h), and whether the fast requantization is exact for it: every shift is
+    negative (at most FAST_MAX_SHIFT) and no accumulator can reach 2^30 (|input| <= 128 for
+    every int8 input)."""
     w = np.abs(np.asarray(weights, dtype=np.int64)).reshape(len(bias), -1)
     bound = np.abs(np.asarray(bias, dtype=np.int64)) + 128 * w.sum(axis=1)
-    return int(all(-31 <= sh <= -1 for sh in shifts) and int(bound.max(initial=0)) < (1 << 30))
+    fast = int(all(-FAST_MAX_SHIFT <= sh <= -1 for sh in shifts)
+               and int(bound.max(initial=0)) < (1 << 30))
+    if fast:  # (multiplier, e, R = 2^(e-1) + offset·2^e) with e = -shift
+        triples = [(m, -sh, (1 << (-sh - 1)) + out_offset * (1 << -sh))
+                   for m, sh in zip(mults, shifts, strict=True)]
+    else:  # (multiplier, shift, unused)
+        triples = [(m, sh, 0) for m, sh in zip(mults, shifts, strict=True)]
+    consts = [ConstArray(_const_name("bias", op), "int32_t", _wrap32(bias)),
+              ConstArray(_const_name("rq", op), "int32_t",
+                         np.array(triples, dtype=np.int64).reshape(-1).astype(np.int32))]
+    return consts, {"bias": consts[0].name, "rq": consts[1].name}, fast
 
 
 def _zp_row(op: Op, zero_point: int, length: int) -> ConstArray:
@@ -200,28 +212,40 @@ def _conv(g: Graph, op: Op) -> Step:
     return _conv_step(op, ConvCall(f, c // cpg, f.weights.reshape(oc, -1), bias, mults, shifts))
 
 
-def _conv_step(op: Op, call: ConvCall) -> Step:
+def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
+    """conv.c's kernel (windows widened to int16, two pixels at a time), with the lean one of
+    conv_lean.c (int8 windows, less scratch) as its alternative."""
     f, groups = call.f, call.groups
     n, h, wd, c = f.in_shape
     _, oh, ow, oc = f.out_shape
     kh, kw = f.filter_shape[1:3]
     (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
     lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
-    # windows are read in place when inside the image; short or dilated kernel rows are
-    # gathered ("im2col") into scratch, as are windows that reach outside the image
-    im2col = int(kw * c // groups < 8 or dw > 1)
+    # windows are read from the image in place when inside it; dilated windows, those that
+    # reach outside the image, and those whose kernel rows are short (lean: under 8 bytes) or
+    # not whole words (widened) are gathered first
+    row = kw * c // groups
+    im2col = int(dw > 1 or (row < 8 if lean else row % 4 != 0))
     oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
     outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
                    or (oxs + (kw - 1) * dw >= wd).any())
     rows = np.asarray(call.rows, dtype=np.int8).reshape(oc, -1)
-    stride = rows.shape[1]
-    if im2col and groups == 1:  # pad each filter to whole words: no scalar tail in the dot
-        stride = -(-stride // 4) * 4
-        rows = np.pad(rows, ((0, 0), (0, stride - rows.shape[1])))
-    scratch = stride if (im2col or outside) and groups == 1 else 0
+    k = rows.shape[1]
     fast_path = groups == 1 and kh <= CONV_MAX_ROWS
-    layout = interleave4(rows, stride if im2col else kw * c) if fast_path else rows.reshape(-1)
-    consts, names = _requant_consts(op, call.bias, call.mults, call.shifts)
+    stride, scratch, layout = k, 0, rows.reshape(-1)
+    gather = im2col or outside
+    if fast_path and lean:  # filters interleaved by 4 per run (conv_lean.c)
+        if im2col:
+            stride = -(-k // 4) * 4
+        layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 4,
+                            stride if im2col else row)
+        scratch = stride if gather else 0
+    elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
+        stride = -(-k // 4) * 4
+        layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 2)
+        scratch = 16 + 4 * stride + (stride if gather else 0)
+    consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
+                                          f.yq.zero_point)
     consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
     fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
@@ -230,11 +254,15 @@ def _conv_step(op: Op, call: ConvCall) -> Step:
               ("pad_t", pt), ("pad_l", pl), ("in_zp", f.xq.zero_point),
               ("out_offset", f.yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), ("w_stride", stride), *names.items(),
-              ("fast", _fast(call.bias, call.rows, call.shifts)), ("im2col", im2col),
+              ("fast", fast), ("im2col", im2col),
               ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
-    return Step(op, "tm_conv", "tm_conv_t", fields, (f.x.index,), f.y.index,
-                overlaps={f.x.index: gap}, consts=consts, snippets=("conv.c",), scratch=scratch)
+    return Step(op, "tm_conv_lean" if lean else "tm_conv", "tm_conv_t", fields, (f.x.index,),
+                f.y.index, overlaps={f.x.index: gap}, consts=consts,
+                snippets=("dot4.c", "gemm.c", "conv.c", "conv_lean.c") if lean
+                else ("gemm.c", "conv.c"),
+                scratch=scratch, macs=n * oh * ow * oc * kh * kw * (c // groups),
+                lean=_conv_step(op, call, True) if fast_path and not lean else None)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
@@ -253,7 +281,7 @@ def _depthwise(g: Graph, op: Op) -> Step:
     if c == 1:  # one input channel: the same sums as a convolution with out_c filters
         return _conv_step(op, ConvCall(f, 1, taps.T.copy(), bias, mults, shifts))
     blocked = oc == c and kh * kw <= DW_MAX_TAPS
-    consts, names = _requant_consts(op, bias, mults, shifts)
+    consts, names, fast = _requant_consts(op, bias, weights.T, mults, shifts, f.yq.zero_point)
     layout = _dw_blocked(taps) if blocked else f.weights.reshape(-1)
     consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
@@ -264,33 +292,37 @@ def _depthwise(g: Graph, op: Op) -> Step:
               ("pad_t", pt), ("pad_l", pl), ("in_zp", f.xq.zero_point),
               ("out_offset", f.yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), *names.items(),
-              ("fast", _fast(bias, weights.T, shifts)), ("blocked", int(blocked)),
+              ("fast", fast), ("blocked", int(blocked)),
               ("zp_row", consts[-1].name)]
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad,
                       channelwise=True)
     return Step(op, "tm_depthwise", "tm_depthwise_t", fields, (f.x.index,), f.y.index,
-                overlaps={f.x.index: gap}, consts=consts, snippets=("depthwise.c",))
+                overlaps={f.x.index: gap}, consts=consts, snippets=("depthwise.c",),
+                macs=n * oh * ow * oc * kh * kw)
 
 
 DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
 CONV_MAX_ROWS = 16  # TM_CONV_MAX_ROWS in kernels/conv.c
 
 
-def interleave4(rows: np.ndarray, run: int) -> np.ndarray:
-    """Filters [n][k] (k a whole number of runs) in the order tm_dot_1x4 reads them: per group
-    of 4 filters and per run, 4 bytes of each filter per 4-byte chunk, then one byte of each
-    per trailing element; the last n % 4 filters as they are."""
+def interleave(rows: np.ndarray, count: int, run: int | None = None) -> np.ndarray:
+    """Filters [n][k] (k a whole number of runs, one run by default) in the order the
+    multiply-accumulate loops read them: per block of `count` filters and per run, for each
+    group of 4 elements 4 bytes of each filter in turn, then one byte of each per trailing
+    element; the last n % count filters as they are."""
     n, k = rows.shape
+    run = run or k
+    whole = run // 4 * 4
     parts = []
-    for g in range(n // 4):
-        block = rows[4 * g: 4 * g + 4]
+    for g in range(n // count):
+        block = rows[count * g: count * g + count]
         for r in range(0, k, run):
             seg = block[:, r: r + run]
-            whole = run // 4 * 4
-            parts.append(seg[:, :whole].reshape(4, whole // 4, 4).transpose(1, 0, 2).reshape(-1))
+            parts.append(seg[:, :whole].reshape(count, whole // 4, 4).transpose(1, 0, 2)
+                         .reshape(-1))
             parts.append(seg[:, whole:].T.reshape(-1))
-    parts.append(rows[n // 4 * 4:].reshape(-1))
-    return np.concatenate(parts).astype(np.int8) if parts else rows.reshape(-1)
+    parts.append(rows[n // count * count:].reshape(-1))
+    return np.concatenate(parts).astype(np.int8)
 
 
 def _dw_blocked(w: np.ndarray) -> np.ndarray:
@@ -324,14 +356,15 @@ def _fully_connected(g: Graph, op: Op) -> Step:
     else:
         m, s = qz.fully_connected_multiplier(xq.scale, wq.scale, yq.scale)
         mults, shifts = [m] * units, [s] * units
-    consts, names = _requant_consts(op, bias, mults, shifts)
-    consts.insert(0, ConstArray(_const_name("w", op), "int8_t", interleave4(w.data, depth)))
+    consts, names, fast = _requant_consts(op, bias, weights, mults, shifts, yq.zero_point)
+    consts.insert(0, ConstArray(_const_name("w", op), "int8_t", interleave(w.data, 4)))
     lo, hi = qz.activation_range(op.options["activation"], yq.scale, yq.zero_point)
     fields = [("batches", batches), ("depth", depth), ("units", units),
               ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
-              ("w", consts[0].name), *names.items(), ("fast", _fast(bias, weights, shifts))]
+              ("w", consts[0].name), *names.items(), ("fast", fast)]
     return Step(op, "tm_fully_connected", "tm_fully_connected_t", fields, (x.index,), y.index,
-                consts=consts, snippets=("fully_connected.c",))
+                consts=consts, snippets=("dot4.c", "fully_connected.c"),
+                macs=batches * depth * units)
 
 
 def _pool(g: Graph, op: Op) -> Step:
@@ -438,14 +471,36 @@ def _binary(g: Graph, op: Op) -> Step:
         fields += [("left_shift", p["left_shift"]), ("mult1", p["mult1"]),
                    ("shift1", p["shift1"]), ("mult2", p["mult2"]), ("shift2", p["shift2"]),
                    ("out_mult", p["out_mult"]), ("out_shift", p["out_shift"])]
+        fields += [("fast", _add_fast(p, yq.zero_point))]
     else:
         m, s = qz.quantize_multiplier(aq.scale * bq.scale / yq.scale)
-        fields += [("out_mult", m), ("out_shift", s)]
+        fields += [("out_mult", m), ("out_shift", s), ("fast", [0] * 5)]
     # the output may be written over an input read at the same index (not a broadcast one)
     overlaps = {t.index: 0 for t in (a, b) if t.size == y.size and not t.is_const}
     return Step(op, "tm_add" if op.kind == "ADD" else "tm_mul", "tm_binary_t", fields,
                 (a.index, b.index), y.index, call="binary", overlaps=overlaps,
                 snippets=("binary.c",))
+
+
+def _add_fast(p: dict[str, int], out_offset: int) -> list[int]:
+    """The fast ADD of kernels/binary.c when it is exact, else all zero.
+
+    TFLite rescales both inputs, (x + offset)·2^20, to the larger scale: that input's
+    multiplier is exactly 2^30 with shift 0, so its rescaled value is (x + offset)·2^19
+    exactly. The other's SaturatingRoundingDoublingHighMul never saturates (|.| < 2^28), so it
+    equals SMMULR of twice the value, and its rounding divide by 2^e (e > 0) is
+    (v + (v < 0 ? -1 : 0) + 2^(e-1)) >> e; the output's too, with the output offset folded
+    into the rounding constant r (kept below 2^30). Layout: which input is the exact one (1
+    or 2), e and r of the other, e and r of the output."""
+    exact = [i for i in (1, 2) if p[f"mult{i}"] == 1 << 30 and p[f"shift{i}"] == 0]
+    if p["left_shift"] != 20 or not exact:
+        return [0] * 5
+    other = 3 - exact[0]
+    e, eo = -p[f"shift{other}"], -p["out_shift"]
+    ro = (1 << (eo - 1)) + out_offset * (1 << eo) if eo > 0 else 0
+    if e <= 0 or eo <= 0 or abs(ro) >= 1 << 30:
+        return [0] * 5
+    return [exact[0], e, 1 << (e - 1), eo, ro]
 
 
 def _requantize(g: Graph, op: Op) -> Step:
@@ -497,7 +552,7 @@ def _pad(g: Graph, op: Op) -> Step:
             tuple(in_shape), tuple(out_shape), (1, 1), (1, 1), (1, 1), (before[1], before[2]),
             channelwise=True)
     return Step(op, "tm_pad", "tm_pad_t", fields, (x.index,), y.index, overlaps=overlaps,
-                snippets=("layout.c",))
+                snippets=("pad.c",))
 
 
 def _concat(g: Graph, op: Op) -> Step:
@@ -516,7 +571,7 @@ def _concat(g: Graph, op: Op) -> Step:
     fields = [("outer", outer), ("count", len(ins)), ("chunk", chunk_array.name),
               ("inputs", f"{_const_name('inputs', op)}")]
     return Step(op, "tm_concat", "tm_concat_t", fields, tuple(t.index for t in ins), y.index,
-                call="concat", consts=[chunk_array], snippets=("layout.c",))
+                call="concat", consts=[chunk_array], snippets=("concat.c",))
 
 
 LOWER = {

@@ -1,5 +1,4 @@
-/* Data movement: PAD (4-D, constant value) and CONCATENATION (raw bytes, as TFLite Micro's
- * int8 concatenation copies without requantizing). */
+/* PAD (4-D, constant value). */
 typedef struct {
   int16_t in_shape[4], out_shape[4], before[4];
   int32_t value;
@@ -24,21 +23,6 @@ static void tm_pad(const tm_pad_t *p, const int8_t *in, int8_t *out) {
         for (int32_t c = 0; c < ic; ++c) out[p->before[3] + c] = src[c];
         tm_fill(out + p->before[3] + ic, (int8_t)p->value, oc - ic - p->before[3]);
       }
-    }
-  }
-}
-
-typedef struct {
-  int32_t outer, count;
-  const int32_t *chunk;       /* bytes each input contributes per outer step */
-  const int8_t *const *inputs;
-} tm_concat_t;
-
-static void tm_concat(const tm_concat_t *p, int8_t *out) {
-  for (int32_t o = 0; o < p->outer; ++o) {
-    for (int32_t i = 0; i < p->count; ++i) {
-      tm_copy(out, p->inputs[i] + o * p->chunk[i], p->chunk[i]);
-      out += p->chunk[i];
     }
   }
 }
