@@ -84,3 +84,33 @@ async def test_broken_predictions_are_caught_by_the_board(llm: ScriptedLlm, stub
     assert "differ from the host" in (result.problem or "")
     assert result.changes == () and "smoothed" in result.candidate[0].new
     assert "no longer equal the host's" in llm.requests[1].messages[-1]["content"]
+
+
+async def test_code_that_never_builds_stops_at_the_limit(llm: ScriptedLlm, stub_sketch: Path):
+    broken = main_with(stub_sketch, in_loop="        alerts++;")
+    llm.script(Reply(fenced(broken), prompt_tokens=900, completion_tokens=100),
+               Reply(fenced(broken.replace("alerts++", "alerts += 2")), prompt_tokens=950,
+                     completion_tokens=110))
+    result = await customize(stub_sketch / "src" / "main.c", INSTRUCTION, SilentContext(),
+                             config=config_for(llm, max_rounds=2), apply=True)
+    assert not result.success and [r.outcome for r in result.rounds] == ["build failed"] * 2
+    assert "'alerts' undeclared" in (result.problem or "")
+    assert (result.usage.calls, result.usage.prompt_tokens) == (2, 1850)
+    assert result.applied == () and "alerts" not in (stub_sketch / "src" / "main.c").read_text()
+    assert "alerts += 2" in result.candidate[0].new  # the last candidate, on request
+
+
+async def test_fix_build_errors(llm: ScriptedLlm, stub_sketch: Path):
+    from tinyml_lsp.llm.fix_build import fix_build
+
+    main = stub_sketch / "src" / "main.c"
+    good = main.read_text()
+    main.write_text(good.replace("board_init();", "board_init();\n    int unused = missing;"))
+    llm.script(Reply(fenced(good, path="src/main.c", chatter=True), prompt_tokens=2000,
+                     completion_tokens=400))
+    result = await fix_build(stub_sketch, SilentContext(), config=config_for(llm), apply=True)
+    assert result.success and len(result.rounds) == 1 and result.applied == ("src/main.c",)
+    assert "-    int unused = missing;" in result.diff
+    prompt = llm.requests[0].prompt
+    assert "src/main.c:" in prompt and "'missing' undeclared" in prompt  # the compiler's words
+    assert main.read_text() == good

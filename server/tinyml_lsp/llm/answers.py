@@ -75,7 +75,7 @@ def blocks(answer: str) -> list[Block]:
                 path = nm["path"]
             elif lines[k].strip():
                 break
-        found.append(Block(path, lang.lower(), "\n".join(lines[i + 1:end]) + "\n"))
+        found.append(Block(path, lang.lower(), "\n".join(lines[i + 1:end]).rstrip("\n") + "\n"))
         i = end + 1
     return found
 
