@@ -67,3 +67,31 @@ class AnalyzeArguments:
     reference: str | None = None
     data: str | None = None
     label_column: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomizeArguments:
+    """`tinyml.customize`: a firmware source (`uri`) and what to change; the editor asks for
+    the `instruction` when the code action does not carry one."""
+
+    uri: str
+    instruction: str | None = None
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class FixBuildArguments:
+    """`tinyml.fixBuild`: a PlatformIO project whose build fails."""
+
+    project: str
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class DataArguments:
+    """`tinyml.prepareData`: a dataset (`path`, or relative to the script `uri`) and what it is
+    for; the editor asks for the `purpose` when the code action does not carry one."""
+
+    path: str
+    purpose: str | None = None
+    uri: str | None = None

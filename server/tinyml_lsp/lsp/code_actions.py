@@ -15,6 +15,7 @@ from pygls.uris import to_fs_path
 
 from tinyml_lsp import artifacts
 from tinyml_lsp.deploy.project_ini import env_at, scan_ini
+from tinyml_lsp.lsp import llm_commands
 from tinyml_lsp.lsp.arguments import (
     MonitorArguments,
     ProjectArguments,
@@ -69,11 +70,12 @@ def _platformio_actions(ls: TinymlServer, uri: str, line: int) -> list[types.Cod
 def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
     line = params.range.start.line
+    actions: list[types.CodeAction] = []
     if uri.endswith(".py"):
-        return _python_actions(ls, uri, line)
-    if uri.endswith("platformio.ini"):
-        return _platformio_actions(ls, uri, line)
-    return []
+        actions = _python_actions(ls, uri, line)
+    elif uri.endswith("platformio.ini"):
+        actions = _platformio_actions(ls, uri, line)
+    return actions + llm_commands.code_actions(ls, params)  # after the deterministic ones
 
 
 def register(server: TinymlServer) -> None:
