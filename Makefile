@@ -2,6 +2,7 @@
 #   make demo    install, then run the lifecycle on the example project
 #   make test    install, then lint, type-check and run every test
 #   make bench   install, then print the measured benchmarks
+#   make llm-bench  the LLM customization suite (needs TINYML_LLM_BASE_URL / _MODEL / _API_KEY)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Debian packages for the emulated board: the Arm cross-compiler with newlib, and QEMU.
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: install system-deps demo test test-fast lint client bench clean
+.PHONY: install system-deps demo test test-fast lint client bench llm-bench clean
 
 system-deps:
 	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
@@ -58,6 +59,10 @@ demo: install
 bench: install
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# the customization suite against a real endpoint (TINYML_LLM_*); a clear skip without one
+llm-bench: install
+	@$(BIN)/python benchmarks/llm_bench.py
 
 clean:
 	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out
