@@ -3,9 +3,10 @@ outcome on the emulated board's serial output, run through `customize` on fresh 
 firmware projects, counted and tabulated.
 
 A task passes when its candidate builds, runs, keeps every inference equal to the host's (the
-verdict) and meets its own check (`BenchTask.check` on the board's lines). The suite (`SUITE`)
-is written for classifier projects (the examples); `tests/llm/test_bench_harness.py` runs this
-harness against the scripted server to check that it counts right.
+verdict) and meets its own check (`BenchTask.check` on the board's lines). The suite
+(`suite(labels)`) is written for classifier projects (the examples);
+tests/llm/test_bench_harness.py runs this harness against the scripted server to check that it
+counts right.
 """
 
 from __future__ import annotations
@@ -177,8 +178,8 @@ def suite(labels: tuple[str, ...]) -> list[BenchTask]:
         BenchTask("average5", "After every fifth inference (seq 4, 9, 14, …), print "
                   "`AVERAGE seq=<seq> score=<the mean score of the last five inferences, 3 "
                   "decimals>`.",
-                  after_each("AVERAGE", lambda i, _: i.seq % 5 == 4,
-                             lambda i, before: {"score": f"{sum(score(x) for x in (*before[-4:], i)) / 5:.3f}"})),
+                  after_each("AVERAGE", lambda i, _: i.seq % 5 == 4, lambda i, before: {
+                      "score": f"{sum(score(x) for x in (*before[-4:], i)) / 5:.3f}"})),
         BenchTask("elapsed", "Every tenth inference (seq 9, 19, …), print `ELAPSED seq=<seq> "
                   "us=<the sum of time_us of every inference so far, this one included>`.",
                   after_each("ELAPSED", lambda i, _: i.seq % 10 == 9,
