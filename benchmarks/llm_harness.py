@@ -244,7 +244,7 @@ def render(outcomes: list[TaskOutcome], model: str) -> str:
                      f"{o.seconds:>8.1f} {cost:>8} {o.prompt_chars:>9,} ch")
     for o in outcomes:
         if not o.success:
-            lines.append(f"  {o.name} ({o.project}): {o.problem}")
+            lines.append(f"  {o.name} ({o.project}): {(o.problem or '').splitlines()[0]}")
     n = max(len(outcomes), 1)
     passed = sum(o.success for o in outcomes)
     tokens = sum(o.prompt_tokens + o.completion_tokens for o in outcomes) / n

@@ -86,16 +86,16 @@ def files_in(answer: str, editable: tuple[str, ...]) -> dict[str, str]:
     found = blocks(answer)
     code = [b for b in found if b.path is not None or b.lang not in _NON_CODE]
     if not code:
-        raise AnswerError("the answer holds no code block. " + FORMAT)
+        raise AnswerError("the answer holds no code block")
     named = [b for b in code if b.path is not None]
     if not named:
         if len(code) == 1 and len(editable) == 1:
             return {editable[0]: code[0].text}
-        raise AnswerError(f"the answer has {len(code)} code blocks and names no file. " + FORMAT)
+        raise AnswerError(f"the answer has {len(code)} code blocks and names no file")
     result: dict[str, str] = {}
     for b in named:
         assert b.path is not None
         if b.path in result and result[b.path] != b.text:
-            raise AnswerError(f"the answer gives {b.path} twice, differently. " + FORMAT)
+            raise AnswerError(f"the answer gives {b.path} twice, differently")
         result[b.path] = b.text
     return result

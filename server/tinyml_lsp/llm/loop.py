@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.llm.answers import AnswerError, files_in
+from tinyml_lsp.llm.answers import FORMAT, AnswerError, files_in
 from tinyml_lsp.llm.client import LlmClient, Messages
 from tinyml_lsp.llm.edits import FileChange, RefusedEdit, propose, render_diff
 from tinyml_lsp.llm.prompts import Prompt
@@ -147,7 +147,7 @@ async def repair_loop(client: LlmClient, prompt: Prompt, messages: Messages, *, 
                     feedback = str(exc)
                 except AnswerError as exc:
                     report = RoundReport(n, "no code", str(exc), answer.cached)
-                    feedback = str(exc)
+                    feedback = f"{exc}. {FORMAT}"
                 except CheckFailed as exc:
                     report = RoundReport(n, exc.outcome, exc.summary, answer.cached)
                     feedback = exc.feedback
