@@ -170,3 +170,79 @@ async def test_no_endpoint_no_llm_actions_and_a_clear_message(bare_client: Langu
         "tinyml.customize", [{"uri": uri, "instruction": "print more"}])) is None
     assert any("no LLM endpoint configured — the deterministic actions still work" in m.message
                for m in client.messages)
+
+
+async def test_cancelling_an_llm_job_aborts_its_request(client: LanguageClient, tmp_path: Path):
+    import asyncio
+
+    from tests.llm.test_data_tasks import PIPELINE_SCRIPT
+
+    script = tmp_path / "train.py"
+    script.write_text(PIPELINE_SCRIPT)
+    uri = _open(client, script, "python")
+    line = PIPELINE_SCRIPT.splitlines().index("model.fit(train_ds, epochs=2)")
+    [adapt] = [a for a in await actions_at(client, uri, line)
+               if a.title == "Adapt quantization to this script (LLM)"]
+    SCRIPTED.disconnected.clear()
+    SCRIPTED.requests.clear()
+    SCRIPTED.script(Reply(hang=True))
+    client.progress_reports.clear()
+    pending = asyncio.ensure_future(execute(client, adapt))
+    for _ in range(200):  # until the request reaches the endpoint
+        await asyncio.sleep(0.05)
+        if client.progress_reports and SCRIPTED.requests:
+            break
+    token = next(iter(client.progress_reports))
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert await asyncio.wait_for(pending, 30) is None
+    assert client.progress_reports[token][-1].message == "cancelled"
+    assert await asyncio.to_thread(SCRIPTED.disconnected.wait, 5.0)  # the HTTP request too
+    assert script.read_text() == PIPELINE_SCRIPT
+
+
+@pytest.mark.emulator
+async def test_fix_build_errors_from_their_diagnostics(client: LanguageClient, tmp_path: Path):
+    project = write_stub_sketch(tmp_path / "stub")
+    main = project / "src" / "main.c"
+    good = main.read_text()
+    main.write_text(good.replace("board_init();", "board_init();\n    int unused = missing;"))
+    uri = _open(client, main, "c")
+    received = _accept_edits(client)
+    try:
+        assert await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            "tinyml.build", [{"project": str(project)}])) is None  # the build fails
+        diagnostics = client.diagnostics[uri]
+        assert diagnostics and "missing" in diagnostics[0].message
+        result = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri), range=diagnostics[0].range,
+            context=types.CodeActionContext(diagnostics=diagnostics)))
+        titles = [a.title for a in result or []]
+        assert titles == ["Fix build errors (LLM)", "Customize firmware (LLM)…"]
+        fix = next(a for a in result if a.title == "Fix build errors (LLM)")
+        SCRIPTED.requests.clear()
+        SCRIPTED.script(Reply(fenced(good, path="src/main.c"), prompt_tokens=800,
+                              completion_tokens=700))
+        fixed = await execute(client, fix)
+    finally:
+        emulator.stop(project)
+    assert fixed["success"] and fixed["applied"] == ["src/main.c"] and received
+    assert "'missing' undeclared" in SCRIPTED.requests[0].prompt
+    assert main.read_text() == good
+
+
+async def test_prepare_a_dataset_from_the_editor(client: LanguageClient, tmp_path: Path):
+    from tests.llm.test_data_tasks import PREPARE_SCRIPT, _fruit_csv
+
+    _fruit_csv(tmp_path / "fruit.csv")
+    script = tmp_path / "train.py"
+    script.write_text("import keras\nrows = read('fruit.csv')\n")
+    uri = _open(client, script, "python")
+    [prepare] = await actions_at(client, uri, 1)
+    assert prepare.title == "Prepare this dataset (LLM)…"
+    received = _accept_edits(client)
+    SCRIPTED.script(Reply(fenced(PREPARE_SCRIPT, "python", "prepare_fruit.py")))
+    prepare.command.arguments[0]["purpose"] = "normalise, 20% validation"  # the input box
+    result = await execute(client, prepare)
+    assert isinstance(received[0].document_changes[0], types.CreateFile)
+    assert result["ran"] and result["success"] and result["check"]["ok"]
+    assert (tmp_path / "fruit_train.npz").is_file()
