@@ -126,8 +126,9 @@ class LlmClient:
             except _Retry as retry:
                 self.usage.seconds = round(self.usage.seconds + time.monotonic() - started, 3)
                 if attempt == c.retries:
-                    raise TinymlError(f"the LLM endpoint failed {attempt + 1} times: "
-                                      f"{retry.reason}", c.base_url,
+                    times = f"{attempt + 1} times" if attempt else "once"
+                    raise TinymlError(f"the LLM endpoint failed {times}: {retry.reason}",
+                                      c.base_url,
                                       hint="try again later, or check the endpoint") from None
                 wait = retry.wait if retry.wait is not None else min(
                     BACKOFF * 2 ** attempt, MAX_BACKOFF)
@@ -163,6 +164,9 @@ class LlmClient:
             raise _Retry(f"cannot reach {c.base_url} ({self._cause(exc)})") from None
         except (openai.APIResponseValidationError, ValueError) as exc:
             raise self._malformed(exc) from None
+        except openai.APIError as exc:  # e.g. an error event in the middle of a stream
+            raise TinymlError(f"the LLM endpoint failed: {c.scrub(str(exc))[:300]}",
+                              c.base_url) from None
         if not getattr(response, "choices", None):
             raise self._malformed(ValueError("no choices"))
         choice = response.choices[0]
