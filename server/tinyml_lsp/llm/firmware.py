@@ -95,14 +95,23 @@ def _elide_arrays(text: str) -> str:
 
 
 def _declarations(header: str) -> str:
-    """The function signatures and macros of a header, without bodies."""
-    out = []
-    for line in header.splitlines():
-        if re.match(r"^(static |void |int |uint|#define |typedef |__attribute__)", line) \
-                or line.startswith(("} tinyml_tensor_t", "    const int8_t *data", "    uint32_t "
-                                    "size", "    float scale", "    int32_t zero_point")):
-            out.append(line.rstrip(" {"))
-    return "\n".join(out)
+    """A header without its function bodies (each becomes `;`): the API, not the code."""
+    out: list[str] = []
+    depth = 0
+    for char in header:
+        if depth:  # inside a body being dropped
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if depth == 0:
+                out.append(";")
+            continue
+        if char == "{" and "".join(out).rstrip().endswith(")"):
+            while out and out[-1].isspace():
+                out.pop()
+            depth = 1
+            continue
+        out.append(char)
+    text = "".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def firmware_facts(fp: FirmwareProject) -> str:
