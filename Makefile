@@ -11,17 +11,27 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # Debian packages for the emulated board: the Arm cross-compiler with newlib, and QEMU.
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+# and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
+TEST_APT_PACKAGES := neovim
 
-.PHONY: install system-deps demo test test-fast lint client bench llm-bench clean
+.PHONY: install system-deps test-deps demo test test-fast lint client bench llm-bench clean
+
+# $(call apt-install,PACKAGES): install Debian packages that are missing (apt, as root or sudo)
+define apt-install
+@dpkg -s $(1) >/dev/null 2>&1 || { \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null; then sudo=sudo; \
+	else echo "error: needs root to install: apt-get install $(1)"; exit 1; fi; \
+	echo "installing $(1)"; \
+	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		$$sudo apt-get install -y -q --no-install-recommends $(1); }
+endef
 
 system-deps:
-	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then sudo=; \
-		elif command -v sudo >/dev/null; then sudo=sudo; \
-		else echo "error: needs root to install: apt-get install $(APT_PACKAGES)"; exit 1; fi; \
-		echo "installing $(APT_PACKAGES)"; \
-		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-			$$sudo apt-get install -y -q --no-install-recommends $(APT_PACKAGES); }
+	$(call apt-install,$(APT_PACKAGES))
+
+test-deps:
+	$(call apt-install,$(TEST_APT_PACKAGES))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,14 +53,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install lint client
+test: install test-deps lint client
 	$(BIN)/python -m pytest -q
 
 # the VS Code client: dependencies from the npm registry, then a strict type-check and build
 client:
 	cd vscode-client && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p .
 
-test-fast: install
+test-fast: install test-deps
 	$(BIN)/python -m pytest -q -m "not slow and not emulator"
 
 demo: install

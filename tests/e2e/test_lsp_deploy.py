@@ -106,3 +106,28 @@ async def test_emulator_killed_mid_run(client: LanguageClient, project: Path):
     assert any("Serial monitor closed" in m.message for m in client.messages)
     # the server is still there
     assert len(await actions_at(client, uri, 0)) == 3
+
+
+async def test_the_board_a_job_started_dies_with_the_server(project: Path):
+    """QEMU outlives the flash job (the monitor boots it later) but not the server."""
+    import asyncio
+    import signal
+
+    from tests.wire import WireServer, wait_untagged
+    from tinyml_lsp.deploy.portlock import pid_alive
+
+    server = await WireServer.start()
+    answering = asyncio.ensure_future(server.answer_requests())
+    try:
+        await server.initialize()
+        flashed = await server.call("workspace/executeCommand", {
+            "command": "tinyml.flash", "arguments": [{"project": str(project)}]}, timeout=300)
+        qemu = flashed["emulator_pid"]
+        assert pid_alive(qemu)
+        server.proc.send_signal(signal.SIGKILL)
+        await server.proc.wait()
+        assert wait_untagged(server.tag, timeout=5) == []
+        assert not pid_alive(qemu)
+    finally:
+        answering.cancel()
+        await server.close()

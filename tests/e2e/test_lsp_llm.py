@@ -15,7 +15,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.e2e.conftest import _parse_code_actions_correctly, actions_at, execute
-from tests.e2e.test_lsp_sketch import _apply_like_an_editor
+from tests.e2e.test_lsp_sketch import _answer_like_an_editor
 from tests.llm.conftest import KEY, write_stub_sketch
 from tests.llm.test_customize import ALERT, main_with
 from tests.llm_server import Reply, ScriptedLlm, fenced
@@ -63,7 +63,7 @@ async def test_customize_from_the_editor(client: LanguageClient, tmp_path: Path)
     uri = _open(client, main, "c")
     [action] = await actions_at(client, uri, 0)
     assert action.title == "Customize firmware (LLM)…"
-    received = _apply_like_an_editor(client)
+    received, _asked = _answer_like_an_editor(client)
     SCRIPTED.requests.clear()
     SCRIPTED.script(Reply(status=429, headers={"Retry-After": "0"}),
                     Reply(fenced(main_with(project, in_loop=ALERT), path="src/main.c",
@@ -193,7 +193,7 @@ async def test_fix_build_errors_from_their_diagnostics(client: LanguageClient, t
     good = main.read_text()
     main.write_text(good.replace("board_init();", "board_init();\n    int unused = missing;"))
     uri = _open(client, main, "c")
-    received = _apply_like_an_editor(client)
+    received, _asked = _answer_like_an_editor(client)
     try:
         assert await client.workspace_execute_command_async(types.ExecuteCommandParams(
             "tinyml.build", [{"project": str(project)}])) is None  # the build fails
@@ -225,7 +225,7 @@ async def test_prepare_a_dataset_from_the_editor(client: LanguageClient, tmp_pat
     uri = _open(client, script, "python")
     [prepare] = await actions_at(client, uri, 1)
     assert prepare.title == "Prepare this dataset (LLM)…"
-    received = _apply_like_an_editor(client)
+    received, _asked = _answer_like_an_editor(client)
     SCRIPTED.script(Reply(fenced(PREPARE_SCRIPT, "python", "prepare_fruit.py")))
     prepare.command.arguments[0]["purpose"] = "normalise, 20% validation"  # the input box
     result = await execute(client, prepare)

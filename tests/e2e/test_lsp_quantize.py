@@ -113,3 +113,39 @@ async def test_a_bad_keras_file_is_reported(client: LanguageClient, tmp_path: Pa
                and "not a Keras model" in m.message for m in client.messages)
     assert (tmp_path / "model.keras").read_text() == "garbage"  # the user's file is intact
     assert await actions_at(client, uri, 2)  # the server still answers
+
+
+async def test_a_late_cancel_leaves_no_outputs(client: LanguageClient, fruit_trained: Path,
+                                               fresh_copy) -> None:
+    """Cancelled in its last stage (the int8 model already converted, being checked in TFLite
+    Micro), quantize leaves nothing: no model, no report, no half-written file."""
+    import asyncio
+
+    project = _unquantized(fresh_copy(fruit_trained))
+    script = project / "train.py"
+    uri = open_document(client, script)
+    line = line_of(script, "model.save(")
+    command = (await actions_at(client, uri, line))[0].command
+    pending = asyncio.ensure_future(client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command.command, arguments=command.arguments)))
+
+    def last_stage() -> str | None:
+        return next((token for token, reports in client.progress_reports.items()
+                     if any((r.message or "").startswith("checking the int8 model")
+                            for r in reports)), None)
+
+    for _ in range(6000):
+        if (token := last_stage()) is not None:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("quantize never reached its last stage")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    assert await asyncio.wait_for(pending, 30) is None
+    assert client.progress_reports[token][-1].message == "cancelled"
+    assert sorted(p.name for p in project.iterdir()) == sorted(
+        p.name for p in fruit_trained.iterdir() if not p.name.endswith(
+            (".tflite", "_quantize_report.md", "_quantize_report.json")))
+    # so the line offers no sketch of a model that is not there
+    assert [a.title for a in await actions_at(client, uri, line)] == [
+        "Quantize this model (int8)"]

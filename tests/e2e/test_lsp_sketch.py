@@ -1,5 +1,6 @@
-"""'Generate inference sketch' from the editor: a WorkspaceEdit the editor applies, then the
-project builds, flashes and runs on the emulated board from the same editor."""
+"""'Generate inference sketch' from the editor — a WorkspaceEdit VS Code reviews and applies,
+or a question Neovim asks before the server writes the files — then the project builds, flashes
+and runs on the emulated board from the same editor."""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ from tinyml_lsp.deploy import emulator
 pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 
 
-def _apply_like_an_editor(client: LanguageClient) -> list[types.WorkspaceEdit]:
-    """Answer workspace/applyEdit as an editor does: create the files, apply the text."""
+def _answer_like_an_editor(client: LanguageClient
+                           ) -> tuple[list[types.WorkspaceEdit], list[str]]:
+    """Answer workspace/applyEdit as an editor does (create the files, apply the text), and
+    window/showMessageRequest as a user who accepts does; what was received."""
     received: list[types.WorkspaceEdit] = []
+    asked: list[str] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        asked.append(params.message)
+        return (params.actions or [None])[0]
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -34,12 +43,13 @@ def _apply_like_an_editor(client: LanguageClient) -> list[types.WorkspaceEdit]:
                 path.write_text(edit.new_text)
         return types.ApplyWorkspaceEditResult(applied=True)
 
-    return received
+    return received, asked
 
 
 async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, fruit_quantized,
                                                     fruit_trained: Path, fresh_copy) -> None:
-    received = _apply_like_an_editor(client)
+    received, asked = _answer_like_an_editor(client)
+    reviews = bool(client.capabilities.workspace.workspace_edit.change_annotation_support)
     project = fresh_copy(fruit_trained)
     script = project / "train.py"
     uri = open_document(client, script)
@@ -49,12 +59,20 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
     result = await execute(client, actions[1])
     firmware = project / "fruit_model_firmware"
     assert result["applied"] and result["project"] == str(firmware)
-    creates = [c for c in received[0].document_changes if isinstance(c, types.CreateFile)]
-    assert sorted(Path(c.uri).name for c in creates) == [
-        "main.c", "model.c", "model.h", "platformio.ini", "test_vectors.h", "tinyml_expected.json",
-        "tinyml_report.h"]
-    if client.capabilities.workspace.workspace_edit.change_annotation_support:
+    files = ["platformio.ini", "src/main.c", "src/model.c", "src/model.h", "src/test_vectors.h",
+             "src/tinyml_report.h", "tinyml_expected.json"]
+    assert sorted(result["files"]) == files and result["unsaved"] == []
+    if reviews:  # VS Code: an edit with file creations, for review
+        creates = [c for c in received[0].document_changes if isinstance(c, types.CreateFile)]
+        assert sorted(Path(c.uri).name for c in creates) == sorted(Path(f).name for f in files)
         assert received[0].change_annotations["tinyml-sketch"].needs_confirmation
+    else:  # Neovim: asked first, then written by the server
+        assert received == [] and len(asked) == 1
+        assert f"write {len(files)} files to {firmware}" in asked[0]
+    for f in files:  # on disk, each ending in one newline
+        text = (firmware / f).read_text()
+        assert text.endswith("\n") and not text.endswith("\n\n"), f
+    assert any(m.message.startswith(f"Inference sketch in {firmware}") for m in client.messages)
     assert "model_invoke" in (firmware / "src" / "model.c").read_text()
     # the data the script trains on gave the test vectors and the class names
     vectors = (firmware / "src" / "test_vectors.h").read_text()
@@ -65,7 +83,10 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
                                              + "/* my change */\n")
     again = await execute(client, actions[1])
     assert again["kept"] == ["platformio.ini", "src/main.c"]
-    assert not any(isinstance(c, types.CreateFile) for c in received[1].document_changes)
+    if reviews:
+        assert not any(isinstance(c, types.CreateFile) for c in received[1].document_changes)
+    else:
+        assert "Kept as they are: platformio.ini, src/main.c" in asked[1]
     assert (firmware / "src" / "main.c").read_text().endswith("/* my change */\n")
 
     # the project's platformio.ini offers flashing and the monitor, which read the board

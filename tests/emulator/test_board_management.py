@@ -83,3 +83,15 @@ def test_a_failed_build_still_prints_its_result_as_json(stub_project) -> None:
     result = json.loads(proc.stdout)
     assert not result["success"]
     assert any(d["file"].endswith("broken.c") and d["line"] == 2 for d in result["diagnostics"])
+
+
+def test_a_failed_build_prints_its_diagnostics_and_one_error_line(stub_project) -> None:
+    stub_project.add_source("broken.c", "int f(void) {\n  return undefined_name;\n}\n")
+    proc = tinyml("build", stub_project.path)
+    assert proc.returncode == 1
+    *diagnostics, last = proc.stderr.strip().splitlines()
+    assert diagnostics and all("broken.c:2:" in d for d in diagnostics)
+    assert last.startswith(f"error: {stub_project.path}: build failed with 1 error, the first: "
+                           "src/broken.c:2:")
+    log = Path(last.split("the full PlatformIO output: ")[1].rstrip(")"))
+    assert log.is_file() and "undefined_name" in log.read_text()

@@ -24,6 +24,7 @@ from tinyml_lsp.deploy.monitor import (
     BoardError,
     Disconnected,
     Done,
+    Exited,
     Inference,
     Monitor,
     Ready,
@@ -85,10 +86,37 @@ async def test_monitor_reports_killed_emulator(stub_project):
     async with Monitor(stub_project.path) as monitor:
         events = await monitor.until_done(timeout=20)
         assert isinstance(events[-1], Done)
+        # the program's end follows its DONE line, as an event of its own
+        assert (await monitor.until_done(timeout=5))[-1] == Exited(0, "TINYML EXIT status=0")
         os.kill(state.pid, signal.SIGKILL)
         after = await monitor.until_done(timeout=5)
     assert isinstance(after[-1], Disconnected)
     assert f"QEMU pid {state.pid}" in after[-1].reason
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+async def test_a_stopped_emulator_is_named_not_the_port(stub_project, sig):
+    await upload(stub_project.path, SilentContext(), jobs=JOBS)
+    state = emulator.read_state(stub_project.path)
+    async with Monitor(stub_project.path) as monitor:
+        await monitor.until_done(timeout=20)
+        os.kill(state.pid, sig)
+        after = [e async for e in monitor]
+    assert isinstance(after[-1], Disconnected)
+    assert after[-1].reason == f"the emulator stopped (QEMU pid {state.pid} is gone)"
+
+
+async def test_a_firmware_that_stops_early_ends_the_run(stub_project, tmp_path):
+    """main() returning before TINYML DONE used to leave the monitor waiting forever."""
+    from tinyml_lsp.deploy.session import watch
+
+    main = stub_project.path / "src" / "main.c"
+    main.write_text(main.read_text().replace("for (int seq = 0;", "return 3;\n    for (int "
+                                             "seq = 0;", 1))
+    await upload(stub_project.path, SilentContext(), jobs=JOBS)
+    summary = await watch(stub_project.path, SilentContext())
+    assert not summary.ok and summary.inferences == 0
+    assert summary.end == "the firmware stopped (exit status 3) before TINYML DONE"
 
 
 async def test_monitor_follows_an_upload(stub_project):
@@ -97,9 +125,11 @@ async def test_monitor_follows_an_upload(stub_project):
     async with Monitor(stub_project.path) as monitor:
         first = await monitor.until_done(timeout=20)
         await upload(stub_project.path, SilentContext(), jobs=JOBS)
+        end_of_first = await monitor.until_done(timeout=20)
         second = await monitor.until_done(timeout=20)
-    assert isinstance(first[-1], Done)
+    assert isinstance(first[-1], Done) and [type(e) for e in end_of_first] == [Exited]
     kinds = [type(e) for e in second]
+    # the port let go for the upload and taken back, then the new run
     assert kinds[:3] == [Released, Attached, Ready] and kinds[-1] is Done
 
 
@@ -178,3 +208,14 @@ async def test_cancelling_a_build_kills_platformio(stub_project):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert _processes_in(project) == []
+
+
+async def test_a_firmware_that_loops_is_a_bounded_wait(stub_project):
+    from tinyml_lsp.deploy.session import watch
+
+    main = stub_project.path / "src" / "main.c"
+    main.write_text(main.read_text().replace("tinyml_report_done(", "for (;;) {}\n    "
+                                             "tinyml_report_done(", 1))
+    await upload(stub_project.path, SilentContext(), jobs=JOBS)
+    with pytest.raises(TinymlError, match="did not end its run within 2 s"):
+        await watch(stub_project.path, SilentContext(), timeout=2)

@@ -56,7 +56,7 @@ def test_customize_json_and_the_key_nowhere(llm: ScriptedLlm, stub_sketch: Path,
     llm.script(Reply(fenced(main_with(stub_sketch, in_loop=ALERT), path="src/main.c"),
                      prompt_tokens=2000, completion_tokens=500))
     out = tinyml("customize", str(stub_sketch / "src" / "main.c"), "print ALERT for up",
-                 "--json", "--apply", llm=llm, TINYML_LLM_PRICE_INPUT="2.5",
+                 "--json", "--apply", "--verbose", llm=llm, TINYML_LLM_PRICE_INPUT="2.5",
                  TINYML_LLM_PRICE_OUTPUT="10")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)

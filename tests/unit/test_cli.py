@@ -23,8 +23,9 @@ def tinyml(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProce
 def assert_one_error_line(proc: subprocess.CompletedProcess, path: Path, *words: str) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error: ")]
-    assert len(errors) == 1, proc.stderr
+    # a script sees exactly one line on stderr: no progress, no log, the error
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: "), proc.stderr
     assert errors[0].startswith(f"error: {path}: ")
     for w in words:
         assert w in errors[0]

@@ -175,3 +175,64 @@ def test_split_holds_out_each_class(tmp_path: Path) -> None:
     kept, held = split(ds, 0.2, seed=0)
     assert len(held) == 12 and len(kept) == 48 and not set(kept) & set(held)
     assert sum(labels[i] == "b" for i in held) == 2
+
+
+def test_non_finite_values_are_refused_where_they_are(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text("r,g,label\n0.1,0.2,a\n0.3,nan,b\n0.5,inf,a\n")
+    with pytest.raises(TinymlError, match="line 3, column 'g': 'nan' is not a finite number"):
+        load_dataset(p, (1, 2))
+    x = np.zeros((4, 3), dtype=np.float32)
+    x[2, 1] = np.inf
+    np.save(tmp_path / "x.npy", x)
+    with pytest.raises(TinymlError, match="1 NaN or infinite values, the first in sample 2, "
+                                          "element \\[1\\]"):
+        load_dataset(tmp_path / "x.npy", (1, 3))
+
+
+def test_broken_arrays_are_clear_errors(tmp_path: Path) -> None:
+    np.save(tmp_path / "scalar.npy", np.float32(3))
+    with pytest.raises(TinymlError, match="a single number, not samples"):
+        load_dataset(tmp_path / "scalar.npy", (1, 1))
+    # a header declaring 36 GiB is refused before any of it is read
+    big = tmp_path / "big.npy"
+    header = {"descr": "<f4", "fortran_order": False, "shape": (3_000_000, 3_000)}
+    with big.open("wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(b"\0" * 64)
+    with pytest.raises(TinymlError, match="truncated: its header declares 36,000,000,000 bytes"):
+        load_dataset(big, (1, 3000))
+    np.savez(tmp_path / "d.npz", x=np.zeros((5, 2)), y=np.arange(5))
+    data = (tmp_path / "d.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(TinymlError, match=r"not a readable \.npz archive"):
+        load_dataset(tmp_path / "cut.npz", (1, 2))
+    (tmp_path / "bin.csv").write_bytes(b"a,b\n\x00\xff\xfe,1\n")
+    with pytest.raises(TinymlError, match="not text"):
+        load_dataset(tmp_path / "bin.csv", (1, 1))
+
+
+def test_special_files_are_refused(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(TinymlError, match="not a regular file"):
+        load_dataset(tmp_path / "pipe.csv", (1, 1))
+
+
+def test_16_bit_images_are_scaled_not_clipped(tmp_path: Path) -> None:
+    from PIL import Image
+
+    deep = np.full((4, 4), 32768, dtype=np.uint16)  # half of the 16-bit range
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    x = load_dataset(tmp_path / "deep.png", (1, 4, 4, 1)).x
+    assert np.allclose(x, 128, atol=1)
+
+
+def test_a_decompression_bomb_is_a_clear_error(tmp_path: Path) -> None:
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(bomb)  # 400 million pixels in a few kB
+    with pytest.raises(TinymlError, match="not a readable image"):
+        load_dataset(bomb, (1, 8, 8, 1))

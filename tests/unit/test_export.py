@@ -66,3 +66,35 @@ def test_export_names_and_errors(tmp_path: Path) -> None:
     with pytest.raises(TinymlError, match="text file"):
         _export(bad, tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing written for a bad model
+
+
+def test_any_file_name_gives_c_that_compiles_and_an_ini_that_parses(tmp_path: Path) -> None:
+    import configparser
+    import shutil
+    import subprocess
+    import sys
+
+    from tinyml_lsp.deploy.project_ini import scan_ini
+
+    odd = tmp_path / "we%ird name\n2.tflite"
+    shutil.copy(MODELS / "hello_world_int8.tflite", odd)
+    _export(odd, tmp_path / "out")
+    gcc = subprocess.run(["g++", "-fsyntax-only", "-x", "c++", tmp_path / "out" / "model_data.cc"],
+                         capture_output=True, text=True)
+    assert gcc.returncode == 0, gcc.stderr
+    # platformio.ini cannot hold a line break: refused, with the name as given
+    cli = [sys.executable, "-m", "tinyml_lsp.cli", "sketch"]
+    refused = subprocess.run([*cli, odd, "--out", tmp_path / "fw"], capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode == 1 and "line break" in refused.stderr
+    assert not (tmp_path / "fw").exists()
+    percent = tmp_path / "we%ird.tflite"
+    shutil.copy(MODELS / "hello_world_int8.tflite", percent)
+    made = subprocess.run([*cli, percent, "--out", tmp_path / "fw"], capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    ini = tmp_path / "fw" / "platformio.ini"
+    parser = configparser.ConfigParser()  # PlatformIO reads it with %-interpolation
+    parser.read(ini)
+    assert parser.get("env:tinyml-qemu-m4", "custom_tinyml_model") == "../we%ird.tflite"
+    assert scan_ini(ini.read_text())[0].model == "../we%ird.tflite"

@@ -89,3 +89,18 @@ def test_person_detect_on_tflite_micro_example_images(image: str, scores: list[i
     out = asyncio.run(run_micro(MODELS / "person_detect.tflite", ds.x.astype(np.int8), 85264,
                                 SilentContext()))
     assert out.tolist() == [scores]
+
+
+def test_a_custom_op_is_listed_as_missing(tmp_path: Path) -> None:
+    from tests.unit.test_structure import mutated
+
+    def custom(m) -> None:
+        oc = m.operatorCodes[m.subgraphs[0].operators[2].opcodeIndex]
+        oc.builtinCode = oc.deprecatedBuiltinCode = schema().BuiltinOperator.CUSTOM
+        oc.customCode = "MyFancyOp"
+
+    path = tmp_path / "custom.tflite"
+    path.write_bytes(mutated(custom))
+    report = asyncio.run(measure_arena(path, SilentContext()))
+    assert report.arena_bytes is None and report.missing_ops == ("MyFancyOp",)
+    assert "no kernel for MyFancyOp" in report.message

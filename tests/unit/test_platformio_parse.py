@@ -60,8 +60,10 @@ def test_build_failed_lists_errors_with_file_and_line(tmp_path):
     result = BuildResult(False, str(tmp_path), "qemu", "tinyml-qemu-m4", None, None, None, None,
                          None, diags, 1.0)
     exc = BuildFailed(result)
-    assert "build failed with 5 error(s)" in exc.message
+    # one line naming the first error; every error in the lines shown above it
+    assert "build failed with 5 errors, the first: " in exc.message and "\n" not in exc.message
     assert "src/main.c:12:5: error: 'x' undeclared" in exc.message
+    assert len(exc.details) == 5 and "'x' undeclared" in exc.details[0]
     assert exc.to_json()["diagnostics"][0]["line"] == 12
 
 
@@ -76,3 +78,25 @@ def test_project_env(tmp_path):
         project_env(tmp_path, "c")
     with pytest.raises(TinymlError, match=r"no platformio\.ini"):
         project_env(tmp_path / "nowhere")
+
+
+def test_a_platform_from_the_registry_is_refused_at_once_offline(tmp_path, monkeypatch):
+    from tinyml_lsp.deploy import platformio
+
+    (tmp_path / "platformio.ini").write_text(
+        "[env:nano]\nplatform = nordicnrf52\nboard = nano33ble\nframework = arduino\n")
+    penv = platformio.project_env(tmp_path)
+    monkeypatch.setattr(platformio, "registry_reachable", lambda timeout=3.0: False)
+    with pytest.raises(TinymlError, match="cannot reach the registry") as err:
+        platformio._require_platform(penv, tmp_path)
+    assert err.value.hint is not None and f"pio pkg install -d {tmp_path} -e nano" in err.value.hint
+    monkeypatch.setattr(platformio, "registry_reachable", lambda timeout=3.0: True)
+    platformio._require_platform(penv, tmp_path)  # online, PlatformIO fetches it itself
+
+
+def test_a_binary_platformio_ini_is_a_clear_error(tmp_path):
+    from tinyml_lsp.deploy import platformio
+
+    (tmp_path / "platformio.ini").write_bytes(b"\xff\xfe\x00[env:x]\x00")
+    with pytest.raises(TinymlError, match="not a text file"):
+        platformio.project_env(tmp_path)

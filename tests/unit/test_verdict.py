@@ -41,3 +41,12 @@ def test_the_record_round_trips(tmp_path: Path):
     EXPECTED.write(tmp_path)
     assert read_expected(tmp_path) == EXPECTED
     assert read_expected(tmp_path / "elsewhere") is None
+
+
+def test_a_run_is_bounded_by_what_its_vectors_should_take():
+    from dataclasses import replace
+
+    # person_detect: 7.2 M MACs a vector, 16 vectors → well under a minute, over 20 s
+    big = replace(EXPECTED, outputs=((0, 0),) * 16, macs=7_157_888)
+    assert 20 < big.run_seconds() < 60
+    assert EXPECTED.run_seconds() < big.run_seconds()

@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     except TinymlError as exc:
         if args.debug:
             raise
-        # one line, so that scripts and editors can show it as is
+        # what it is about (compiler errors), then one line that scripts and editors can show
+        for line in exc.details:
+            print(line, file=sys.stderr)
         print(f"error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TextIO, TypeVar
 
@@ -14,32 +13,28 @@ T = TypeVar("T")
 
 
 class CliContext:
-    """Progress bar and log lines on stderr (a bar on a terminal, plain lines otherwise)."""
+    """A progress bar on stderr when it is a terminal (and not --quiet); the task's log lines
+    with --verbose. A script reading stderr sees nothing but the error line, if any."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False,
+                 verbose: bool = False) -> None:
         self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last_message = ""
-        self._last_line_at = 0.0
+        self.bar = self.stream.isatty() and not quiet
+        self.verbose = verbose
         self._bar_shown = False
 
     def progress(self, fraction: float | None, message: str) -> None:
-        if self.tty:
+        if self.bar:
             filled = int(30 * (fraction or 0))
             pct = f"{100 * fraction:3.0f}%" if fraction is not None else "  …"
             self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {pct} {message[:60]:<60}")
             self.stream.flush()
             self._bar_shown = True
-        elif message != self._last_message and time.monotonic() - self._last_line_at > 0.5:
-            # a log file gets a line at most twice a second, not every step of a bisection
-            pct = f"{100 * fraction:3.0f}% " if fraction is not None else ""
-            self.stream.write(f"{pct}{message}\n")
-            self._last_line_at = time.monotonic()
-        self._last_message = message
 
     def log(self, line: str) -> None:
-        self.clear()
-        self.stream.write(line + "\n")
+        if self.verbose:
+            self.clear()
+            self.stream.write(line + "\n")
 
     def clear(self) -> None:
         if self._bar_shown:
@@ -64,7 +59,7 @@ def emit(args: argparse.Namespace, value: Any, render: Callable[[Any], str]) -> 
 def run(args: argparse.Namespace, make: Callable[[CliContext], Coroutine[Any, Any, T]],
         render: Callable[[T], str]) -> T:
     """Run a task with a CLI context, print its result, and return it."""
-    ctx = CliContext()
+    ctx = CliContext(quiet=args.quiet, verbose=args.verbose)
     try:
         value = asyncio.run(make(ctx))
     finally:

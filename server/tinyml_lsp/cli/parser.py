@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true",
                         help="print the result as JSON on stdout (progress and logs on stderr)")
+    common.add_argument("--quiet", action="store_true",
+                        help="no progress bar (there is none when stderr is not a terminal)")
+    common.add_argument("--verbose", action="store_true",
+                        help="the task's log on stderr (PlatformIO's and the compiler's output, "
+                        "the converter's messages)")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
 
     parser = argparse.ArgumentParser(
@@ -186,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-board", metavar="PROJECT",
                    help="flash this firmware project and compare the board's outputs with the "
                    "host's (the same as flash, then monitor --until-done)")
-    p.add_argument("--timeout", type=float, default=300.0,
-                   help="with --on-board: seconds the board may take for its run")
+    p.add_argument("--timeout", type=float, help="with --on-board: seconds the board may take "
+                   "for its run (default: what its test vectors should take)")
     p.set_defaults(func=commands.cmd_validate)
 
     p = command("build", "build a PlatformIO project (pio run): sizes and file:line diagnostics",
@@ -215,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baud", type=int, default=monitor.BAUDRATE, help="baud rate")
     p.add_argument("--until-done", action="store_true",
                    help="stop at the end of the firmware's run and judge it against the host")
-    p.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
+    p.add_argument("--timeout", type=float, help="give up after this many seconds (with "
+                   "--until-done, by default the time the project's test vectors should take)")
     p.set_defaults(func=commands.cmd_monitor)
 
     p = command("stop", "stop a project's emulated board", _examples(

@@ -27,7 +27,8 @@ from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
 from tinyml_lsp.model.inspect import inspect_model, op_macs, op_weight_bytes
 from tinyml_lsp.model.messages import LayerErrorRequest, LayerErrorResult
 from tinyml_lsp.model.quantize import WORKER as CONVERT_WORKER
-from tinyml_lsp.model.tflite_file import load_model
+from tinyml_lsp.model.structure import load_model
+from tinyml_lsp.model.tflite_file import text
 from tinyml_lsp.runtime.context import JobContext, Stage
 from tinyml_lsp.runtime.worker import run_worker
 
@@ -88,8 +89,7 @@ def layers_of(model: str | Path) -> AnalyzeReport:
     layers = []
     for index, op in enumerate(sg.operators or []):
         out = tensors[int(op.outputs[0])] if op.outputs is not None and len(op.outputs) else None
-        name = out.name.decode(errors="replace") if out is not None and isinstance(
-            out.name, bytes) else str(out.name if out is not None else "")
+        name = text(out.name) if out is not None else ""
         shape = tuple(int(d) for d in out.shape) if out is not None and out.shape is not None \
             else ()
         layers.append(LayerReport(index, lm.opcode_name(op.opcodeIndex), name, shape,

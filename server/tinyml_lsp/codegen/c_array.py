@@ -16,6 +16,7 @@ from tinyml_lsp.model.micro import ArenaReport, measure_arena
 from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext
 from tinyml_lsp.runtime.worker import WorkerCrashed
+from tinyml_lsp.text import c_comment
 
 BYTES_PER_LINE = 12
 DEFAULT_NAME = "g_model"  # the C array's name, as in TFLite Micro's examples
@@ -28,6 +29,7 @@ class ExportResult:
     model_bytes: int
     arena_bytes: int | None
     name: str
+    arena_message: str = ""  # why there is no arena (TFLite Micro cannot run the model)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,18 +45,19 @@ def c_identifier(name: str) -> str:
 def render_c_array(card: ModelCard, data: bytes, arena: ArenaReport, name: str,
                    header_name: str) -> tuple[str, str]:
     """The header and source text; a pure function of its inputs (same input, same bytes)."""
-    model_file = Path(card.path).name
+    model_file = c_comment(Path(card.path).name)
     card_text = render_card(replace(card, path=model_file))
     if arena.arena_bytes:
         arena_comment = (f"{arena.arena_bytes:,} bytes, measured with TFLite Micro's interpreter "
                          "on a 64-bit host\n// (a 32-bit MCU needs at most this much).")
     else:
-        arena_comment = f"unknown — {arena.message or 'TFLite Micro cannot run this model'}."
+        arena_comment = c_comment(
+            f"unknown — {arena.message or 'TFLite Micro cannot run this model'}.")
     rows = (", ".join(f"0x{b:02x}" for b in data[i:i + BYTES_PER_LINE])
             for i in range(0, len(data), BYTES_PER_LINE))
     fields = {
         "model_file": model_file,
-        "card": "\n".join(f"// {line}".rstrip() for line in card_text.splitlines()),
+        "card": "\n".join(f"// {c_comment(line)}".rstrip() for line in card_text.splitlines()),
         "arena_comment": arena_comment,
         "arena_bytes": arena.arena_bytes or 0,
         "guard": c_identifier(header_name).upper() + "_",
@@ -102,10 +105,11 @@ async def export_model(model: str | Path, out_dir: str | Path, ctx: JobContext, 
         ctx.log(f"warning: {arena.message}")
     header, source = await asyncio.to_thread(_write, card, arena, Path(out_dir), name, basename)
     ctx.log(f"wrote {header} and {source}")
-    return ExportResult(str(header), str(source), card.size_bytes, arena.arena_bytes, name)
+    return ExportResult(str(header), str(source), card.size_bytes, arena.arena_bytes, name,
+                        arena.message)
 
 
 def render_export(r: ExportResult) -> str:
-    arena = f"{r.arena_bytes:,} bytes" if r.arena_bytes else "unknown"
+    arena = f"{r.arena_bytes:,} bytes" if r.arena_bytes else f"unknown: {r.arena_message}"
     return (f"wrote {r.header}\nwrote {r.source}\n{r.model_bytes:,} bytes of model as "
             f"{r.name}[]; TFLite Micro arena {arena}")

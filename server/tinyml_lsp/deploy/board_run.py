@@ -9,7 +9,6 @@ instructions and the same run to run.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,9 @@ from tinyml_lsp.runtime.context import JobContext, NullContext, Stage
 class RunFailed(TinymlError):
     """The firmware did not complete its run; `lines` holds what the board printed."""
 
-    def __init__(self, message: str, project: str | Path, lines: tuple[str, ...]) -> None:
-        super().__init__(message, project)
+    def __init__(self, message: str, project: str | Path, lines: tuple[str, ...],
+                 hint: str | None = None) -> None:
+        super().__init__(message, project, hint)
         self.lines = lines
 
 
@@ -59,10 +59,11 @@ class BoardRun:
 
 
 async def flash_and_read(project: str | Path, ctx: JobContext, *, env: str | None = None,
-                         timeout: float = 300) -> BoardRun:
+                         timeout: float | None = None) -> BoardRun:
     """Upload the project's environment `env` (build if needed), then read the board until the
-    end of its run: the one validation target of a firmware project (a failed build raises
-    `BuildFailed` with its diagnostics, a board that stops early `RunFailed` with its lines)."""
+    end of its run (within `timeout`, else the bound the project's test vectors give): the one
+    validation target of a firmware project (a failed build raises `BuildFailed` with its
+    diagnostics, a board that stops early `RunFailed` with the lines it printed)."""
     uploaded = await upload(project, Stage(ctx, 0.0, 0.5), env=env)
     ctx.progress(0.5, "reading the board's serial output")
     events: list[MonitorEvent] = []
@@ -71,11 +72,11 @@ async def flash_and_read(project: str | Path, ctx: JobContext, *, env: str | Non
         return tuple(e.line for e in events if isinstance(e, LineEvent))
 
     try:
-        async with asyncio.timeout(timeout):
-            summary = await watch(project, ctx, on_event=events.append)
-    except TimeoutError:
-        raise RunFailed(f"the board did not finish its run within {timeout:.0f} s", project,
-                        printed()) from None
+        summary = await watch(project, ctx, timeout=timeout, on_event=events.append)
+    except TinymlError as exc:  # a run that does not end in time
+        raise RunFailed(exc.message, project, printed(), exc.hint) from None
+    if not summary.ok and summary.end and summary.end.startswith("the firmware stopped"):
+        raise RunFailed(summary.end, project, printed())
     for e in events:
         if isinstance(e, BoardError):
             raise RunFailed(f"the board stopped: {e.message}", project, printed())
@@ -108,7 +109,8 @@ class EmulatorRun:
 
 
 async def run_on_emulator(gen: GeneratedModel, inputs: np.ndarray, workdir: str | Path, *,
-                          cflags: tuple[str, ...] = (), timeout: float = 600) -> EmulatorRun:
+                          cflags: tuple[str, ...] = (), timeout: float | None = None
+                          ) -> EmulatorRun:
     """A sketch project of the model with `inputs` as test vectors, built by PlatformIO,
     flashed to the emulated board and read back by the serial monitor."""
     if gen.inputs[0].is_float or len(gen.inputs) != 1:

@@ -11,6 +11,12 @@
   auto-reset of an Arduino when its port opens). QEMU's pty discards what the guest writes while
   no one has the pty open, so this order is what makes the first line arrive.
 
+Whose board is it when the one who flashed it ends? A QEMU started by a language-server job
+(and its idle watchdog) belongs to that server: it is handed over to the server's reaper
+(`process.hand_over`) and dies with the server, however the server ends, like every other child
+of its jobs. Started from the command line (`tinyml flash`), it outlives the command
+(`tinyml monitor` reads it next) until `tinyml stop`, the next flash or the watchdog.
+
 The board's state (pid, pty, QMP socket, ELF) is kept in `<project>/.pio/tinyml-qemu/state.json`;
 one emulated board per project, and a new upload stops the previous one. Every running board is
 also listed in the state folder (`running_boards`, for `tinyml devices`), and a watchdog stops a
@@ -44,7 +50,7 @@ from tinyml_lsp.deploy.portlock import (
     upload_in_progress,
 )
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.runtime.process import find_tool, run_tool_sync
+from tinyml_lsp.runtime.process import find_tool, hand_over, run_tool_sync
 
 QEMU = "qemu-system-arm"
 IDLE_ENV = "TINYML_EMULATOR_IDLE"
@@ -271,15 +277,18 @@ def start(project_dir: str | Path, elf: str | Path, *, machine: str = "mps2-an38
 
 def _detach(args: list[Any], log: Path, timeout: float) -> int:
     """Start `args` with no parent of ours (no zombie, not killed with our process group:
-    `sh -c '... &'`), its output to `log`; its pid."""
+    `sh -c '... &'`), its output to `log`; its pid. It is handed over to the language server
+    whose job this is, if any (see above)."""
     launcher = run_tool_sync(
         ["sh", "-c", 'log="$1"; shift; "$@" </dev/null >"$log" 2>&1 & echo $!', "sh", log,
          *args], f"the launcher of {Path(str(args[0])).name}", timeout=timeout, check=False)
     try:
-        return int(launcher.stdout.decode().strip())
+        pid = int(launcher.stdout.decode().strip())
     except ValueError:
         raise TinymlError(f"could not start {args[0]}: "
                           f"{launcher.stderr.decode(errors='replace').strip()}") from None
+    hand_over(pid)
+    return pid
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -114,6 +114,17 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Exited:
+    """The firmware's program ended (`board_exit`, or returning from main)."""
+
+    status: int
+    line: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": "exit", **asdict(self)}
+
+
+@dataclass(frozen=True)
 class BoardError:
     message: str
     line: str
@@ -161,13 +172,14 @@ class Disconnected:
         return {"event": "disconnected", **asdict(self)}
 
 
-LineEvent = Ready | Inference | OutputChunk | Done | BoardError | Text
+LineEvent = Ready | Inference | OutputChunk | Done | Exited | BoardError | Text
 MonitorEvent = LineEvent | Attached | Released | Disconnected
 
 
 def ends_run(event: MonitorEvent) -> bool:
-    """The firmware's run is over: it said DONE, it reported an error, or the board went."""
-    return isinstance(event, Done | BoardError | Disconnected)
+    """The firmware's run is over: it said DONE, it reported an error, its program ended, or
+    the board went."""
+    return isinstance(event, Done | BoardError | Exited | Disconnected)
 
 
 def is_failure(event: MonitorEvent) -> bool:
@@ -241,6 +253,8 @@ def parse_line(line: str) -> LineEvent:
             return OutputChunk(int(f["seq"]), int(f["offset"]), _ints(f["values"]), line)
         if words[:2] == ["TINYML", "DONE"]:
             return Done(int(_fields(words[2:])["count"]), line)
+        if words[:2] == ["TINYML", "EXIT"]:
+            return Exited(int(_fields(words[2:])["status"]), line)
         if words[:2] == ["TINYML", "ERROR"]:
             return BoardError(line.split("ERROR", 1)[1].strip(), line)
     except (KeyError, ValueError, IndexError):
@@ -403,6 +417,17 @@ class Monitor:
     def _upload_running(self) -> bool:
         return self.project_dir is not None and upload_in_progress(self.project_dir)
 
+    def _why_gone(self, exc: Exception) -> str:
+        """Why the port failed: an emulator that was stopped or killed closes its pty a moment
+        before its process is gone, so give it that moment before blaming the port."""
+        for _ in range(20):
+            if (gone := self._board_gone()) is not None:
+                return gone
+            if self._state is None:
+                break
+            time.sleep(0.05)
+        return f"the port went away: {exc}"
+
     def _board_gone(self) -> str | None:
         """Why the emulated board is gone, or None if it runs (always None for real ports)."""
         if self._state is None or emulator.is_running(self._state):
@@ -438,8 +463,7 @@ class Monitor:
                     self._release("upload in progress")
                     continue
                 self._flush_partial(buffer)
-                self._emit(Disconnected(self._port_name(),
-                                        self._board_gone() or f"the port went away: {exc}"))
+                self._emit(Disconnected(self._port_name(), self._why_gone(exc)))
                 return
             if chunk:
                 buffer += chunk

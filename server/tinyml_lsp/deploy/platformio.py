@@ -15,6 +15,7 @@ import configparser
 import functools
 import os
 import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -101,20 +102,41 @@ class BuildFailed(TinymlError):
     """`pio run` failed; `result.diagnostics` holds what the compiler and linker said."""
 
     def __init__(self, result: BuildResult, what: str = "build", tail: list[str] | None = None,
-                 path: str | Path | None = None):
+                 path: str | Path | None = None, log: Path | None = None):
         errors = result.errors or result.diagnostics
         if errors:
-            shown = "\n".join(f"  {d}" for d in errors[:5])
-            more = f"\n  … and {len(errors) - 5} more" if len(errors) > 5 else ""
-            message = f"{what} failed with {len(errors)} error(s):\n{shown}{more}"
+            n = len(errors)
+            message = (f"{what} failed with {n} error{'s' if n > 1 else ''}, the first: "
+                       f"{_short(errors[0], result.project_dir)}")
         else:
             message = f"{what} failed: " + (" | ".join((tail or [])[-3:]) or "see the log")
         super().__init__(message, path if path is not None else result.project_dir,
-                         hint="the full PlatformIO output is in the log")
+                         hint=f"the full PlatformIO output: {log}" if log else None,
+                         details=tuple(str(d) for d in errors))
         self.result = result
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "diagnostics": [d.to_json() for d in self.result.diagnostics]}
+
+
+def _short(d: Diagnostic, project: str) -> str:
+    """A diagnostic with its file relative to the project, for one line."""
+    if d.file and d.file.startswith(project + "/"):
+        return str(Diagnostic(d.file[len(project) + 1:], d.line, d.column, d.severity,
+                              d.message))
+    return str(d)
+
+
+def save_log(project: Path, what: str, lines: list[str]) -> Path | None:
+    """PlatformIO's whole output, for the user to read after a failure (None if the project
+    folder cannot be written)."""
+    path = project / ".pio" / f"tinyml-{what}.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    except OSError:
+        return None
+    return path
 
 
 # --- the project -----------------------------------------------------------------------------
@@ -145,7 +167,11 @@ def project_env(project_dir: str | Path, env: str | None = None) -> ProjectEnv:
     try:
         parser.read(ini)
     except configparser.Error as exc:
-        raise TinymlError(f"cannot read platformio.ini: {exc}", ini) from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TinymlError(f"cannot read platformio.ini: {first}", ini) from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise TinymlError(f"cannot read platformio.ini: it is not a text file ({exc})",
+                          ini) from None
     envs = [s[4:] for s in parser.sections() if s.startswith("env:")]
     if not envs:
         raise TinymlError("platformio.ini has no [env:NAME] section", ini)
@@ -325,9 +351,43 @@ async def _prepare(project_dir: str | Path, env: str | None, ctx: JobContext, *,
     project = Path(project_dir).resolve()
     if penv.emulated:
         emulator.require_tools(qemu=qemu)
+    else:
+        await asyncio.to_thread(_require_platform, penv, project_dir)
     ctx.progress(0.0, "preparing PlatformIO")
     await asyncio.to_thread(functools.partial(pio_setup.ensure, toolchain=penv.emulated))
     return project, penv
+
+
+REGISTRY = ("api.registry.platformio.org", 443)
+
+
+def _require_platform(penv: ProjectEnv, project_dir: str | Path) -> None:
+    """Refuse at once what PlatformIO could only get from its registry when the registry
+    cannot be reached (PlatformIO itself would retry for a minute, then print an HTTP error)."""
+    platform = (penv.platform or "").strip()
+    if not platform:
+        raise TinymlError(f"the environment {penv.name!r} names no platform", project_dir,
+                          hint="add `platform = ...` to its [env:...] section")
+    local = platform.startswith(("symlink://", "file://")) or Path(platform).is_dir()
+    name = platform.split("@")[0].split("/")[-1]
+    installed = (pio_setup.core_dir() / "platforms" / name).exists() or (
+        pio_setup.core_dir() / "platforms" / f"{name}.pio-link").exists()
+    if local or installed or registry_reachable():
+        return
+    raise TinymlError(
+        f"the environment {penv.name!r} needs PlatformIO's platform {platform!r} (and its "
+        "toolchain), which PlatformIO downloads from its registry, and this machine cannot "
+        "reach the registry", project_dir,
+        hint=f"on a machine with internet access run `pio pkg install -d {project_dir} -e "
+        f"{penv.name}` once; or build for the emulated board")
+
+
+def registry_reachable(timeout: float = 3.0) -> bool:
+    try:
+        socket.create_connection(REGISTRY, timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 async def build(project_dir: str | Path, ctx: JobContext, *, env: str | None = None,
@@ -343,7 +403,7 @@ async def build(project_dir: str | Path, ctx: JobContext, *, env: str | None = N
                                    timeout=timeout, on_line=progress)
     result = await _result(project, penv, status, lines, started)
     if not result.success:
-        raise BuildFailed(result, "build", lines, project_dir)
+        raise BuildFailed(result, "build", lines, project_dir, save_log(project, "build", lines))
     ctx.progress(1.0, f"built {Path(result.elf or '').name}")
     return result
 
@@ -374,7 +434,8 @@ async def upload(project_dir: str | Path, ctx: JobContext, *, env: str | None = 
     result = await _result(project, penv, status, lines, started)
     if not result.success:
         compile_errors = any(d.file for d in result.errors)
-        raise BuildFailed(result, "build" if compile_errors else "upload", lines, project_dir)
+        what = "build" if compile_errors else "upload"
+        raise BuildFailed(result, what, lines, project_dir, save_log(project, what, lines))
     state = emulator.running_state(project) if penv.emulated else None
     if penv.emulated and state is None:
         raise TinymlError("the upload finished but no emulated board is running", project,

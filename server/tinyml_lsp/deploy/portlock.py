@@ -16,6 +16,8 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
+from tinyml_lsp.errors import TinymlError
+
 LOCK_NAME = "tinyml-upload.lock"
 MONITORS_DIR = "tinyml-monitors"
 HELD_ENV = "TINYML_UPLOAD_LOCK_HELD"  # set for children of the process holding the lock
@@ -79,7 +81,13 @@ class UploadLock:
         """Take the lock; with `wait`, also `wait_for_monitors()` (blocking)."""
         if os.environ.get(HELD_ENV) == str(self.project_dir.resolve()):
             return  # our parent (the upload task) holds it already
-        _write(self.path, {"pid": os.getpid(), "since": time.time()})
+        try:
+            _write(self.path, {"pid": os.getpid(), "since": time.time()})
+        except OSError as exc:
+            raise TinymlError(f"cannot write in the project folder: {exc.strerror}",
+                              self.project_dir,
+                              hint="an upload records itself in .pio/; make the folder "
+                              "writable") from None
         self.held = True
         if wait:
             self.wait_for_monitors()

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyml_lsp.text import from_ini
+
 MODEL_OPTION = "custom_tinyml_model"
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]")
 _OPTION = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>[^;#]*)")
@@ -39,7 +41,7 @@ def scan_ini(text: str) -> list[IniEnv]:
                        if section.startswith("env:") else None)
             continue
         if (m := _OPTION.match(line)) and m.group("key") == MODEL_OPTION:
-            value = m.group("value").strip()
+            value = from_ini(m.group("value").strip())
             if current is not None:
                 current["model"] = value
             elif section == "env":  # [env] holds options common to every environment

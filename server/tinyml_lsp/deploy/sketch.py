@@ -44,6 +44,7 @@ from tinyml_lsp.model.inspect import inspect_model
 from tinyml_lsp.model.labels import model_labels
 from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext, Stage
+from tinyml_lsp.text import ini_value, one_line
 
 # What the firmware adds to the model: board support, newlib-nano's printf with floats, main.
 FIRMWARE_CODE_BYTES = 24 * 1024
@@ -111,9 +112,10 @@ def _check_fit(gen: GeneratedModel, board: Board) -> None:
                           "a smaller model")
 
 
-def _platformio_ini(model: Path, project: Path, build_flags: str) -> str:
+def _platformio_ini(model: Path, project: Path, build_flags: str, given: str | Path) -> str:
     text = Template(snippet("standalone/platformio.ini.tmpl")).substitute(
-        model_name=model.name, model_file=Path(os.path.relpath(model, project)).as_posix())
+        model_name=one_line(model.name),
+        model_file=ini_value(Path(os.path.relpath(model, project)).as_posix(), given))
     return text + (f"build_flags = {build_flags}\n" if build_flags else "")
 
 
@@ -128,7 +130,8 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
     outputs for them come from TFLite Micro's interpreter."""
     target = board_by_id(board)
     ctx.progress(0.0, "generating C for the model")
-    gen = await asyncio.to_thread(generate, model)  # errors name the model as the user gave it
+    given = model  # errors name the model as the user gave it
+    gen = await asyncio.to_thread(generate, model)
     model, project = Path(model).resolve(), Path(project).resolve()
     _check_fit(gen, target)
     if target.id != EMULATED_BOARD:
@@ -157,18 +160,19 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
     outputs = [Quantization(o.shape, o.scale, o.zero_point) for o in gen.outputs]
     expected_out = await expected_outputs(model, card, chosen, quant, outputs,
                                           Stage(ctx, 0.5, 1.0))
+    record = expected(card, kind, chosen, expected_out)
     files = (
-        SketchFile("platformio.ini", _platformio_ini(model, project, build_flags), True),
+        SketchFile("platformio.ini", _platformio_ini(model, project, build_flags, given), True),
         SketchFile("src/main.c", snippet("standalone/main_qemu.c"), True),
         SketchFile("src/model.h", gen.header, False),
         SketchFile("src/model.c", gen.source, False),
         SketchFile("src/test_vectors.h", vectors_header(model.stem, chosen, kind), False),
         SketchFile("src/tinyml_report.h", snippet("firmware/tinyml_report.h"), False),
         SketchFile(artifacts.expected_file(Path()).name,
-                   expected(model, kind, chosen, expected_out).text(), False),
+                   record.text(), False),
     )
     return Sketch(str(project), str(model), target.id, files, gen.arena_bytes, gen.weight_bytes,
-                  gen.ops, kind, chosen, expected(model, kind, chosen, expected_out))
+                  gen.ops, kind, chosen, record)
 
 
 def write_sketch(sketch: Sketch) -> Sketch:

@@ -108,11 +108,11 @@ async def expected_outputs(model: str | Path, card: ModelCard, vectors: TestVect
     return tuple(tuple(int(v) for v in row) for row in table)
 
 
-def expected(model: str | Path, kind: str, vectors: TestVectors,
+def expected(card: ModelCard, kind: str, vectors: TestVectors,
              outputs: tuple[tuple[int, ...], ...]) -> Expected:
-    return Expected(model=Path(model).name, kind=kind, labels=vectors.labels,
+    return Expected(model=Path(card.path).name, kind=kind, labels=vectors.labels,
                     source=vectors.source, rows=vectors.rows, truths=vectors.truths,
-                    outputs=outputs)
+                    outputs=outputs, macs=card.macs)
 
 
 def word(text: str) -> str:

@@ -35,6 +35,15 @@ class Expected:
     rows: tuple[int, ...]  # each vector's sample index in the data (-1: random)
     truths: tuple[int | None, ...]  # each vector's true class, when the data has labels
     outputs: tuple[tuple[int, ...], ...]  # each vector's int8 outputs, all outputs concatenated
+    macs: int = 0  # per inference: what the run's duration is estimated from
+
+    def run_seconds(self) -> float:
+        """A generous bound on one run of the firmware: the emulated board executes some
+        20 million instructions a second at worst, an inference ~2 per MAC, and a serial line
+        at 115200 baud carries 11,520 characters a second."""
+        per_vector = (2 * self.macs + 50_000) / 20e6 + (100 + 6 * max(map(len, self.outputs),
+                                                                    default=0)) / 11_520
+        return 20 + len(self.outputs) * per_vector
 
     def write(self, project: str | Path) -> Path:
         path = artifacts.expected_file(Path(project))

@@ -2,20 +2,24 @@
 
 Listing must stay cheap (it runs on every cursor move): a cached line scan of the document and
 at most a few file-existence checks; every action is a command that does the work as a job.
+Only documents the editor has opened, on disk (`file:`), are looked at: anything else (a
+folder, an `untitled:` buffer, a document too big to keep) gets no actions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from tinyml_lsp import artifacts
 from tinyml_lsp.deploy.project_ini import env_at, scan_ini
-from tinyml_lsp.lsp import llm_commands
 from tinyml_lsp.lsp.arguments import (
     MonitorArguments,
     ProjectArguments,
@@ -30,6 +34,9 @@ BUILD_TITLE = "Build firmware"
 FLASH_TITLE = "Flash to board"
 MONITOR_TITLE = "Open serial monitor"
 SKETCH_TITLE = "Generate inference sketch (emulated board)"
+Provider = Callable[[TinymlServer, types.CodeActionParams], Awaitable[list[types.CodeAction]]]
+# more actions, offered after these: the LLM's (llm_commands registers them)
+PROVIDERS: list[Provider] = []
 
 
 def _action(title: str, command: str, arguments: Any) -> types.CodeAction:
@@ -40,14 +47,23 @@ def _action(title: str, command: str, arguments: Any) -> types.CodeAction:
         title=title, command=command, arguments=[argument]))
 
 
-def _python_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
-    doc = ls.workspace.get_text_document(uri)
-    script = ls.scan_cache(uri, doc.version, doc.source)
+def opened_file(ls: TinymlServer, uri: str) -> tuple[TextDocument, Path] | None:
+    """The document the editor opened at `uri` and its path, if it is a file on disk."""
+    doc = ls.workspace.text_documents.get(unquote(uri))
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return (doc, Path(path)) if doc is not None and path else None
+
+
+async def _python_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
+    opened = opened_file(ls, uri)
+    if opened is None:
+        return []
+    doc, script_path = opened
+    script = await ls.scan(uri, doc.version, doc.source)
     if script is None or script.site_on(line) is None:
         return []
     actions = [_action(QUANTIZE_TITLE, "tinyml.quantize", ScriptArguments(uri, line))]
     # once quantized: the int8 model beside the Keras one (a stat or two, no parsing)
-    script_path = Path(to_fs_path(uri) or uri)
     model = training_script.resolve_model(script, script_path, None)
     int8 = artifacts.quantized_model(model, "int8") if model else None
     if model is not None and int8 is not None and int8.is_file():
@@ -57,25 +73,31 @@ def _python_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAct
 
 
 def _platformio_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
-    doc = ls.workspace.get_text_document(uri)
+    opened = opened_file(ls, uri)
+    if opened is None:
+        return []
+    doc, path = opened
     env = env_at(scan_ini(doc.source), line)
     if env is None or env.model is None:  # only projects that name their model
         return []
-    project = str(Path(to_fs_path(uri) or uri).parent)
+    project = str(path.parent)
     return [_action(BUILD_TITLE, "tinyml.build", ProjectArguments(project, env.name)),
             _action(FLASH_TITLE, "tinyml.flash", ProjectArguments(project, env.name)),
             _action(MONITOR_TITLE, "tinyml.monitor", MonitorArguments(project, env.name))]
 
 
-def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_actions(ls: TinymlServer,
+                       params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
     line = params.range.start.line
     actions: list[types.CodeAction] = []
     if uri.endswith(".py"):
-        actions = _python_actions(ls, uri, line)
+        actions = await _python_actions(ls, uri, line)
     elif uri.endswith("platformio.ini"):
         actions = _platformio_actions(ls, uri, line)
-    return actions + llm_commands.code_actions(ls, params)  # after the deterministic ones
+    for provider in PROVIDERS:  # after the deterministic ones
+        actions += await provider(ls, params)
+    return actions
 
 
 def register(server: TinymlServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,8 @@ from pygls.uris import to_fs_path
 
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.lsp.arguments import AnalyzeArguments, ScriptArguments, given
-from tinyml_lsp.lsp.progress import run_job, show
+from tinyml_lsp.lsp.code_actions import opened_file
+from tinyml_lsp.lsp.progress import register_command, run_job, show, warm
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.model import training_script
 from tinyml_lsp.runtime.context import JobContext
@@ -20,11 +22,16 @@ if TYPE_CHECKING:
     from tinyml_lsp.model.quantize import QuantizeResult
 
 
-def script_inputs(ls: TinymlServer, uri: str) -> tuple[Path, Path | None]:
+async def script_inputs(ls: TinymlServer, uri: str) -> tuple[Path, Path | None]:
     """The model and data a training script names (settings override the data)."""
-    script_path = Path(to_fs_path(uri) or uri)
-    doc = ls.workspace.get_text_document(uri)
-    script = training_script.scan(doc.source)
+    opened = opened_file(ls, uri)
+    if opened is not None:
+        doc, script_path = opened
+        script = await ls.scan(uri, doc.version, doc.source)
+    else:  # not open in the editor: read it from disk, off the event loop
+        script_path = Path(to_fs_path(uri) or uri)
+        script = await asyncio.to_thread(
+            lambda: training_script.scan(script_path.read_text(errors="replace")))
     if script is None:
         raise TinymlError("this file does not train or save a Keras model", script_path)
     root = Path(ls.workspace.root_path) if ls.workspace.root_path else None
@@ -54,9 +61,10 @@ def _summary(r: QuantizeResult) -> str:
 
 async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> QuantizeResult:
-        from tinyml_lsp.model.quantize import quantize_model  # numpy: not at start-up
+        await warm("tinyml_lsp.model.quantize")  # numpy: not at start-up, not on the loop
+        from tinyml_lsp.model.quantize import quantize_model
 
-        model, data = script_inputs(ls, arguments.uri)
+        model, data = await script_inputs(ls, arguments.uri)
         ctx.log(f"quantizing {model}" + (f" with data {data}" if data else ""))
         return await quantize_model(model, ctx, data=data,
                                     label_column=ls.settings.quantize.label_column)
@@ -70,15 +78,17 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
 
 async def analyze(ls: TinymlServer, arguments: AnalyzeArguments) -> dict[str, Any] | None:
     """The per-layer analysis as a report in the log (the result holds every figure)."""
-    from tinyml_lsp.codegen.analyze import analyze_model, render_analyze
-
     async def task(ctx: JobContext) -> AnalyzeReport:
+        await warm("tinyml_lsp.codegen.analyze")  # numpy: not on the event loop
+        from tinyml_lsp.codegen.analyze import analyze_model
+
         return await analyze_model(arguments.model, ctx,
                                    **given(arguments, "reference", "data", "label_column"))
 
     report = await run_job(ls, "Analyze model", task)
     if report is None:
         return None
+    from tinyml_lsp.codegen.analyze import render_analyze  # imported by the task
     ls.window_log_message(types.LogMessageParams(types.MessageType.Info,
                                                  render_analyze(report)))
     worst = [f"#{x.index} {x.op}" for x in report.layers if x.worst]
@@ -89,5 +99,5 @@ async def analyze(ls: TinymlServer, arguments: AnalyzeArguments) -> dict[str, An
 
 
 def register(server: TinymlServer) -> None:
-    server.command("tinyml.quantize")(quantize)
-    server.command("tinyml.analyze")(analyze)
+    register_command(server, "tinyml.quantize", ScriptArguments, quantize)
+    register_command(server, "tinyml.analyze", AnalyzeArguments, analyze)

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.lsp.code_actions import opened_file
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.model.formats import ARRAY_SUFFIXES, TABLE_SUFFIXES
 
@@ -55,14 +55,14 @@ def _markdown(path: Path) -> str:
 
 async def hover(ls: TinymlServer, params: types.HoverParams) -> types.Hover | None:
     uri = params.text_document.uri
-    if not uri.endswith(".py"):
+    opened = opened_file(ls, uri) if uri.endswith(".py") else None
+    if opened is None:
         return None
-    doc = ls.workspace.get_text_document(uri)
+    doc, script = opened
     lines = doc.source.splitlines()
     line = params.position.line
     if line >= len(lines):
         return None
-    script = Path(to_fs_path(uri) or uri)
     path = dataset_on_line(script, lines[line], params.position.character)
     if path is None:
         return None

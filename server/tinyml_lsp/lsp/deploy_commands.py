@@ -14,7 +14,7 @@ from tinyml_lsp.deploy import platformio
 from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent
 from tinyml_lsp.deploy.session import MonitorSummary, render_summary, watch
 from tinyml_lsp.lsp.arguments import MonitorArguments, ProjectArguments, given
-from tinyml_lsp.lsp.progress import run_job, show
+from tinyml_lsp.lsp.progress import register_command, run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
@@ -106,6 +106,6 @@ async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, An
 
 
 def register(server: TinymlServer) -> None:
-    server.command("tinyml.build")(build)
-    server.command("tinyml.flash")(flash)
-    server.command("tinyml.monitor")(monitor)
+    register_command(server, "tinyml.build", ProjectArguments, build)
+    register_command(server, "tinyml.flash", ProjectArguments, flash)
+    register_command(server, "tinyml.monitor", MonitorArguments, monitor)

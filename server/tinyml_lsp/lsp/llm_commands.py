@@ -3,12 +3,15 @@
 
 Thin wiring over llm/: each command is a job of `progress.run_job` (cancellable: cancelling
 aborts the HTTP request and the board run), and a candidate that passed reaches the disk only
-as a WorkspaceEdit the user accepts. The actions appear only when an endpoint is configured,
-so an editor without one sees exactly the deterministic actions, and no LLM call is made.
+with the user's consent, asked the way `tinyml.sketch` asks: a WorkspaceEdit to review where
+the client shows one (VS Code), else a question, after which the server writes the files. The
+actions appear only when an endpoint is configured, so an editor without one sees exactly the
+deterministic actions, and no LLM call is made.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,8 +28,9 @@ from tinyml_lsp.lsp.arguments import (
     FixBuildArguments,
     ScriptArguments,
 )
-from tinyml_lsp.lsp.progress import run_job, show
-from tinyml_lsp.lsp.sketch_command import _annotations_supported, _client_can_create_files
+from tinyml_lsp.lsp.code_actions import PROVIDERS, opened_file
+from tinyml_lsp.lsp.progress import register_command, run_job, show
+from tinyml_lsp.lsp.sketch_command import _reviews_edits
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
@@ -38,6 +42,9 @@ FIX_TITLE = "Fix build errors (LLM)"
 ADAPT_TITLE = "Adapt quantization to this script (LLM)"
 PREPARE_TITLE = "Prepare this dataset (LLM)…"
 ANNOTATION = "tinyml-llm"
+APPLY, CANCEL = "Apply", "Cancel"
+REVIEW_TIMEOUT = 1800.0  # seconds the user may look at a change
+SAVE_WAIT = 3.0  # seconds an editor may take to save a file of an applied edit
 BUILD_SOURCE = "tinyml build"  # the diagnostics deploy_commands publishes
 
 
@@ -61,52 +68,69 @@ def _path(uri: str) -> Path:
     return Path(to_fs_path(uri) or uri)
 
 
-# --- edits -----------------------------------------------------------------------------------
+# --- edits ---------------------------------------------------------------------------------
 
 
-def changes_edit(changes: tuple[FileChange, ...], label: str,
-                 annotate: bool) -> types.WorkspaceEdit:
-    """The candidate as a WorkspaceEdit: whole-file replacements, new files created."""
-    annotation = ANNOTATION if annotate else None
+def changes_edit(changes: tuple[FileChange, ...], label: str) -> types.WorkspaceEdit:
+    """The candidate as a WorkspaceEdit to confirm: whole-file replacements, new files
+    created."""
     operations: list[Any] = []
     for c in changes:
         uri = from_fs_path(c.absolute) or Path(c.absolute).as_uri()
         if c.old is None:
-            operations.append(types.CreateFile(uri=uri, annotation_id=annotation,
+            operations.append(types.CreateFile(uri=uri, annotation_id=ANNOTATION,
                                                options=types.CreateFileOptions(overwrite=False)))
             end = types.Position(0, 0)
         else:
             lines = c.old.split("\n")
             end = types.Position(len(lines) - 1, len(lines[-1]))
-        whole = types.Range(types.Position(0, 0), end)
-        text = (types.AnnotatedTextEdit(range=whole, new_text=c.new, annotation_id=annotation)
-                if annotation else types.TextEdit(range=whole, new_text=c.new))
         operations.append(types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-            edits=[text]))
-    edit = types.WorkspaceEdit(document_changes=operations)
-    if annotation:
-        edit.change_annotations = {ANNOTATION: types.ChangeAnnotation(
-            label=label, needs_confirmation=True, description="validated by tinyml-lsp")}
-    return edit
+            edits=[types.AnnotatedTextEdit(range=types.Range(types.Position(0, 0), end),
+                                           new_text=c.new, annotation_id=ANNOTATION)]))
+    return types.WorkspaceEdit(document_changes=operations, change_annotations={
+        ANNOTATION: types.ChangeAnnotation(label=label, needs_confirmation=True,
+                                           description="validated by tinyml-lsp")})
+
+
+async def _consent(ls: TinymlServer, changes: tuple[FileChange, ...], label: str,
+                   ctx: JobContext) -> bool:
+    """Ask the user to accept the changes; True once they are accepted (and, when the server
+    writes them itself, written)."""
+    from tinyml_lsp.llm.edits import apply_changes
+
+    files = ", ".join(c.path for c in changes)
+    ctx.progress(0.95, "waiting for you to review the change")
+    try:
+        if _reviews_edits(ls):
+            answer = await asyncio.wait_for(ls.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=changes_edit(changes, label), label=label)),
+                REVIEW_TIMEOUT)
+            return bool(answer.applied)
+        question = await asyncio.wait_for(ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(types.MessageType.Info, f"{label}: apply the "
+                                           f"validated change to {files}? (the diff is in the "
+                                           "log)", [types.MessageActionItem(APPLY),
+                                                    types.MessageActionItem(CANCEL)])),
+            REVIEW_TIMEOUT)
+    except TimeoutError:
+        raise TinymlError("the editor did not answer; nothing was written") from None
+    if question is None or question.title != APPLY:
+        return False
+    await asyncio.to_thread(apply_changes, list(changes))
+    return True
 
 
 async def _offer(ls: TinymlServer, result: LlmEditResult, ctx: JobContext,
                  label: str) -> LlmEditResult:
-    """Log the report; a passing candidate goes to the editor as an edit to accept."""
+    """Log the report; a passing candidate goes to the user to accept."""
     from tinyml_lsp.llm.loop import render_edit_result
 
     ctx.log(render_edit_result(result, show_candidate=True))
     if not result.success:
         return result
-    if any(c.created for c in result.changes) and not _client_can_create_files(ls):
-        raise TinymlError("this editor cannot create files through the language server",
-                          hint="run the task from the command line with --apply")
-    ctx.progress(0.95, "waiting for you to review the edit")
-    answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-        edit=changes_edit(result.changes, label, _annotations_supported(ls)), label=label))
-    return replace(result, applied=tuple(c.path for c in result.changes) if answer.applied
-                   else ())
+    accepted = await _consent(ls, result.changes, label, ctx)
+    return replace(result, applied=tuple(c.path for c in result.changes) if accepted else ())
 
 
 def _report(ls: TinymlServer, result: LlmEditResult | None, what: str) -> dict[str, Any] | None:
@@ -180,8 +204,8 @@ async def prepare_data(ls: TinymlServer, arguments: DataArguments) -> dict[str, 
         edit = await _offer(ls, prepared.edit, ctx, "Prepare dataset")
         result = {**edit.to_json(), "ran": False, "check": None}
         if edit.applied:
-            check, printed = await run_prepare_script(Path(edit.changes[0].absolute), data,
-                                                      ctx)
+            script = await _on_disk(edit.changes[0])
+            check, printed = await run_prepare_script(script, data, ctx)
             ctx.log(printed)
             result.update(ran=True, check=check.to_json(), success=check.ok,
                           problem=None if check.ok else "; ".join(check.problems))
@@ -200,6 +224,19 @@ async def prepare_data(ls: TinymlServer, arguments: DataArguments) -> dict[str, 
     return result
 
 
+async def _on_disk(change: FileChange) -> Path:
+    """The accepted script, on disk: an editor that applied the edit may not have saved it
+    yet; what the user accepted is written then (the same text)."""
+    path = Path(change.absolute)
+    deadline = asyncio.get_running_loop().time() + SAVE_WAIT
+    while asyncio.get_running_loop().time() < deadline:
+        if path.is_file() and path.read_text(errors="replace") == change.new:
+            return path
+        await asyncio.sleep(0.1)
+    path.write_text(change.new)
+    return path
+
+
 def _dataset_path(arguments: DataArguments) -> Path:
     path = Path(arguments.path)
     if not path.is_absolute() and arguments.uri:
@@ -216,13 +253,14 @@ def _action(title: str, command: str, argument: dict[str, Any],
         title=title, command=command, arguments=[argument]))
 
 
-def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def code_actions(ls: TinymlServer,
+                       params: types.CodeActionParams) -> list[types.CodeAction]:
     """The LLM's actions on this line (none without an endpoint): customize on a firmware
     source, fix on build errors, adapt on a training script the deterministic action cannot
     read, prepare on a dataset path."""
-    if not configured(ls):
-        return []
     uri = params.text_document.uri
+    if opened_file(ls, uri) is None or not configured(ls):
+        return []
     path = _path(uri)
     actions = []
     errors = [d for d in params.context.diagnostics if d.source == BUILD_SOURCE
@@ -234,17 +272,20 @@ def code_actions(ls: TinymlServer, params: types.CodeActionParams) -> list[types
             and (path.parent.parent / "platformio.ini").is_file():
         actions.append(_action(CUSTOMIZE_TITLE, "tinyml.customize", {"uri": uri}))
     if path.suffix == ".py":
-        actions += _script_actions(ls, uri, params.range.start.line)
+        actions += await _script_actions(ls, uri, params.range.start.line)
     return actions
 
 
-def _script_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
+async def _script_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAction]:
     from tinyml_lsp.llm.adapt_quantize import readable_by_quantize
     from tinyml_lsp.lsp.data_hover import dataset_on_line
 
-    doc = ls.workspace.get_text_document(uri)
+    opened = opened_file(ls, uri)
+    if opened is None:
+        return []
+    doc = opened[0]
     actions = []
-    script = ls.scan_cache(uri, doc.version, doc.source)
+    script = await ls.scan(uri, doc.version, doc.source)
     if script is not None and script.site_on(line) is not None \
             and not readable_by_quantize(_path(uri), doc.source):
         actions.append(_action(ADAPT_TITLE, "tinyml.adaptQuantize", {"uri": uri, "line": line}))
@@ -256,7 +297,9 @@ def _script_actions(ls: TinymlServer, uri: str, line: int) -> list[types.CodeAct
 
 
 def register(server: TinymlServer) -> None:
-    server.command("tinyml.customize")(customize)
-    server.command("tinyml.fixBuild")(fix_build)
-    server.command("tinyml.adaptQuantize")(adapt_quantize)
-    server.command("tinyml.prepareData")(prepare_data)
+    if code_actions not in PROVIDERS:
+        PROVIDERS.append(code_actions)
+    register_command(server, "tinyml.customize", CustomizeArguments, customize)
+    register_command(server, "tinyml.fixBuild", FixBuildArguments, fix_build)
+    register_command(server, "tinyml.adaptQuantize", ScriptArguments, adapt_quantize)
+    register_command(server, "tinyml.prepareData", DataArguments, prepare_data)

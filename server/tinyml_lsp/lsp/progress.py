@@ -1,14 +1,18 @@
 """Background jobs for the LSP face: work-done progress, log messages, cancellation, errors.
 
-A command handler awaits `run_job`; the event loop stays free because the task's heavy parts
-run in child processes. Progress begins and always ends (in `finally`); the user's cancel
-(window/workDoneProgress/cancel) cancels the job's asyncio task, and `runtime.process` kills the
-child processes on the way out.
+Each command is registered with `register_command`: its typed arguments are parsed (a -32602
+error saying what is wrong), and the task serving the request is a job (`jobs`) for as long as
+it runs. The handler awaits `run_job`; the event loop stays free because the task's heavy parts
+run in child processes (and what they import is imported in a thread: `warm`). Progress begins
+and always ends (in `finally`); a cancel (from the progress UI, `$/cancelRequest` or
+`shutdown`) cancels the job's asyncio task, and `runtime.process` kills the child processes on
+the way out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import traceback
 import uuid
@@ -18,11 +22,36 @@ from typing import Any, TypeVar
 from lsprotocol import types
 
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.lsp.arguments import parse_arguments
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
 T = TypeVar("T")
+A = TypeVar("A")
 log = logging.getLogger(__name__)
+
+
+def register_command(server: TinymlServer, name: str, kind: type[A],
+                     handler: Callable[[TinymlServer, A], Awaitable[Any]]) -> None:
+    """`name` runs `handler` with its arguments typed as `kind`, as a cancellable job."""
+    async def command(ls: TinymlServer, *raw: Any) -> Any:
+        arguments = parse_arguments(name, kind, raw)
+        with ls.jobs.track(ls.protocol.msg_id):
+            try:
+                return await handler(ls, arguments)
+            except asyncio.CancelledError:  # outside run_job: the request still gets an answer
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                return None
+
+    server.command(name)(command)
+
+
+async def warm(*modules: str) -> None:
+    """Import `modules` in a thread: numpy and what stands on it cost the event loop a few
+    hundred milliseconds when imported on it. The caller then imports them for free."""
+    await asyncio.to_thread(lambda: [importlib.import_module(m) for m in modules])
 
 
 class LspJobContext:
@@ -62,20 +91,22 @@ async def run_job(ls: TinymlServer, title: str,
     and shown as a short message. The server keeps serving either way.
     """
     token: str | None = None
-    if _supports_progress(ls):
-        token = f"tinyml-{uuid.uuid4()}"
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception:  # a client that refuses the token still gets log messages
-            token = None
-    ctx = LspJobContext(ls, token, title)
-    current = asyncio.current_task()
-    if token is not None and current is not None:
-        ls.jobs[token] = current
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title=title, cancellable=True, percentage=0))
+    ctx = LspJobContext(ls, None, title)
+    job = ls.jobs.current()
     end_message = "failed"
     try:
+        if _supports_progress(ls):
+            created = f"tinyml-{uuid.uuid4()}"
+            try:
+                await ls.work_done_progress.create_async(created)
+            except Exception:  # a client that refuses the token still gets log messages
+                pass
+            else:
+                ls.work_done_progress.begin(created, types.WorkDoneProgressBegin(
+                    title=title, cancellable=True, percentage=0))
+                token = ctx.token = created
+                if job is not None:
+                    job.token = token
         result = await task(ctx)
         end_message = "done"
         return result
@@ -99,13 +130,6 @@ async def run_job(ls: TinymlServer, title: str,
         return None
     finally:
         if token is not None:
-            ls.jobs.pop(token, None)
+            if job is not None:
+                job.token = None
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=end_message))
-
-
-def cancel_job(ls: TinymlServer, token: Any) -> bool:
-    task = ls.jobs.get(str(token))
-    if task is None:
-        return False
-    task.cancel()
-    return True

@@ -14,7 +14,6 @@ from tinyml_lsp.lsp import (
     llm_commands,
     sketch_command,
 )
-from tinyml_lsp.lsp.progress import cancel_job
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 
 
@@ -25,18 +24,18 @@ def create_server() -> TinymlServer:
     def initialize(ls: TinymlServer, params: types.InitializeParams) -> None:
         ls.update_settings(params.initialization_options)
 
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: TinymlServer, params: types.InitializedParams) -> None:
+        ls.session_started()
+
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: TinymlServer,
                                  params: types.DidChangeConfigurationParams) -> None:
         ls.update_settings(params.settings)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: TinymlServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls._scans.pop(params.text_document.uri, None)
-
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def on_cancel(ls: TinymlServer, params: types.WorkDoneProgressCancelParams) -> None:
-        cancel_job(ls, params.token)
+        ls.jobs.cancel(token=params.token)
 
     code_actions.register(server)
     commands.register(server)
@@ -50,8 +49,4 @@ def create_server() -> TinymlServer:
 def serve(tcp_port: int | None = None, host: str = "127.0.0.1") -> None:
     # pygls logs every message at INFO; stderr is the editor's log, keep it to what matters
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    server = create_server()
-    if tcp_port:
-        server.start_tcp(host, tcp_port)
-    else:
-        server.start_io()
+    create_server().serve(tcp_port, host)

@@ -208,7 +208,7 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob)
         blobs[mode] = blob
-        channel.log(f"wrote {target} ({len(blob):,} bytes)")
+        channel.log(f"converted to {mode}: {len(blob):,} bytes")
 
     compared = 0
     comparisons: dict[str, ModeComparison] = {}

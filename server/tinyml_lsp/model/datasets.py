@@ -17,13 +17,15 @@ Conventions (the same as Keras' and scikit-learn's, so a training script agrees 
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.errors import TinymlError, require_file
 from tinyml_lsp.model.formats import (
     DEFAULT_PIXEL_RANGE,
     IMAGE_SUFFIXES,
@@ -34,6 +36,7 @@ from tinyml_lsp.model.formats import (
 )
 
 Shape = tuple[int, ...] | list[int]  # a model's input shape, batch first
+MAX_DATA_BYTES = 1024 ** 3  # a dataset file this tool reads whole
 _X_KEYS = ("x", "X", "data", "inputs", "features", "images")
 _Y_KEYS = ("y", "Y", "labels", "label", "targets")
 
@@ -66,8 +69,8 @@ def load_dataset(
     named labels are numbered by them, and a label outside them is an error.
     """
     p = Path(path)
-    if not p.exists():
-        raise TinymlError("no such dataset file or folder", p)
+    if not p.is_dir():
+        require_file(p, "dataset file", limit=MAX_DATA_BYTES)
     suffix = p.suffix.lower()
     known = tuple(classes) if classes else None
     if p.is_dir():
@@ -88,6 +91,7 @@ def load_dataset(
     if len(ds) == 0:
         raise TinymlError("the dataset is empty", p)
     x = _as_float32(ds.x, p)
+    _require_finite(x, p)
     if input_shape is not None:
         x = conform(x, tuple(int(d) for d in input_shape), p)
     return replace(ds, x=x, quantized=pixel_range == RAW_INT8)
@@ -113,13 +117,49 @@ def conform(x: np.ndarray, input_shape: tuple[int, ...], path: str | Path) -> np
     )
 
 
+def _require_finite(x: np.ndarray, path: Path) -> None:
+    """NaN or infinity would quantize to garbage (or crash the converter): refuse it, naming
+    where it is (CSV files are checked line by line as they are read)."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        sample, *element = np.unravel_index(int(np.argmax(bad)), x.shape)
+        raise TinymlError(f"the data holds {int(bad.sum()):,} NaN or infinite values, the first "
+                          f"in sample {sample}" + (f", element {list(map(int, element))}"
+                                                   if element else ""), path,
+                          hint="clean or impute the data before using it")
+
+
 def _as_float32(x: np.ndarray, path: Path) -> np.ndarray:
     if x.dtype.kind in "fiub":
         return np.ascontiguousarray(x, dtype=np.float32)  # float64 and integers are cast
     raise TinymlError(f"the data has dtype {x.dtype}, which is not numeric", path)
 
 
+def _npy_header(f: BinaryIO, p: Path, size: int) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an .npy header declares, checked against the bytes that follow it."""
+    try:
+        version = np.lib.format.read_magic(f)
+        shape, _fortran, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                                  else np.lib.format.read_array_header_2_0(f))
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise TinymlError(f"not a readable .npy array ({exc})", p) from None
+    if dtype.hasobject:
+        raise TinymlError("the .npy array holds Python objects, not numbers", p)
+    declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if declared > size - f.tell():
+        raise TinymlError(f"the .npy file is truncated: its header declares {declared:,} bytes "
+                          f"of data, the file holds {size - f.tell():,}", p)
+    if declared > MAX_DATA_BYTES:
+        raise TinymlError(f"the array is {declared:,} bytes, more than the {MAX_DATA_BYTES:,} "
+                          "bytes this tool reads", p)
+    if shape == ():
+        raise TinymlError("the .npy file holds a single number, not samples", p)
+    return shape, dtype
+
+
 def _load_npy(p: Path) -> np.ndarray:
+    with p.open("rb") as f:
+        _npy_header(f, p, p.stat().st_size)
     try:
         return np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -128,9 +168,14 @@ def _load_npy(p: Path) -> np.ndarray:
 
 def _load_npz(p: Path, known: tuple[str, ...] | None) -> Dataset:
     try:
-        with np.load(p, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except (ValueError, OSError, EOFError) as exc:
+        with zipfile.ZipFile(p) as archive:
+            for member in archive.infolist():
+                if member.filename.endswith(".npy"):
+                    with archive.open(member) as f:
+                        _npy_header(f, p, member.file_size)  # type: ignore[arg-type]
+        with np.load(p, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise TinymlError(f"not a readable .npz archive ({exc})", p) from exc
     if not arrays:
         raise TinymlError("the .npz archive holds no arrays", p)
@@ -200,8 +245,8 @@ def _load_csv(p: Path, label_column: str | None, known: tuple[str, ...] | None) 
     try:
         with p.open(newline="") as f:
             rows = [r for r in csv.reader(f, delimiter=delimiter) if r]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TinymlError(f"cannot read the CSV file ({exc})", p) from exc
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise TinymlError(f"cannot read the CSV file: it is not text ({exc})", p) from exc
     if len(rows) < 2:
         raise TinymlError("the CSV file needs a header row and at least one data row", p)
     header = [h.strip() for h in rows[0]]
@@ -225,6 +270,13 @@ def _load_csv(p: Path, label_column: str | None, known: tuple[str, ...] | None) 
     for j, col in enumerate(features):
         try:
             x[:, j] = [float(row[col]) for row in body]
+            finite = np.isfinite(x[:, j])
+            if not finite.all():
+                line = int(np.argmin(finite)) + 2
+                raise TinymlError(f"line {line}, column {header[col]!r}: "
+                                  f"{body[line - 2][col].strip()!r} is not a finite number "
+                                  f"({int((~finite).sum()):,} such values in the column)", p,
+                                  hint="clean or impute the data before using it")
         except ValueError:
             raise TinymlError(
                 f"column {header[col]!r} is not numeric",
@@ -257,12 +309,18 @@ def _load_image(p: Path, input_shape: Shape | None, pixel_range: str) -> np.ndar
     h, w, c = _image_size(input_shape, p)
     try:
         with Image.open(p) as opened:
-            img = opened.convert("L" if c == 1 else "RGB")
+            source: Image.Image = opened
+            if opened.mode.startswith("I"):  # 16- or 32-bit gray: scale, do not clip to 255
+                deep = np.asarray(opened, dtype=np.float64)
+                top = 65535.0 if opened.mode.startswith("I;16") or deep.max() <= 65535 \
+                    else float(2 ** 32 - 1)
+                source = Image.fromarray(np.round(deep * 255.0 / top).astype(np.uint8))
+            img = source.convert("L" if c == 1 else "RGB")
             if img.size != (w, h):
                 img = img.resize((w, h), Image.Resampling.BILINEAR)
             arr = np.asarray(img, dtype=np.float32)
-    except (UnidentifiedImageError, OSError) as exc:
-        raise TinymlError("not a readable image", p) from exc
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise TinymlError(f"not a readable image ({exc})", p) from exc
     if c == 1:
         arr = arr[..., None]
     if pixel_range == RAW_INT8:

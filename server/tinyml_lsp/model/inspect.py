@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tinyml_lsp.model.tflite_file import LoadedModel, dtype_name, load_model
+from tinyml_lsp.model.structure import load_model
+from tinyml_lsp.model.tflite_file import LoadedModel, dtype_name, text
 
 # Ops that only move data between float and integer domains; they do not make a model float.
 _CONVERSION_OPS = {"QUANTIZE", "DEQUANTIZE"}
@@ -121,7 +122,7 @@ def inspect_model(path: str | Path) -> ModelCard:
 
 
 def _tensor_card(lm: LoadedModel, tensor: Any) -> TensorCard:
-    name = tensor.name.decode() if isinstance(tensor.name, bytes) else (tensor.name or "")
+    name = text(tensor.name)
     shape = tuple(int(d) for d in (tensor.shape if tensor.shape is not None else []))
     q = tensor.quantization
     scales = list(q.scale) if q is not None and q.scale is not None else []
@@ -209,7 +210,7 @@ def card_of(lm: LoadedModel) -> ModelCard:
             oc = m.operatorCodes[op.opcodeIndex]
             key = (lm.opcode_name(op.opcodeIndex), int(oc.version), bool(oc.customCode))
             op_counts[key] = op_counts.get(key, 0) + 1
-        name = sg.name.decode() if isinstance(sg.name, bytes) else (sg.name or "")
+        name = text(sg.name)
         subgraphs.append(SubgraphCard(
             name=name,
             tensors=len(tensors),
@@ -220,7 +221,7 @@ def card_of(lm: LoadedModel) -> ModelCard:
     # Weights are the constant buffers; count each buffer once even if tensors share it.
     used = {t.buffer for sg in m.subgraphs for t in (sg.tensors or [])}
     weight_bytes = sum(lm.buffer_size(b) for b in used)
-    desc = m.description.decode() if isinstance(m.description, bytes) else (m.description or "")
+    desc = text(m.description)
     ops = tuple(OpCard(n, v, c, custom) for (n, v, custom), c in sorted(op_counts.items()))
     return ModelCard(
         path=str(lm.path),

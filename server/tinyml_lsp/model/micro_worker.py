@@ -30,7 +30,6 @@ from tinyml_lsp.model.messages import ArenaRequest, ArenaResult, RunRequest, Run
 from tinyml_lsp.runtime.worker import WorkerChannel, worker_main
 
 _MISSING_OP = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'")
-_CUSTOM_MISSING = re.compile(r"Didn't find op for custom opcode '([^']+)'")
 _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 _HEAD = re.compile(r"Arena allocation head (\d+) bytes")
 _TAIL = re.compile(r"Arena allocation tail (\d+) bytes")
@@ -91,43 +90,57 @@ def _input_count(interp: Any) -> int:
             return n
 
 
-def _replace_missing_op(buf: bytes, name: str) -> bytes:
-    """The model with op `name` replaced by one the interpreter has, to find the next gap."""
+def _swap_ops(buf: bytes, names: set[str]) -> bytes:
+    """The model with the ops `names` (builtin or custom) replaced by one the interpreter has
+    (ADD), to find the next gap."""
     import flatbuffers
 
-    from tinyml_lsp.model.tflite_file import schema
+    from tinyml_lsp.model.tflite_file import schema, text
 
     s = schema()
     model = s.ModelT.InitFromPackedBuf(buf, 0)
-    code = getattr(s.BuiltinOperator, name)
     for oc in model.operatorCodes:
-        if max(oc.builtinCode, oc.deprecatedBuiltinCode) == code:
+        builtin = max(oc.builtinCode, oc.deprecatedBuiltinCode)
+        if (oc.customCode and text(oc.customCode) in names) or any(
+                getattr(s.BuiltinOperator, n, None) == builtin for n in names):
             oc.builtinCode = oc.deprecatedBuiltinCode = s.BuiltinOperator.ADD
+            oc.customCode = None
     builder = flatbuffers.Builder(len(buf) + 1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
 
+def _custom_ops(buf: bytes) -> list[str]:
+    from tinyml_lsp.model.tflite_file import schema, text
+
+    model = schema().ModelT.InitFromPackedBuf(buf, 0)
+    return sorted({text(oc.customCode) for oc in model.operatorCodes if oc.customCode})
+
+
 def missing_ops(buf: bytes, arena: int, printed: str, channel: WorkerChannel) -> list[str]:
     """Every op of the model the interpreter has no kernel for (not just the first one).
 
-    The interpreter looks up every node's kernel before preparing any, so once a missing op
-    is swapped for one it has, the next attempt names the next missing op. The swapped model
-    may then crash in a kernel's Prepare: each find is sent at once so the parent keeps it.
+    Custom ops all are: the interpreter here registers none (a sketch registers its own).
+    Builtins are found one by one: the interpreter looks up every node's kernel before
+    preparing any, so once a missing op is swapped for one it has, the next attempt names the
+    next missing op. The swapped model may then crash in a kernel's Prepare: each find is sent
+    at once so the parent keeps it.
     """
-    missing: list[str] = []
+    missing = _custom_ops(buf)
+    for name in missing:
+        channel.send("missing_op", name=name)
+    if missing:
+        buf = _swap_ops(buf, set(missing))
+        ok, printed = _attempt(buf, arena)
+        if ok:
+            return missing
     for _ in range(64):
-        custom = _CUSTOM_MISSING.search(printed)
-        if custom:
-            missing.append(custom.group(1))
-            channel.send("missing_op", name=custom.group(1))
-            break  # a custom op cannot be swapped for a builtin; report what we know
         found = _MISSING_OP.search(printed)
         if not found:
             break
         missing.append(found.group(1))
         channel.send("missing_op", name=found.group(1))
-        buf = _replace_missing_op(buf, found.group(1))
+        buf = _swap_ops(buf, {found.group(1)})
         ok, printed = _attempt(buf, arena)
         if ok:
             break

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from tinyml_lsp.model.labels import write_labels
 from tinyml_lsp.model.messages import ConvertRequest, ConvertResult
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
 from tinyml_lsp.runtime.context import JobContext, Stage
+from tinyml_lsp.runtime.staging import Staging
 from tinyml_lsp.runtime.worker import run_worker
 
 WORKER = "tinyml_lsp.model.convert_worker"
@@ -127,37 +129,49 @@ async def quantize_model(
     if mode == "int8" and data is None:
         raise TinymlError("full-integer int8 quantization needs a representative dataset", model,
                           hint="pass --data with a .npy/.npz/.csv file or an image folder")
-    modes = ["float32"] if mode == "float32" else ["float32", mode]
-    request = ConvertRequest(
-        model=str(model), outputs={m: str(artifacts.quantized_model(model, m, out_dir))
-                                   for m in modes},
-        io=io, target=target, data=str(data) if data is not None else None,
-        label_column=label_column, pixel_range=pixel_range, samples=samples, holdout=holdout,
-        seed=seed)
-    r = await run_worker(WORKER, request, ConvertResult, Stage(ctx, 0.0, 0.9),
-                         what="the TensorFlow converter", timeout=timeout, path=model)
-    cards = await asyncio.to_thread(lambda: {m: inspect_model(p) for m, p in r.files.items()})
-    arena = None
-    if mode == "int8":
-        ctx.progress(0.9, "checking the int8 model with TFLite Micro")
-        arena = await measure_arena(r.files["int8"], Stage(ctx, 0.9, 1.0))
-    comparison = None
-    if (c := r.comparisons.get(mode)) is not None:
-        comparison = Comparison(samples=r.compared_samples, held_out=r.compared_held_out,
-                                top1_agreement=c.top1_agreement,
-                                max_abs_error=c.max_abs_error, accuracy=c.accuracy,
-                                float_accuracy=r.float_accuracy)
-    report = artifacts.quantize_report(model, out_dir)
-    result = QuantizeResult(
-        model=str(model), files=r.files, report=str(report), io=io if mode == "int8" else "float",
-        cards=cards, comparison=comparison, arena=arena, classes=r.classes, seconds=r.seconds,
-    )
-    await asyncio.to_thread(_write_outputs, report, result)
-    return result
+    # the files appear only if everything succeeds: a failed or cancelled run leaves none
+    with Staging(artifacts.quantize_dir(model, out_dir)) as staging:
+        modes = ["float32"] if mode == "float32" else ["float32", mode]
+        outputs = {m: staging.path(artifacts.quantized_model(model, m, out_dir)) for m in modes}
+        request = ConvertRequest(
+            model=str(model), outputs={m: str(p) for m, p in outputs.items()},
+            io=io, target=target, data=str(data) if data is not None else None,
+            label_column=label_column, pixel_range=pixel_range, samples=samples,
+            holdout=holdout, seed=seed)
+        r = await run_worker(WORKER, request, ConvertResult, Stage(ctx, 0.0, 0.9),
+                             what="the TensorFlow converter", timeout=timeout, path=model)
+        files = {m: str(staging.final(p)) for m, p in r.files.items()}
+        cards = await asyncio.to_thread(lambda: {m: replace(inspect_model(p), path=str(files[m]))
+                                                 for m, p in r.files.items()})
+        if mode == "int8" and cards["int8"].quantization != "full-integer":
+            # not what was asked for: the staged files are dropped with the error
+            raise TinymlError(f"the converter did not produce a full-integer int8 model (it is "
+                              f"{cards['int8'].quantization}): some ops have no int8 kernel in "
+                              "TFLite", model,
+                              hint="check the model's layers with `tinyml inspect` on the "
+                              "float32 model; replace the ops that stay float")
+        arena = None
+        if mode == "int8":
+            ctx.progress(0.9, "checking the int8 model with TFLite Micro")
+            arena = await measure_arena(r.files["int8"], Stage(ctx, 0.9, 1.0))
+        comparison = None
+        if (c := r.comparisons.get(mode)) is not None:
+            comparison = Comparison(samples=r.compared_samples, held_out=r.compared_held_out,
+                                    top1_agreement=c.top1_agreement,
+                                    max_abs_error=c.max_abs_error, accuracy=c.accuracy,
+                                    float_accuracy=r.float_accuracy)
+        report = artifacts.quantize_report(model, out_dir)
+        result = QuantizeResult(
+            model=str(model), files=files, report=str(report), io=io if mode == "int8" else "float",
+            cards=cards, comparison=comparison, arena=arena, classes=r.classes, seconds=r.seconds,
+        )
+        await asyncio.to_thread(_write_outputs, staging.path(report), result, r.files.values())
+        staging.commit()
+        return result
 
 
-def _write_outputs(report: Path, result: QuantizeResult) -> None:
-    for model in result.files.values():  # every model keeps its class names beside it
+def _write_outputs(report: Path, result: QuantizeResult, models: Iterable[str]) -> None:
+    for model in models:  # every model keeps its class names beside it
         if result.classes:
             write_labels(model, result.classes)
     report.write_text(render_quantize(result) + "\n")

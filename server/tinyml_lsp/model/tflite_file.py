@@ -1,4 +1,5 @@
-"""Read a .tflite flatbuffer into the schema's object API, with errors a user can act on.
+"""Read a .tflite flatbuffer into the schema's object API, with errors a user can act on
+(`structure` checks what the model says before anything uses it).
 
 The schema classes come from the `tflite-micro` package (the interpreter we target), so this
 module never imports TensorFlow.
@@ -15,6 +16,8 @@ from typing import Any
 from tinyml_lsp.errors import TinymlError, require_file
 
 FILE_IDENTIFIER = b"TFL3"
+# a model for a microcontroller is far smaller; flatbuffers cannot exceed 2 GiB anyway
+MAX_MODEL_BYTES = 512 * 1024 * 1024
 
 
 @cache
@@ -92,9 +95,17 @@ def _describe_header(data: bytes) -> str:
     return "not a TFLite model: the file lacks the TFL3 identifier of a TFLite flatbuffer"
 
 
-def load_model(path: str | Path) -> LoadedModel:
-    """Read and parse a .tflite file; any problem becomes a TinymlError naming the file."""
-    p = require_file(path, "model file")
+def text(value: Any) -> str:
+    """A name from the flatbuffer as text, whatever bytes it holds."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value or ""
+
+
+def read_model(path: str | Path) -> LoadedModel:
+    """Read and parse a .tflite file, with its indices checked; any problem becomes a
+    TinymlError naming the file. (`structure.load_model` checks the rest.)"""
+    p = require_file(path, "model file", limit=MAX_MODEL_BYTES)
     try:
         data = p.read_bytes()
     except OSError as exc:

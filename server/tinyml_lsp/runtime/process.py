@@ -13,6 +13,11 @@ reported as such ("crashed (SIGSEGV)").
   set-up, the emulated board's upload step, which run outside any event loop);
 - `start` + `supervise`: the two halves the others are built on (the worker protocol uses
   them too).
+
+Every child started here is registered until it is reaped. A process that must not leave
+children behind even when it is killed (the language server) calls
+`bind_children_to_this_process`: a reaper process (`reaper`) then kills the registered groups
+when this process dies, however it dies; `kill_children` does it at once for an orderly end.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.runtime.reaper import REAPER_ENV, kill_tree, start_time
 
 T = TypeVar("T")
 StrPath = str | Path
@@ -73,6 +82,83 @@ def signal_name(returncode: int) -> str:
         return f"signal {-returncode}"
 
 
+# --- the children of this process, and the reaper that kills them if it dies ---------------
+
+_children: dict[int, int | None] = {}  # leader PID → start time, of groups not yet reaped
+_lock = threading.Lock()  # run_tool_sync may run in threads
+_reaper: subprocess.Popen[bytes] | None = None
+
+
+def _tell_reaper(line: str) -> None:
+    if _reaper is None or _reaper.stdin is None:
+        return
+    with contextlib.suppress(OSError):  # a reaper that died cannot be told; the rest goes on
+        os.write(_reaper.stdin.fileno(), line.encode() + b"\n")
+
+
+def _registration(pid: int, started: int | None) -> str:
+    return f"+{pid}" if started is None else f"+{pid} {started}"
+
+
+def _track(pid: int) -> None:
+    started = start_time(pid)
+    with _lock:
+        _children[pid] = started
+        _tell_reaper(_registration(pid, started))
+
+
+def _untrack(pid: int) -> None:
+    with _lock:
+        if _children.pop(pid, ...) is not ...:
+            _tell_reaper(f"-{pid}")
+
+
+def bind_children_to_this_process() -> None:
+    """From now on, the children of this process and everything they start die with it, also
+    when it is killed by SIGKILL. Descendants may hand over a process that leaves their group
+    on purpose (`hand_over`). Idempotent."""
+    global _reaper
+    if _reaper is not None:
+        return
+    fifo = Path(tempfile.mkdtemp(prefix="tinyml-reaper-")) / "handover"
+    os.mkfifo(fifo, 0o600)
+    # the pipe's write end stays here alone (not inherited): it closes when this process ends
+    _reaper = subprocess.Popen([sys.executable, "-m", "tinyml_lsp.runtime.reaper", str(fifo)],
+                               stdin=subprocess.PIPE, start_new_session=True)
+    os.environ[REAPER_ENV] = str(fifo)
+    with _lock:
+        for pid, started in _children.items():
+            _tell_reaper(_registration(pid, started))
+
+
+def hand_over(pid: int) -> bool:
+    """Give `pid`, which left its starter's group on purpose (the emulated board outlives the
+    upload that started it), to the reaper of the process this one works for, if it has one:
+    it then dies with that process. False when there is none (the command line: the board runs
+    on until it is stopped)."""
+    fifo = os.environ.get(REAPER_ENV)
+    if not fifo:
+        return False
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # the reaper is gone: so is its owner
+        return False
+    try:
+        os.write(fd, _registration(pid, start_time(pid)).encode() + b"\n")
+    finally:
+        os.close(fd)
+    return True
+
+
+def kill_children() -> None:
+    """Kill every child group this process started and has not reaped yet (an orderly exit's
+    last step; the reaper does the same if this process is killed)."""
+    with _lock:
+        children = dict(_children)
+    for pid, started in children.items():
+        kill_tree(pid, started)
+
+
 def kill_group(proc: asyncio.subprocess.Process) -> None:
     """Kill a child started by `start` (its own session) and everything it started."""
     if proc.returncode is not None:
@@ -91,7 +177,7 @@ async def start(args: Sequence[StrPath], *, stdin: bool = False, cwd: StrPath | 
     The caller must `supervise` it: that is what guarantees the child does not outlive the task.
     """
     try:
-        return await asyncio.create_subprocess_exec(
+        proc = await asyncio.create_subprocess_exec(
             *[str(a) for a in args],
             stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -99,6 +185,8 @@ async def start(args: Sequence[StrPath], *, stdin: bool = False, cwd: StrPath | 
             limit=limit)
     except OSError as exc:
         raise TinymlError(f"cannot start {args[0]}: {exc.strerror or exc}") from None
+    _track(proc.pid)
+    return proc
 
 
 async def supervise(proc: asyncio.subprocess.Process, work: Awaitable[T], *,
@@ -118,6 +206,7 @@ async def supervise(proc: asyncio.subprocess.Process, work: Awaitable[T], *,
         kill_group(proc)
         with contextlib.suppress(ProcessLookupError):
             await proc.wait()
+        _untrack(proc.pid)
 
 
 def _failure(what: str, returncode: int, stderr: bytes, path: StrPath | None) -> TinymlError:
@@ -178,6 +267,7 @@ def run_tool_sync(args: Sequence[StrPath], what: str, *, timeout: float,
                                 start_new_session=True, **popen)
     except OSError as exc:
         raise TinymlError(f"cannot start {args[0]}: {exc.strerror or exc}", path) from None
+    _track(proc.pid)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -188,6 +278,7 @@ def run_tool_sync(args: Sequence[StrPath], what: str, *, timeout: float,
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        _untrack(proc.pid)
     if check and proc.returncode != 0:
         raise _failure(what, proc.returncode, err, path)
     return ToolOutput(proc.returncode, out, err)

@@ -76,9 +76,12 @@ int board_getc(void)
 
 void board_exit(int status)
 {
-    (void)status;
     fflush(stdout);
     fflush(stderr);
+    /* the end of the program is an event the monitor sees (docs/firmware.md §2): a firmware
+       that stops without its DONE line must not leave the host waiting */
+    printf("TINYML EXIT status=%d\n", status);
+    fflush(stdout);
     board_halt();
 }
 

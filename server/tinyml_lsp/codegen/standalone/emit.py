@@ -20,6 +20,7 @@ from tinyml_lsp.codegen.standalone.kernels import ConstArray, Step
 from tinyml_lsp.codegen.standalone.program import ApiTensor, Program, lower
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.resources import data_dir, snippet
+from tinyml_lsp.text import c_comment
 
 KERNEL_DIR = "standalone/kernels"
 VALUES_PER_LINE = 20
@@ -227,7 +228,7 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
 def generate(model_path: str | Path, out_dir: str | Path | None = None) -> GeneratedModel:
     """Generate model.h/model.c for a full-integer int8 .tflite (written to out_dir if given)."""
     prog, plan = build_program(model_path)
-    name = Path(model_path).name
+    name = c_comment(Path(model_path).name)
     header = _header(prog, plan.arena_bytes, name)
     source = _source(prog, plan, name)
     weight_bytes = sum(c.nbytes for s in prog.steps for c in s.consts) + \

@@ -15,7 +15,8 @@ import numpy as np
 
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import card_of
-from tinyml_lsp.model.tflite_file import LoadedModel, activation_name, dtype_name, load_model
+from tinyml_lsp.model.structure import load_model
+from tinyml_lsp.model.tflite_file import LoadedModel, activation_name, dtype_name, text
 
 # Ops whose output is the input's bytes seen with another shape.
 RESHAPE_OPS = ("RESHAPE",)
@@ -106,10 +107,6 @@ class Graph:
         return next((op for op in self.ops if index in op.outputs), None)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else (value or "")
-
-
 def _options(lm: LoadedModel, kind: str, raw: Any) -> dict[str, Any]:
     """The op's builtin options as plain values (defaults when the file has none)."""
     get = (lambda name, default: getattr(raw, name, default)) if raw is not None else (
@@ -185,7 +182,7 @@ def read_graph(path: str | Path) -> Graph:
     for i, t in enumerate(sg.tensors or []):
         dtype = dtype_name(t.type)
         shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
-        tensors.append(Tensor(i, _text(t.name), shape, dtype, _quant(t),
+        tensors.append(Tensor(i, text(t.name), shape, dtype, _quant(t),
                               _const_data(lm, t, dtype, shape)))
     ops = []
     for i, (op, kind) in enumerate(zip(raw_ops, kinds, strict=True)):

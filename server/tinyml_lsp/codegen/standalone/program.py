@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinyml_lsp.codegen.standalone import quantization as qz
 from tinyml_lsp.codegen.standalone.graph import RESHAPE_OPS, TFLM_HINT, Graph
 from tinyml_lsp.codegen.standalone.kernels import LOWER, ConstArray, Step, op_error, per_tensor
 from tinyml_lsp.errors import TinymlError
@@ -124,7 +125,10 @@ def lower(g: Graph) -> Program:
             raise op_error(g, op, "converts between float and int8 inside the model; the "
                               "standalone runtime needs int8 from input to output — quantize "
                               "the model to full-integer int8 first")
-        steps.append(LOWER[op.kind](g, op))
+        try:
+            steps.append(LOWER[op.kind](g, op))
+        except qz.OutOfRange as exc:
+            raise op_error(g, op, str(exc)) from None
     consts: dict[int, ConstArray] = {}
     for step in steps:
         for ti in step.inputs:

@@ -16,6 +16,11 @@ import numpy as np
 
 INT8_MIN, INT8_MAX = -128, 127
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+MAX_LEFT_SHIFT = 30  # the kernels shift int32 values left: 31 and more is undefined in C
+
+
+class OutOfRange(ValueError):
+    """A requantization the int32 kernels cannot do without undefined behaviour."""
 
 
 def round_away(x: float) -> float:
@@ -39,6 +44,10 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:  # everything would be shifted out: flush to zero
         return 0, 0
+    if shift > MAX_LEFT_SHIFT:
+        raise OutOfRange(f"a rescaling by {real:.3g} (2^{shift - 1} or more) does not fit the "
+                         "int32 arithmetic of the kernels: the model's scales are corrupt or "
+                         "extreme")
     return q_fixed, shift
 
 
@@ -107,6 +116,8 @@ def logistic_params(input_scale: float) -> tuple[int, int, int]:
     input_integer_bits = 4
     real = input_scale * float(1 << (31 - input_integer_bits))
     q, left_shift = math.frexp(real)
+    if not 0 <= left_shift <= MAX_LEFT_SHIFT:
+        raise OutOfRange(f"an input scale of {input_scale:.3g} is out of LOGISTIC's range")
     mult = int(round_away(q * (1 << 31)))
     return mult, left_shift, calculate_input_radius(input_integer_bits, left_shift, 31)
 

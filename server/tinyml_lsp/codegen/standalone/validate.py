@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
-from tinyml_lsp.codegen.standalone.host import build_host, run_host
+from tinyml_lsp.codegen.standalone.host import HostRun, build_host, run_host
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.datasets import load_dataset, quantize
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
@@ -43,15 +43,19 @@ class ValidateReport:
     ns_per_invoke: float | None  # generated C on this machine
     tflm_ns_per_invoke: float | None  # TFLite Micro's Python interpreter, invoke() only
     ops: tuple[str, ...]
+    undefined_behaviour: str | None = None  # what UBSan reported, when it did
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.mismatches == 0
+        return self.mismatches == 0 and self.undefined_behaviour is None
 
     @property
     def problem(self) -> str | None:
         """Why validation failed, or None when the generated C is bit-exact."""
-        if self.ok:
+        if self.undefined_behaviour is not None:
+            return f"the generated C has undefined behaviour: {self.undefined_behaviour}"
+        if self.mismatches == 0:
             return None
         return (f"{self.mismatches} of {self.elements} output elements differ from TFLite "
                 f"Micro (max difference {self.max_abs_diff:g})")
@@ -122,15 +126,20 @@ async def validate(model_path: str | Path, ctx: JobContext, *, data: str | Path 
         random = 0 if data is not None else DEFAULT_RANDOM_INPUTS
     inputs, source = _inputs(gen, data, random, seed, label_column, pixel_range)
     count = len(inputs[0])
+    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="tinyml-validate-") as tmp:
         ctx.progress(0.1, "compiling the generated C for this machine")
         exe = await build_host(gen, Path(tmp, "host"))
+        ctx.progress(0.2, "compiling it again with the undefined-behaviour sanitizer")
+        checked, undefined = await _sanitized(gen, Path(tmp, "ubsan"), inputs, notes)
         ctx.progress(0.25, f"running the generated C on {count} inputs")
         first = await run_host(gen, exe, inputs)
         repeat = 1
         if first.ns_per_invoke and first.ns_per_invoke * count < TARGET_SECONDS * 1e9:
             repeat = int(min(1000, TARGET_SECONDS * 1e9 / (first.ns_per_invoke * count))) + 1
         ours = first if repeat == 1 else await run_host(gen, exe, inputs, repeat=repeat)
+        if checked is not None and not np.array_equal(checked.outputs, first.outputs):
+            undefined = "its outputs change with the compiler's options"
         ctx.progress(0.4, "measuring TFLite Micro's arena")
         arena = await measure_arena(model_path, Stage(ctx, 0.4, 0.6))
         if arena.arena_bytes is None:
@@ -146,7 +155,31 @@ async def validate(model_path: str | Path, ctx: JobContext, *, data: str | Path 
         elements=int(ref.size), mismatches=mismatches, max_abs_diff=max_diff,
         mismatch_examples=examples, arena_bytes=gen.arena_bytes,
         tflm_arena_bytes=arena.arena_bytes, ns_per_invoke=ours.ns_per_invoke,
-        tflm_ns_per_invoke=reference.ns_per_invoke or None, ops=gen.ops)
+        tflm_ns_per_invoke=reference.ns_per_invoke or None, ops=gen.ops,
+        undefined_behaviour=undefined, notes=tuple(notes))
+
+
+SANITIZE = ("-fsanitize=undefined", "-fno-sanitize-recover=all")
+
+
+async def _sanitized(gen: GeneratedModel, workdir: Path, inputs: list[np.ndarray],
+                     notes: list[str]) -> tuple[HostRun | None, str | None]:
+    """Run the C built with UBSan: (its run, None), or (None, what the sanitizer reported).
+    Undefined behaviour that happens to give the right answer on this machine may not on a
+    Cortex-M: it fails validation like a wrong output."""
+    try:
+        exe = await build_host(gen, workdir, extra_flags=SANITIZE)
+    except TinymlError as exc:  # no libubsan: say so, check the rest
+        notes.append(f"not checked for undefined behaviour: {exc.message}")
+        return None, None
+    try:
+        return await run_host(gen, exe, inputs), None
+    except TinymlError as exc:
+        report = next((line.strip() for line in (exc.hint or "").splitlines()
+                       if "runtime error" in line), None)
+        if report is None:
+            raise
+        return None, report
 
 
 def _time(ns: float | None) -> str:
@@ -161,8 +194,7 @@ def _time(ns: float | None) -> str:
 
 def render_validate(r: ValidateReport) -> str:
     """The human report of `tinyml validate` (the CLI prints it, --json prints to_json())."""
-    verdict = "OK — bit-exact with TFLite Micro" if r.ok else \
-        f"MISMATCH — {r.mismatches:,} of {r.elements:,} output values differ"
+    verdict = "OK — bit-exact with TFLite Micro" if r.ok else f"MISMATCH — {r.problem}"
     ratio = f" ({r.arena_ratio:.2f}×)" if r.arena_ratio else ""
     speed = f" ({r.speedup:.1f}× faster)" if r.speedup and r.speedup >= 1 else \
         (f" ({1 / r.speedup:.1f}× slower)" if r.speedup else "")
@@ -185,4 +217,5 @@ def render_validate(r: ValidateReport) -> str:
         f"{_time(r.tflm_ns_per_invoke)} TFLite Micro interpreter (host){speed}",
         verdict,
     ]
+    lines += [f"note: {note}" for note in r.notes]
     return "\n".join(lines)

@@ -1,0 +1,113 @@
+-- Drives tinyml-lsp from a real Neovim (0.7, headless) as a user would, for tests/editors.
+--
+-- The test sets, in the environment: TINYML_PYTHON (the interpreter with tinyml_lsp),
+-- TINYML_SCRIPT (a training script to open), TINYML_SCENARIO (quit | cancel | sketch),
+-- TINYML_GO (a file the test creates when it wants the next step: it has seen the worker),
+-- TINYML_OUT (where this writes what it saw, as JSON). Neovim quits at the end.
+
+local env = vim.env
+local seen = { progress = {}, messages = {}, questions = {} }
+
+local function save()
+  local file = io.open(env.TINYML_OUT, "w")
+  file:write(vim.fn.json_encode(seen))
+  file:close()
+end
+
+local function fail(why)
+  seen.failure = why
+  save()
+  vim.cmd("qa!")
+end
+
+local function wait(ms, what, condition)
+  if not vim.wait(ms, condition, 20) then fail("timed out waiting for " .. what) end
+end
+
+local client_id = vim.lsp.start_client({
+  cmd = { env.TINYML_PYTHON, "-m", "tinyml_lsp" },
+  root_dir = vim.fn.fnamemodify(env.TINYML_SCRIPT, ":h"),
+  handlers = {
+    ["$/progress"] = function(_, result)
+      table.insert(seen.progress, { kind = result.value.kind, message = result.value.message })
+    end,
+    ["window/showMessage"] = function(_, result)
+      table.insert(seen.messages, result.message)
+    end,
+    -- the user picks "Write files" in the prompt Neovim shows (inputlist, which a headless
+    -- Neovim cannot show)
+    ["window/showMessageRequest"] = function(_, result)
+      table.insert(seen.questions, result.message)
+      for _, action in ipairs(result.actions) do
+        if action.title == "Write files" then return action end
+      end
+      return vim.NIL
+    end,
+  },
+})
+vim.cmd("edit " .. env.TINYML_SCRIPT)
+vim.lsp.buf_attach_client(0, client_id)
+local client = vim.lsp.get_client_by_id(client_id)
+wait(30000, "initialize", function() return client.initialized end)
+
+local function save_line()
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(0, 0, -1, false)) do
+    if line:find("model.save(", 1, true) then return i - 1 end
+  end
+  fail("no model.save( line")
+end
+
+local function action(title)
+  local line = save_line()
+  local position = { line = line, character = 0 }
+  local replies = vim.lsp.buf_request_sync(0, "textDocument/codeAction", {
+    textDocument = { uri = vim.uri_from_bufnr(0) },
+    range = { start = position, ["end"] = position },
+    context = { diagnostics = {} },
+  }, 10000)
+  for _, reply in pairs(replies or {}) do
+    for _, found in ipairs(reply.result or {}) do
+      if found.title == title then return found end
+    end
+  end
+  fail("no code action " .. title)
+end
+
+local function began()
+  for _, p in ipairs(seen.progress) do if p.kind == "begin" then return true end end
+  return false
+end
+
+local function ended()
+  for _, p in ipairs(seen.progress) do if p.kind == "end" then return true end end
+  return false
+end
+
+local scenario = env.TINYML_SCENARIO
+if scenario == "quit" or scenario == "cancel" then
+  local quantize = action("Quantize this model (int8)")
+  local _, request = client.request("workspace/executeCommand", quantize.command,
+    function(err, result)
+      seen.answered = true
+      seen.error = err
+      seen.result = result
+    end, 0)
+  wait(30000, "the job to begin", began)
+  wait(60000, "the test to see the worker", function() return vim.loop.fs_stat(env.TINYML_GO) end)
+  if scenario == "quit" then
+    save()
+    vim.cmd("qa!")  -- with the job running: Neovim stops the server (shutdown, or SIGTERM)
+  end
+  client.cancel_request(request)  -- Neovim's only way to cancel an executeCommand
+  -- (Neovim mutes the RequestCancelled answer: the progress's end is what it sees)
+  wait(30000, "the progress to end", ended)
+elseif scenario == "sketch" then
+  local sketch = action("Generate inference sketch (emulated board)")
+  local replies = vim.lsp.buf_request_sync(0, "workspace/executeCommand", sketch.command, 120000)
+  for _, reply in pairs(replies or {}) do
+    seen.error = reply.err
+    seen.result = reply.result
+  end
+end
+save()
+vim.cmd("qa!")
