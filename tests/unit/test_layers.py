@@ -11,7 +11,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tinyml_lsp"
 # lowest first: a module may import its own room and the rooms below it
 FLOORS = [
-    {"tinyml_lsp", "tinyml_lsp.errors", "tinyml_lsp.resources", "tinyml_lsp.artifacts"},
+    {"tinyml_lsp", "tinyml_lsp.errors", "tinyml_lsp.resources", "tinyml_lsp.artifacts",
+     "tinyml_lsp.text"},
     {"tinyml_lsp.runtime"},
     {"tinyml_lsp.model"},
     {"tinyml_lsp.codegen"},
