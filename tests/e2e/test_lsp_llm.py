@@ -232,3 +232,32 @@ async def test_prepare_a_dataset_from_the_editor(client: LanguageClient, tmp_pat
     assert isinstance(received[0].document_changes[0], types.CreateFile)
     assert result["ran"] and result["success"] and result["check"]["ok"]
     assert (tmp_path / "fruit_train.npz").is_file()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "tinyml_lsp"]))
+async def neovim_client(lsp_client: LanguageClient):
+    """Neovim's capabilities (no review UI for edits), with the endpoint configured."""
+    _parse_code_actions_correctly(lsp_client)
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("neovim"),
+        initialization_options={"tinyml": {"llm": {
+            "baseUrl": SCRIPTED.base_url, "model": "scripted-model", "apiKey": KEY,
+            "cache": False}}}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_an_editor_without_review_is_asked_first(neovim_client: LanguageClient,
+                                                       tmp_path: Path):
+    from tests.llm.test_data_tasks import ADAPTED, PIPELINE_SCRIPT
+
+    client = neovim_client
+    script = tmp_path / "train.py"
+    script.write_text(PIPELINE_SCRIPT)
+    received, asked = _answer_like_an_editor(client)
+    SCRIPTED.script(Reply(fenced(ADAPTED, "python", "train.py")))
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        "tinyml.adaptQuantize", [{"uri": _open(client, script, "python")}]))
+    assert result["success"] and result["applied"] == ["train.py"]
+    assert received == [] and "apply the validated change to train.py?" in asked[0]
+    assert script.read_text() == ADAPTED  # written by the server, once the user said yes
