@@ -14,7 +14,7 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 # and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
 TEST_APT_PACKAGES := neovim
 
-.PHONY: install system-deps test-deps demo test test-fast lint client bench llm-bench clean
+.PHONY: fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
 
 # $(call apt-install,PACKAGES): install Debian packages that are missing (apt, as root or sudo)
 define apt-install
@@ -65,6 +65,10 @@ test-fast: install test-deps
 
 demo: install
 	$(BIN)/python examples/demo.py
+
+# a large seeded fuzzing campaign: every command on ~600 broken inputs, the outcome table
+fuzz: install
+	$(BIN)/python -m tests.fuzz.campaign --models 400 --data 190 --seed 1
 
 bench: install
 	@for script in benchmarks/bench_*.py; do \

@@ -100,3 +100,14 @@ def test_a_binary_platformio_ini_is_a_clear_error(tmp_path):
     (tmp_path / "platformio.ini").write_bytes(b"\xff\xfe\x00[env:x]\x00")
     with pytest.raises(TinymlError, match="not a text file"):
         platformio.project_env(tmp_path)
+
+
+def test_the_build_summary_counts_warnings(tmp_path):
+    from tinyml_lsp.deploy.platformio import Diagnostic, render_build
+
+    warning = Diagnostic(str(tmp_path / "src" / "main.c"), 3, 5, "warning", "unused variable")
+    result = BuildResult(True, str(tmp_path), "qemu", "tinyml-qemu-m4", "fw.elf", 100, 10,
+                         1000, 100, (warning,), 1.0)
+    text = render_build(result)
+    assert text.splitlines()[0] == "built fw.elf (1 warning)"
+    assert "main.c:3:5: warning: unused variable" in text

@@ -61,6 +61,13 @@ def test_fruit_int8(fruit_quantized, fruit_trained: Path) -> None:
     assert r.comparison is not None and r.comparison.top1_agreement >= 0.98
     assert r.classes == ("apple", "banana", "orange")
     assert Path(r.report).exists() and "top-1 agreement" in Path(r.report).read_text()
+    # measured on 20 % of each class, kept out of calibration, and the report says so
+    rows = len((fruit_trained / "fruit.csv").read_text().splitlines()) - 1
+    assert r.comparison.held_out and r.comparison.samples == round(0.2 * rows)
+    assert "held-out samples (not used for calibration)" in Path(r.report).read_text()
+    # the class names travel with each model
+    assert Path(r.files["int8"]).with_suffix(".labels.txt").read_text().split() == [
+        "apple", "banana", "orange"]
 
 
 @pytest.mark.slow
@@ -139,8 +146,57 @@ def test_cli_quantize_json_and_progress(fruit_trained: Path, tmp_path: Path) -> 
     proc = subprocess.run(
         [sys.executable, "-m", "tinyml_lsp.cli", "quantize",
          str(fruit_trained / "fruit_model.keras"), "--data", str(fruit_trained / "fruit.csv"),
-         "--out", str(tmp_path), "--json"], capture_output=True, text=True, timeout=600)
+         "--out", str(tmp_path), "--json", "--verbose"], capture_output=True, text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)  # stdout holds the JSON and nothing else
     assert Path(data["files"]["int8"]).exists()
-    assert "loading TensorFlow" in proc.stderr and "calibrating" in proc.stderr
+    # the converter's log with --verbose (no progress bar: stderr is not a terminal)
+    assert "calibrating" in proc.stderr and "\r" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_holdout_file_with_some_classes_is_scored_by_the_models_numbering(
+        fruit_quantized, fruit_trained: Path, tmp_path: Path) -> None:
+    # only bananas and oranges: renumbering them 0 and 1 scored this at 0.6 % (issue 9)
+    rows = (fruit_trained / "fruit_holdout.csv").read_text().splitlines()
+    partial = tmp_path / "partial.csv"
+    partial.write_text("\n".join([rows[0]] + [r for r in rows[1:] if not r.endswith("apple")]))
+    report = asyncio.run(verify_model(fruit_quantized.files["int8"], SilentContext(),
+                                      data=partial))
+    assert report.accuracy is not None and report.accuracy > 0.9
+
+
+def test_an_int8_model_that_is_not_full_integer_is_not_a_success(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """If the converter ever hands back a model with float activations for int8 (as it did for
+    an all-NaN dataset), quantize fails and leaves no files."""
+    from tests.unit.test_model_kinds import hybrid_model
+    from tinyml_lsp.model import quantize as quantize_module
+    from tinyml_lsp.model.messages import ConvertResult
+
+    async def converter(module, request, result_type, ctx, **kw):
+        for path in request.outputs.values():
+            hybrid_model(Path(path))
+        return ConvertResult(files=dict(request.outputs), input_shape=[1, 6],
+                             calibration_samples=4, compared_samples=0, compared_held_out=False,
+                             comparisons={}, float_accuracy=None, classes=None, seconds=0.1)
+
+    keras = tmp_path / "model.keras"
+    import zipfile
+
+    with zipfile.ZipFile(keras, "w") as z:
+        z.writestr("config.json", "{}")
+    np.save(tmp_path / "x.npy", np.zeros((4, 6), np.float32))
+    monkeypatch.setattr(quantize_module, "run_worker", converter)
+    with pytest.raises(TinymlError, match="did not produce a full-integer int8 model"):
+        asyncio.run(quantize_module.quantize_model(keras, SilentContext(),
+                                                   data=tmp_path / "x.npy"))
+    assert not list(tmp_path.glob("*.tflite"))
+
+
+def test_a_symlink_loop_is_named_as_such(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.tflite"
+    loop.symlink_to(loop)
+    with pytest.raises(TinymlError, match="loop of symbolic links"):
+        inspect_model(loop)

@@ -168,3 +168,15 @@ def test_undefined_behaviour_in_generated_c_fails_validation(tmp_path: Path) -> 
     assert "runtime error: shift exponent 40" in report
     run, report = asyncio.run(_sanitized(gen, tmp_path / "ok", [x], []))
     assert run is not None and report is None
+
+
+def test_a_buffer_beyond_the_file_is_refused(tmp_path: Path) -> None:
+    # the fuzzer's "2,000,000,404 weight bytes in a 2.7 KB file"
+    def far_away(m: Any) -> None:
+        buf = m.buffers[m.subgraphs[0].tensors[_ops(m)[0].inputs[1]].buffer]
+        buf.data, buf.offset, buf.size = None, 2_000_000_000, 404
+
+    path = tmp_path / "far.tflite"
+    path.write_bytes(mutated(far_away))
+    with pytest.raises(TinymlError, match="lies outside the file"):
+        inspect_model(path)

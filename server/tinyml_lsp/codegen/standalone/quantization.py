@@ -32,7 +32,7 @@ def f32(x: float | np.floating) -> float:
     return float(np.float32(x))
 
 
-def quantize_multiplier(real: float) -> tuple[int, int]:
+def quantize_multiplier(real: float, limit: int | None = MAX_LEFT_SHIFT) -> tuple[int, int]:
     """tflite::QuantizeMultiplier: real ≈ multiplier · 2^(shift − 31), multiplier in
     [2^30, 2^31)."""
     if real == 0.0:
@@ -44,7 +44,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:  # everything would be shifted out: flush to zero
         return 0, 0
-    if shift > MAX_LEFT_SHIFT:
+    if limit is not None and shift > limit:
         raise OutOfRange(f"a rescaling by {real:.3g} (2^{shift - 1} or more) does not fit the "
                          "int32 arithmetic of the kernels: the model's scales are corrupt or "
                          "extreme")
@@ -106,7 +106,8 @@ def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
     scaled_diff_integer_bits = 5
     real = min(beta * input_scale * float(1 << (31 - scaled_diff_integer_bits)),
                float((1 << 31) - 1))
-    mult, shift = quantize_multiplier(real)
+    # softmax's kernel takes shifts up to 31 (its input is capped at 2^31 - 1 above)
+    mult, shift = quantize_multiplier(real, limit=None)
     diff_min = -calculate_input_radius(scaled_diff_integer_bits, shift)
     return mult, shift, diff_min
 
