@@ -16,6 +16,7 @@ from tinyml_lsp.model.formats import ARRAY_SUFFIXES, TABLE_SUFFIXES
 
 _STRING = re.compile(r"""(?P<q>['"])(?P<s>[^'"\n]+)(?P=q)""")
 _cache: dict[tuple[str, int, int], str] = {}  # (path, mtime, size) → markdown
+CACHED = 32  # summaries kept
 
 
 def _dataset(script: Path, literal: str) -> Path | None:
@@ -49,6 +50,8 @@ def _markdown(path: Path) -> str:
             text = render_summary(summarize(path))
         except TinymlError as exc:
             text = f"{path.name}: {exc.message}"
+        if len(_cache) >= CACHED:
+            _cache.pop(next(iter(_cache)))  # the oldest
         _cache[key] = f"**dataset** `{path.name}`\n```text\n{text}\n```"
     return _cache[key]
 
