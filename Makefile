@@ -2,6 +2,7 @@
 #   make demo    install, then run the lifecycle on the example project
 #   make test    install, then lint, type-check and run every test
 #   make bench   install, then print the measured benchmarks
+#   make llm-bench  the LLM customization suite (needs TINYML_LLM_BASE_URL / _MODEL / _API_KEY)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +14,7 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 # and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
 TEST_APT_PACKAGES := neovim
 
-.PHONY: fuzz install system-deps test-deps demo test test-fast lint client bench clean
+.PHONY: fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
 
 # $(call apt-install,PACKAGES): install Debian packages that are missing (apt, as root or sudo)
 define apt-install
@@ -72,6 +73,10 @@ fuzz: install
 bench: install
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# the customization suite against a real endpoint (TINYML_LLM_*); a clear skip without one
+llm-bench: install
+	@$(BIN)/python benchmarks/llm_bench.py
 
 clean:
 	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out

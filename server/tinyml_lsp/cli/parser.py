@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from tinyml_lsp import __version__
-from tinyml_lsp.cli import commands
+from tinyml_lsp.cli import commands, data_commands, llm_commands
 from tinyml_lsp.deploy.boards import EMULATED_BOARD
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE, PIXEL_RANGE_CHOICES
 
@@ -239,4 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tcp", type=int, metavar="PORT", help="listen on TCP instead of stdio")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on with --tcp")
     p.set_defaults(func=commands.cmd_serve)
+    llm_commands.add_parsers(command)
+    data_commands.add_parsers(command, common)
     return parser

@@ -107,7 +107,7 @@ async def profile_on_emulator(model: str | Path, workdir: str | Path,
         run = await flash_and_read(project, Stage(ctx, 0.2, 1.0), timeout=timeout)
     finally:
         emulator.stop(project)
-    return parse_profile(run.texts, gen.ops, gen.macs, str(model))
+    return parse_profile(run.lines, gen.ops, gen.macs, str(model))
 
 
 def render_profile(p: LayerProfile, top: int | None = None) -> str:

@@ -22,9 +22,9 @@ from tinyml_lsp.deploy.monitor import (
     Disconnected,
     Done,
     Inference,
+    LineEvent,
     MonitorEvent,
     Ready,
-    Text,
 )
 from tinyml_lsp.deploy.platformio import UploadResult, upload
 from tinyml_lsp.deploy.session import watch
@@ -34,44 +34,60 @@ from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.runtime.context import JobContext, NullContext, Stage
 
 
+class RunFailed(TinymlError):
+    """The firmware did not complete its run; `lines` holds what the board printed."""
+
+    def __init__(self, message: str, project: str | Path, lines: tuple[str, ...],
+                 hint: str | None = None) -> None:
+        super().__init__(message, project, hint)
+        self.lines = lines
+
+
 @dataclass(frozen=True)
 class BoardRun:
     upload: UploadResult
     ready: Ready | None
     inferences: tuple[Inference, ...]
     verdict: Verdict | None  # when the project says what the host expects
-    texts: tuple[str, ...] = ()  # lines outside the format (e.g. a profiling firmware's)
+    lines: tuple[str, ...] = ()  # every line the board printed, in order
 
     def to_json(self) -> dict[str, Any]:
-        return {"upload": self.upload.to_json(),
+        return {"upload": self.upload.to_json(), "lines": list(self.lines),
                 "ready": self.ready.to_json() if self.ready else None,
                 "inferences": [i.to_json() for i in self.inferences],
-                "verdict": self.verdict.to_json() if self.verdict else None,
-                "texts": list(self.texts)}
+                "verdict": self.verdict.to_json() if self.verdict else None}
 
 
-async def flash_and_read(project: str | Path, ctx: JobContext, *,
+async def flash_and_read(project: str | Path, ctx: JobContext, *, env: str | None = None,
                          timeout: float | None = None) -> BoardRun:
-    """Upload (build if needed), then read the board until the end of its run (within
-    `timeout`, else the bound the project's test vectors give)."""
-    uploaded = await upload(project, Stage(ctx, 0.0, 0.5))
+    """Upload the project's environment `env` (build if needed), then read the board until the
+    end of its run (within `timeout`, else the bound the project's test vectors give): the one
+    validation target of a firmware project (a failed build raises `BuildFailed` with its
+    diagnostics, a board that stops early `RunFailed` with the lines it printed)."""
+    uploaded = await upload(project, Stage(ctx, 0.0, 0.5), env=env)
     ctx.progress(0.5, "reading the board's serial output")
     events: list[MonitorEvent] = []
-    summary = await watch(project, ctx, timeout=timeout, on_event=events.append)
+
+    def printed() -> tuple[str, ...]:
+        return tuple(e.line for e in events if isinstance(e, LineEvent))
+
+    try:
+        summary = await watch(project, ctx, timeout=timeout, on_event=events.append)
+    except TinymlError as exc:  # a run that does not end in time
+        raise RunFailed(exc.message, project, printed(), exc.hint) from None
     if not summary.ok and summary.end and summary.end.startswith("the firmware stopped"):
-        raise TinymlError(summary.end, project)
+        raise RunFailed(summary.end, project, printed())
     for e in events:
         if isinstance(e, BoardError):
-            raise TinymlError(f"the board stopped: {e.message}", project)
+            raise RunFailed(f"the board stopped: {e.message}", project, printed())
         if isinstance(e, Disconnected):
-            raise TinymlError(f"the board stopped: {e.reason}", project)
+            raise RunFailed(f"the board stopped: {e.reason}", project, printed())
     if not any(isinstance(e, Done) for e in events):
-        raise TinymlError("the board's run ended without TINYML DONE", project)
+        raise RunFailed("the board's run ended without TINYML DONE", project, printed())
     ready = next((e for e in events if isinstance(e, Ready)), None)
     inferences = tuple(e for e in events if isinstance(e, Inference))
     ctx.progress(1.0, f"{len(inferences)} inferences read back")
-    texts = tuple(e.line for e in events if isinstance(e, Text))
-    return BoardRun(uploaded, ready, inferences, summary.verdict, texts)
+    return BoardRun(uploaded, ready, inferences, summary.verdict, printed())
 
 
 def render_board_run(r: BoardRun) -> str:

@@ -95,6 +95,35 @@ class AnalyzeArguments:
     label_column: str | None = arg("the name of the data's label column", default=None)
 
 
+@dataclass(frozen=True)
+class CustomizeArguments:
+    """`tinyml.customize`: a firmware source (`uri`) and what to change; the editor asks for
+    the `instruction` when the code action does not carry one."""
+
+    uri: str = arg("the firmware source's file: URI", exists=FILE_URI)
+    instruction: str | None = arg("what to change, in plain language", default=None)
+    env: str | None = arg("the PlatformIO environment to validate on", default=None)
+
+
+@dataclass(frozen=True)
+class FixBuildArguments:
+    """`tinyml.fixBuild`: a PlatformIO project whose build fails."""
+
+    project: str = arg("the PlatformIO project's folder", exists=FOLDER)
+    env: str | None = arg("one of its environments", default=None)
+
+
+@dataclass(frozen=True)
+class DataArguments:
+    """`tinyml.prepareData`: a dataset (`path`, or relative to the script `uri`) and what it is
+    for; the editor asks for the `purpose` when the code action does not carry one."""
+
+    path: str = arg("a dataset file or folder")
+    purpose: str | None = arg("what the data is for, in plain language", default=None)
+    uri: str | None = arg("the script naming the dataset, a file: URI", exists=FILE_URI,
+                          default=None)
+
+
 # --- the strict converter ------------------------------------------------------------------
 
 _converter = cattrs.Converter(forbid_extra_keys=True)

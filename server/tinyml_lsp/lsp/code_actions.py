@@ -8,6 +8,7 @@ folder, an `untitled:` buffer, a document too big to keep) gets no actions.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ BUILD_TITLE = "Build firmware"
 FLASH_TITLE = "Flash to board"
 MONITOR_TITLE = "Open serial monitor"
 SKETCH_TITLE = "Generate inference sketch (emulated board)"
+Provider = Callable[[TinymlServer, types.CodeActionParams], Awaitable[list[types.CodeAction]]]
+# more actions, offered after these: the LLM's (llm_commands registers them)
+PROVIDERS: list[Provider] = []
 
 
 def _action(title: str, command: str, arguments: Any) -> types.CodeAction:
@@ -86,11 +90,14 @@ async def code_actions(ls: TinymlServer,
                        params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
     line = params.range.start.line
+    actions: list[types.CodeAction] = []
     if uri.endswith(".py"):
-        return await _python_actions(ls, uri, line)
-    if uri.endswith("platformio.ini"):
-        return _platformio_actions(ls, uri, line)
-    return []
+        actions = await _python_actions(ls, uri, line)
+    elif uri.endswith("platformio.ini"):
+        actions = _platformio_actions(ls, uri, line)
+    for provider in PROVIDERS:  # after the deterministic ones
+        actions += await provider(ls, params)
+    return actions
 
 
 def register(server: TinymlServer) -> None:

@@ -6,7 +6,14 @@ import logging
 
 from lsprotocol import types
 
-from tinyml_lsp.lsp import code_actions, commands, deploy_commands, sketch_command
+from tinyml_lsp.lsp import (
+    code_actions,
+    commands,
+    data_hover,
+    deploy_commands,
+    llm_commands,
+    sketch_command,
+)
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 
 
@@ -34,6 +41,8 @@ def create_server() -> TinymlServer:
     commands.register(server)
     deploy_commands.register(server)
     sketch_command.register(server)
+    llm_commands.register(server)
+    data_hover.register(server)
     return server
 
 

@@ -39,8 +39,32 @@ class QuantizeSettings:
 
 
 @dataclass(frozen=True)
+class LlmSettings:
+    """`tinyml.llm.*`: the endpoint and its limits. None leaves the field to the environment
+    (TINYML_LLM_*), then to the core's default (llm.config)."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: str | None = None  # VS Code passes it from its secret storage
+    temperature: float | None = None
+    max_tokens: int | None = None
+    timeout: float | None = None
+    task_timeout: float | None = None
+    max_rounds: int | None = None
+    retries: int | None = None
+    price_input: float | None = None  # per million prompt tokens
+    price_output: float | None = None  # per million completion tokens
+    stream: bool | None = None
+    cache: bool = True  # answer identical requests from the on-disk cache
+
+    def __repr__(self) -> str:  # never the key
+        return f"LlmSettings(base_url={self.base_url!r}, model={self.model!r}, ...)"
+
+
+@dataclass(frozen=True)
 class Settings:
     quantize: QuantizeSettings = field(default_factory=QuantizeSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
 
 
 def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
@@ -58,13 +82,16 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
             continue
         if not isinstance(raw[name], dict):
             problems.append(f"setting tinyml.{name} ignored (defaults used): expected an "
-                            f"object, got {raw[name]!r}")
+                            f"object, got a {type(raw[name]).__name__}")
             continue
         try:
             sections[name] = _converter.structure(raw[name], section_type)
         except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
             problems.append(f"setting tinyml.{name} ignored (defaults used): "
                             + "; ".join(_reasons(exc)))
+    key = raw.get("llm", {}).get("apiKey") if isinstance(raw.get("llm"), dict) else None
+    if isinstance(key, str) and key:  # a message about the settings never shows the key
+        problems = [p.replace(key, "***") for p in problems]
     return Settings(**sections), problems
 
 
