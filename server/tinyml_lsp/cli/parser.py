@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("analyze", "the model layer by layer: MACs, weights, live activations, and "
                 "each layer's quantization error", _examples(
                     "tinyml analyze model_int8.tflite",
-                    "tinyml analyze model_int8.tflite --reference model.keras --data holdout.csv"))
+                    "tinyml analyze model_int8.tflite --reference model.keras --data holdout.csv",
+                    "tinyml analyze model_int8.tflite --on-board   # instructions per layer"))
     p.add_argument("model", help="a .tflite file")
     p.add_argument("--reference", help="the float model to measure each int8 layer against "
                    "(.keras, .h5, a SavedModel folder or a float .tflite); needs --data")
@@ -139,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=analyze.DEFAULT_SAMPLES,
                    help="samples of the data to measure on (stratified by class)")
     p.add_argument("--seed", type=int, default=0, help="seed of the choice of samples")
+    p.add_argument("--on-board", action="store_true",
+                   help="also run a profiling build of the standalone firmware on the emulated "
+                   "board and show each layer's instructions (QEMU -icount, exact) and how far "
+                   "the model is above its SMLAD floor (MACs ÷ 2)")
     p.set_defaults(func=commands.cmd_analyze)
 
     p = command("fit", "does a model fit a board's flash and RAM?", _examples(

@@ -93,6 +93,8 @@ class AnalyzeArguments:
     reference: str | None = arg("its float model", exists=PATH, default=None)
     data: str | None = arg("a dataset file or folder", exists=PATH, default=None)
     label_column: str | None = arg("the name of the data's label column", default=None)
+    on_board: bool = arg("also measure each layer's instructions on the emulated board",
+                         default=False)
 
 
 @dataclass(frozen=True)
