@@ -78,7 +78,7 @@ BOARDS: tuple[Board, ...] = (
     Board("sparkfun_edge", "SparkFun Edge (Apollo3)", "Apollo3 Blue", "Cortex-M4F", "single", 48,
           1 * MB, 384 * KB, "SparkFun_Edge"),
     Board("bluepill", "STM32 Blue Pill", "STM32F103C8", "Cortex-M3", "none", 72, 64 * KB,
-          20 * KB, "bluepill_f103c8"),
+          20 * KB, "bluepill_f103c8", pio_platform="ststm32"),
     Board("uno", "Arduino Uno", "ATmega328P", "AVR", "none", 16, 32 * KB, 2 * KB, "uno", bits=8,
           framework_flash_bytes=444, framework_ram_bytes=9),
     Board(EMULATED_BOARD, "tinyml-lsp emulated Cortex-M4 (QEMU mps2-an386)", "mps2-an386",

@@ -175,13 +175,23 @@ def _io(model: Path, card: ModelCard) -> tuple[ApiTensor, list[ApiTensor]]:
 
 
 def _check_fit(card: ModelCard, arena: ArenaReport, size: Arena, board_id: str) -> None:
+    """Refuse, before any build, a model the board cannot take (`fit`'s figures)."""
     board = board_by_id(board_id)
-    report = fit_card(card, tflm_footprint(card, ArenaReport(size.size)), board)
-    if not report.fits:
-        raise TinymlError(f"the model does not fit the {board.name}: {report.problem} (arena "
-                          f"{size.size:,} bytes: {arena.arena_bytes:,} measured + margin; "
-                          f"model {card.size_bytes:,} bytes)", card.path,
-                          hint="pick a bigger board (tinyml fit MODEL) or a smaller model")
+    r = fit_card(card, tflm_footprint(card, ArenaReport(size.size)), board)
+    f, problems = r.footprint, list(r.problems)
+    if r.flash_margin < 0:
+        problems.append(f"flash: needs about {r.flash_needed:,} bytes (model {f.model_bytes:,} + "
+                        f"TFLite Micro ≈{f.code_bytes:,} + Arduino core "
+                        f"≈{board.framework_flash_bytes:,}), the board has {board.flash_bytes:,}")
+    if r.ram_margin < 0:
+        problems.append(f"RAM: needs about {r.ram_needed:,} bytes (arena {size.size:,}: "
+                        f"{arena.arena_bytes:,} measured + margin; interpreter and stack "
+                        f"≈{f.extra_ram_bytes:,}; Arduino core ≈{board.framework_ram_bytes:,}), "
+                        f"the board has {board.ram_bytes:,}")
+    if problems:
+        raise TinymlError(f"the model does not fit the {board.name}: " + "; ".join(problems),
+                          card.path, hint="pick a bigger board (tinyml fit MODEL) or a smaller "
+                          "model")
 
 
 async def _sensor_vectors(model: Path, card: ModelCard, features: Features, quant: Quantization,
