@@ -87,3 +87,43 @@ def test_a_real_board_env_that_needs_a_download_is_refused_at_once(tmp_path: Pat
     assert "needs PlatformIO's platform 'nordicnrf52'" in proc.stderr
     assert f"pio pkg install -d {project} -e nano33ble" in proc.stderr
     assert f"tinyml build {project} --env emulated" in proc.stderr
+
+
+@pytest.mark.slow
+def test_fruit_sketch_reads_the_apds9960(fruit_quantized, fruit_trained: Path,
+                                         tmp_path: Path) -> None:
+    """--input apds9960: the readings' features, quantized, give the host's expected outputs;
+    the same rows as the training's held-out features (computed from the same definition)."""
+    import asyncio
+    import csv
+    import json
+
+    from tests.support import SilentContext
+    from tinyml_lsp.deploy import third_party
+    from tinyml_lsp.deploy.sketch import plan_sketch, write_sketch
+    from tinyml_lsp.model.datasets import quantize
+    from tinyml_lsp.model.inspect import inspect_model
+    from tinyml_lsp.model.micro import run_micro
+
+    model = Path(fruit_quantized.files["int8"])
+    readings = fruit_trained / "fruit_holdout_readings.csv"
+    sketch = write_sketch(asyncio.run(plan_sketch(
+        model, tmp_path / "fw", SilentContext(), board="nano33ble", input="apds9960",
+        data=readings)))
+    files = {f.path: f.text for f in sketch.files}
+    assert "#define TINYML_INPUT_APDS9960 1" in files["src/tinyml_input.h"]
+    assert "features[0] = (red / ((red + green) + blue));  // red" in files["src/tinyml_input.h"]
+    assert "custom_tinyml_labels = apple, banana, orange" in files["platformio.ini"]
+    assert third_party.APDS9960.lib_dep in files["platformio.ini"]
+
+    with (fruit_trained / "fruit_holdout.csv").open() as f:
+        rows = list(csv.reader(f))[1:]
+    features = np.array([[float(v) for v in r[:3]] for r in rows], dtype=np.float32)
+    card = inspect_model(model)
+    q = quantize(features, card.inputs[0].scale, card.inputs[0].zero_point)
+    host = asyncio.run(run_micro(model, q, 1 << 20, SilentContext()))
+    expected = json.loads((tmp_path / "fw" / "tinyml_expected.json").read_text())
+    assert len(expected["outputs"]) == len(rows) == len(sketch.vectors)
+    np.testing.assert_array_equal(np.array(expected["outputs"]), host.astype(np.int64))
+    classes = ["apple", "banana", "orange"]
+    assert expected["truths"] == [classes.index(r[3]) for r in rows]
