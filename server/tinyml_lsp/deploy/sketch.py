@@ -189,7 +189,7 @@ def render_sketch(s: Sketch, project: str | Path | None = None) -> str:
         lines.append(f"on a connected machine: pio run -d {where} -e {real.platformio} -t upload")
         env = f" --env {EMULATED_ENV}"
         lines.append(f"here: tinyml build {where}{env} && tinyml flash {where}{env} && "
-                     f"tinyml monitor {where}{env} --until-done")
+                     f"tinyml monitor {where} --until-done")
         return "\n".join(lines)
     lines.append(f"next: tinyml build {where} && tinyml flash {where} && "
                  f"tinyml monitor {where} --until-done")
