@@ -14,7 +14,7 @@ import pytest
 
 from tests.arduino.conftest import run_sketch, texts, write_project
 from tinyml_lsp.deploy import replay
-from tinyml_lsp.deploy.monitor import BoardError, Exited, Text
+from tinyml_lsp.deploy.monitor import BoardError, ReplayEnd, Text
 
 pytestmark = pytest.mark.emulator
 
@@ -171,8 +171,9 @@ async def test_colour_sketch_steps_through_replayed_readings(colour_project: Pat
                if line.startswith("object ")]
     # every reading once, in order: each object approached, was read, and left
     assert [(int(o["r"]), int(o["g"]), int(o["b"]), int(o["c"])) for o in objects] == READINGS
-    assert lines[-1] == f"TINYML REPLAY END device=apds9960 readings={len(READINGS)}"
-    assert events[-1] == Exited(0, events[-1].line)
+    # the file is exhausted: the run ends there, and the monitor with it
+    assert events[-1] == ReplayEnd("apds9960", len(READINGS), events[-1].line)
+    assert events[-1].line == f"TINYML REPLAY END device=apds9960 readings={len(READINGS)}"
     # the model's outputs equal TFLite Micro's on the host for the same inputs
     scale, zero_point = 0.0244801, -128
     expected_x = [int(np.float32(6.2831853) * np.float32(r) / np.float32(r + g + b)
