@@ -135,6 +135,7 @@ static float tinyml_real(const tinyml_tensor_t *t, uint32_t i)
     return t->scale * (float)((int32_t)t->data[i] - t->zero_point);
 }
 
+__attribute__((unused))  /* used by classifiers only */
 static void tinyml_put_label(int cls)
 {
 #if MODEL_LABEL_COUNT > 0

@@ -33,7 +33,7 @@
 #include <Arduino_APDS9960.h>
 #endif
 #if defined(TINYML_EMULATED)
-#include "tinyml_board.h"  // the emulated board's timer: exact instruction counts
+#include "tinyml_board.h"  // the emulated board: exact instruction counts, board_exit()
 #endif
 
 #if !defined(ARDUINO_ARDUINO_NANO33BLE)
@@ -72,6 +72,29 @@ uint32_t counter_start() { return 0; }
 uint64_t counter_since(uint32_t) { return 0; }
 #endif
 
+#if defined(TINYML_EMULATED)
+// The stack's high-water mark on the emulated board: the free RAM below the stack is painted
+// at start-up, and what the run overwrote is what it used (printed before TINYML DONE).
+extern "C" char __heap_limit, _estack;  // the linker script's stack reserve and RAM top
+constexpr uint32_t kPaint = 0xA5A5A5A5u;
+void paint_stack()
+{
+    uint32_t *p = reinterpret_cast<uint32_t *>(&__heap_limit);
+    uint32_t *const below = static_cast<uint32_t *>(__builtin_frame_address(0)) - 64;
+    while (p < below) {
+        *p++ = kPaint;
+    }
+}
+uint32_t stack_used()
+{
+    const uint32_t *p = reinterpret_cast<const uint32_t *>(&__heap_limit);
+    while (p < reinterpret_cast<const uint32_t *>(&_estack) && *p == kPaint) {
+        p++;
+    }
+    return static_cast<uint32_t>(&_estack - reinterpret_cast<const char *>(p));
+}
+#endif
+
 void stop(const char *why)
 {
     if (why) {
@@ -80,9 +103,13 @@ void stop(const char *why)
         TINYML_PUTC('\n');
     }
     Serial.flush();
+#if defined(TINYML_EMULATED)
+    board_exit(why ? 1 : 0);  // the emulated board ends the run (and QEMU idles)
+#else
     while (true) {
         delay(1000);
     }
+#endif
 }
 
 // One inference on what is in input 0 (`input_q`: its int8 values, for the report).
@@ -113,6 +140,9 @@ void infer()
 
 void setup()
 {
+#if defined(TINYML_EMULATED)
+    paint_stack();
+#endif
     Serial.begin(115200);
     const unsigned long waited = millis();
     while (!Serial && millis() - waited < 4000) {  // a USB serial port: wait for the monitor
@@ -144,6 +174,11 @@ void setup()
 void loop()
 {
     if (seq >= TEST_VECTOR_COUNT) {
+#if defined(TINYML_EMULATED)
+        tinyml_puts("TINYML STACK used=");
+        tinyml_put_u64(stack_used());
+        TINYML_PUTC('\n');
+#endif
         tinyml_report_done(seq);
         stop(nullptr);
     }

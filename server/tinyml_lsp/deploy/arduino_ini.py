@@ -1,31 +1,31 @@
 """`platformio.ini` of an Arduino sketch project: the real board's env and the `emulated` one.
 
 Both envs build the same `src/`. The real board's env names its PlatformIO platform, which
-PlatformIO downloads from its registry; the libraries are named by git URL and commit
+PlatformIO downloads from its registry, and the libraries by git URL and commit
 (`third_party`), so a connected machine fetches exactly the pinned sources. The `emulated` env
-builds for the project's own QEMU board (`tinyml-qemu`, installed by `tinyml`), where builds
-on this machine find the same pinned sources locally.
+builds for the project's own QEMU board presenting itself as a Nano 33 BLE Sense
+(`tinyml-qemu-nano33ble`), whose Arduino core finds the same pinned libraries locally, as a
+core's bundled ones: it carries no `lib_deps` (PlatformIO would try to fetch them).
+
+The sketch's own flags are `build_src_flags`, which leave libraries alone: the TFLite Micro
+library then compiles with the core's command line only, so every project shares its compiled
+objects through the core's build cache.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinyml_lsp.deploy.boards import (
-    ARDUINO_FRAMEWORK,
-    EMULATED_BOARD,
-    MONITOR_SPEED,
-    Board,
-)
+from tinyml_lsp.deploy.boards import ARDUINO_FRAMEWORK, EMULATED_BOARD, MONITOR_SPEED, Board
 from tinyml_lsp.deploy.third_party import Library
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.text import one_line
 
 EMULATED_ENV = "emulated"
 EMULATED_PLATFORM = "tinyml-qemu"
-# every env: the serial format's speed, and warnings worth reading
-BUILD_FLAGS = "-Wall"
-EMULATED_FLAGS = "-D TINYML_EMULATED"
+EMULATED_ARDUINO_BOARD = "tinyml-qemu-nano33ble"  # the emulated board as a Nano 33 BLE Sense
+SRC_FLAGS = "-Wall"  # the sketch's warnings (not the libraries')
+EMULATED_FLAGS = "-D TINYML_EMULATED"  # main.cpp: exact instruction counts, board_exit()
 BUILD_SCRIPT = "tinyml_build.py"  # snippets/tflm: leaves the library's Nano-only files out
 NANO33BLE = "nano33ble"  # the board the library's peripherals/ are written for
 
@@ -74,8 +74,7 @@ def render_ini(board: Board, o: IniOptions) -> str:
         "[env]",
         f"framework = {ARDUINO_FRAMEWORK}",
         f"monitor_speed = {MONITOR_SPEED}",
-        f"build_flags = {BUILD_FLAGS}",
-        f"lib_deps ={deps}",
+        f"build_src_flags = {SRC_FLAGS}",
         f"custom_tinyml_model = {o.model_file}",
         f"custom_tinyml_runtime = {o.runtime}",
         f"custom_tinyml_input = {o.input}",
@@ -87,11 +86,12 @@ def render_ini(board: Board, o: IniOptions) -> str:
         f"[env:{board.platformio}]",
         f"platform = {board.pio_platform}",
         f"board = {board.platformio}",
+        f"lib_deps ={deps}",
         *([] if board.id == NANO33BLE else [f"extra_scripts = pre:{BUILD_SCRIPT}"]),
         "",
         f"[env:{EMULATED_ENV}]",
         f"platform = {EMULATED_PLATFORM}",
-        f"board = {EMULATED_BOARD}",
-        f"build_flags = ${{env.build_flags}} {EMULATED_FLAGS}",
+        f"board = {EMULATED_ARDUINO_BOARD}",
+        f"build_src_flags = ${{env.build_src_flags}} {EMULATED_FLAGS}",
     ]
     return "\n".join(lines) + "\n"

@@ -36,10 +36,10 @@ from tinyml_lsp.deploy.vectors import (
     DEFAULT_VECTORS,
     KIND_NAMES,
     Quantization,
-    TestVectors,
     choose_vectors,
     expected,
     expected_outputs,
+    given_vectors,
     render_vectors,
     vectors_header,
 )
@@ -103,7 +103,7 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
         return await plan_tflm_sketch(model, project, ctx, board=board, data=data,
                                       vectors=vectors, seed=seed, labels=labels,
                                       label_column=label_column, pixel_range=pixel_range,
-                                      input=input, features=features)
+                                      input=input, features=features, inputs=inputs)
     if input != "vectors":
         raise TinymlError(f"--input {input} is for TFLite Micro sketches (--runtime tflm)")
     ctx.progress(0.0, "generating C for the model")
@@ -130,8 +130,7 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
             choose_vectors, model, quant, data=data, count=vectors, seed=seed, labels=names,
             label_column=label_column, pixel_range=pixel_range)
     else:
-        x = np.asarray(inputs, dtype=np.int8).reshape(len(inputs), -1)
-        chosen = TestVectors(x, (-1,) * len(x), (None,) * len(x), names or (), "given")
+        chosen = given_vectors(inputs, names)
     kind = card.output_kind(chosen.labels or None)
     ctx.progress(0.5, "running TFLite Micro on the test vectors (the host's answers)")
     outputs = [Quantization(o.shape, o.scale, o.zero_point) for o in gen.outputs]
@@ -188,7 +187,8 @@ def render_sketch(s: Sketch, project: str | Path | None = None) -> str:
                      f"libraries once) and {EMULATED_ENV} (the same sources on the emulated board)")
         lines.append(f"on a connected machine: pio run -d {where} -e {real.platformio} -t upload")
         env = f" --env {EMULATED_ENV}"
-        lines.append(f"here: tinyml build {where}{env} && tinyml flash {where}{env} && "
+        replay = f" --replay {s.vectors.source}" if s.input != "vectors" else ""
+        lines.append(f"here: tinyml build {where}{env} && tinyml flash {where}{env}{replay} && "
                      f"tinyml monitor {where} --until-done")
         return "\n".join(lines)
     lines.append(f"next: tinyml build {where} && tinyml flash {where} && "

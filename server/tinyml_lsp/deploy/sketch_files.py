@@ -42,6 +42,7 @@ class Sketch:
     kept: tuple[str, ...] = ()  # user-owned files left as they were
     sizes: SizeReport | None = None  # RAM and flash on the Cortex-M4F, when measured
     runtime: str = "standalone"  # or "tflm"
+    input: str = "vectors"  # or the sensor a tflm sketch reads (its readings: vectors.source)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -61,6 +62,7 @@ class Sketch:
             "source": self.vectors.source, "rows": list(self.vectors.rows),
             "truths": list(self.vectors.truths), "notes": list(self.vectors.notes),
             "sizes": self.sizes.to_json() if self.sizes else None, "runtime": self.runtime,
+            "input": self.input,
         }
 
 

@@ -43,6 +43,7 @@ from tinyml_lsp.deploy.vectors import (
     choose_vectors,
     expected,
     expected_outputs,
+    given_vectors,
     vectors_header,
     word,
 )
@@ -239,8 +240,10 @@ async def plan_tflm_sketch(model: str | Path, project: str | Path, ctx: JobConte
                            vectors: int = DEFAULT_VECTORS, seed: int = 0,
                            labels: list[str] | None = None, label_column: str | None = None,
                            pixel_range: str = DEFAULT_PIXEL_RANGE, input: str = "vectors",
-                           features: str | Path | None = None) -> Sketch:
-    """Every file of the project, as text; nothing is written."""
+                           features: str | Path | None = None,
+                           inputs: np.ndarray | None = None) -> Sketch:
+    """Every file of the project, as text; nothing is written. The test vectors are `inputs`
+    (int8, one row per vector) when given, else chosen from `data` or random."""
     target = arduino_board(board_by_id(board))
     if input not in INPUTS:
         raise TinymlError(f"unknown input {input!r} (one of {', '.join(INPUTS)})")
@@ -266,9 +269,10 @@ async def plan_tflm_sketch(model: str | Path, project: str | Path, ctx: JobConte
     out_quant = [Quantization(o.shape, o.scale, o.zero_point) for o in outputs]
     if feats is None:
         ctx.progress(0.45, "choosing the test vectors")
-        chosen = await asyncio.to_thread(
+        chosen = (await asyncio.to_thread(
             choose_vectors, model, quant, data=data, count=vectors, seed=seed, labels=names,
-            label_column=label_column, pixel_range=pixel_range)
+            label_column=label_column, pixel_range=pixel_range) if inputs is None
+            else given_vectors(inputs, names))
         ctx.progress(0.5, "running TFLite Micro on the test vectors (the host's answers)")
         host = await expected_outputs(model, card, chosen, quant, out_quant,
                                       Stage(ctx, 0.5, 1.0))
@@ -299,4 +303,4 @@ async def plan_tflm_sketch(model: str | Path, project: str | Path, ctx: JobConte
         SketchFile(artifacts.expected_file(Path()).name, record.text(), False),
     )
     return Sketch(str(project), str(model), target.id, files, arena.size, card.weight_bytes,
-                  tuple(dict.fromkeys(ops)), kind, chosen, record, runtime="tflm")
+                  tuple(dict.fromkeys(ops)), kind, chosen, record, runtime="tflm", input=input)

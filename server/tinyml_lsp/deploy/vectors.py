@@ -56,6 +56,12 @@ class TestVectors:
         return len(self.inputs)
 
 
+def given_vectors(inputs: np.ndarray, labels: tuple[str, ...] | None) -> TestVectors:
+    """Test vectors the caller chose (int8, one row per vector), with no labels."""
+    x = np.asarray(inputs, dtype=np.int8).reshape(len(inputs), -1)
+    return TestVectors(x, (-1,) * len(x), (None,) * len(x), labels or (), "given")
+
+
 def choose_vectors(model: str | Path, quant: Quantization, *, data: str | Path | None = None,
                    count: int = DEFAULT_VECTORS, seed: int = 0,
                    labels: tuple[str, ...] | None = None, label_column: str | None = None,
