@@ -37,6 +37,19 @@ def fruit_quantized(fruit_trained: Path):
                                       data=fruit_trained / "fruit.csv"))
 
 
+@pytest.fixture(scope="session")
+def fruit_per_tensor(fruit_trained: Path):
+    """The fruit model quantized with one scale per dense weight tensor (--per-tensor-dense):
+    what the pinned TensorFlow Lite Micro library computes right. In a sub-folder of the
+    project, whose features.toml it shares."""
+    from tests.support import SilentContext
+    from tinyml_lsp.model.quantize import quantize_model
+
+    return asyncio.run(quantize_model(fruit_trained / "fruit_model.keras", SilentContext(),
+                                      data=fruit_trained / "fruit.csv", per_tensor_dense=True,
+                                      out_dir=fruit_trained / "per_tensor"))
+
+
 @pytest.fixture
 def fresh_copy(tmp_path: Path):
     """Copy a project folder into this test's own tmp_path."""

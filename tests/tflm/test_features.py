@@ -90,7 +90,7 @@ def test_a_real_board_env_that_needs_a_download_is_refused_at_once(tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_fruit_sketch_reads_the_apds9960(fruit_quantized, fruit_trained: Path,
+def test_fruit_sketch_reads_the_apds9960(fruit_per_tensor, fruit_trained: Path,
                                          tmp_path: Path) -> None:
     """--input apds9960: the readings' features, quantized, give the host's expected outputs;
     the same rows as the training's held-out features (computed from the same definition)."""
@@ -105,7 +105,7 @@ def test_fruit_sketch_reads_the_apds9960(fruit_quantized, fruit_trained: Path,
     from tinyml_lsp.model.inspect import inspect_model
     from tinyml_lsp.model.micro import run_micro
 
-    model = Path(fruit_quantized.files["int8"])
+    model = Path(fruit_per_tensor.files["int8"])
     readings = fruit_trained / "fruit_holdout_readings.csv"
     sketch = write_sketch(asyncio.run(plan_sketch(
         model, tmp_path / "fw", SilentContext(), board="nano33ble", input="apds9960",

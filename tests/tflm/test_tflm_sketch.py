@@ -169,6 +169,20 @@ def test_a_model_too_big_for_the_board_is_refused_with_numbers(tmp_path: Path) -
     assert "85,264 measured" in message and "the board has 20,480" in message
 
 
+@pytest.mark.slow
+def test_per_channel_dense_weights_are_refused(fruit_quantized) -> None:
+    """The pinned library applies one scale to FULLY_CONNECTED weights (its kernels read the
+    first channel's): a model quantized per channel there would run, with other outputs than
+    the host's (measured: 0 of 6 fruit inferences equal). Refused, with the way out."""
+    model = Path(fruit_quantized.files["int8"])
+    with pytest.raises(TinymlError) as error:
+        plan(model, "nano33ble", model.parent / "never", vectors=2)
+    assert "quantizes FULLY_CONNECTED per tensor" in error.value.message
+    assert "16 scales" in error.value.message
+    assert "--per-tensor-dense" in (error.value.hint or "")
+    assert not (model.parent / "never").exists()
+
+
 def test_the_lstm_fixture_gets_its_resolver(tmp_path: Path) -> None:
     """UNIDIRECTIONAL_SEQUENCE_LSTM is in the pinned library: the sketch registers it."""
     sketch = plan(MODELS / "trained_lstm_int8.tflite", "nano33ble", tmp_path / "fw", vectors=2)

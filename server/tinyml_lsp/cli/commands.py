@@ -31,7 +31,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     run(args, lambda ctx: quantize_model(
         args.model, ctx, data=args.data, out_dir=args.out, mode=args.mode, io=args.io,
         target=args.target, label_column=args.label_column, pixel_range=args.pixel_range,
-        samples=args.samples, holdout=args.holdout, seed=args.seed),
+        samples=args.samples, holdout=args.holdout, seed=args.seed,
+        per_tensor_dense=args.per_tensor_dense),
         lambda r: render_quantize(r, report_path=True))
     return 0
 

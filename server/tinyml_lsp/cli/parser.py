@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "compare the quantized model with the float one on; 0: compare on the "
                    "calibration data")
     p.add_argument("--seed", type=int, default=0, help="seed of the hold-out split")
+    p.add_argument("--per-tensor-dense", action="store_true",
+                   help="one scale per dense (FULLY_CONNECTED) weight tensor, not per channel: "
+                   "what the pinned TensorFlow Lite Micro library computes right")
     p.set_defaults(func=commands.cmd_quantize)
 
     p = command("verify", "run a .tflite model in TFLite Micro's interpreter: ops, arena, "

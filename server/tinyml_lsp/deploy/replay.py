@@ -21,6 +21,9 @@ ADDRESS = 0x21000000  # the board's PSRAM (QEMU mps2-an386), unused by firmware 
 MAGIC = b"TMLREPL1"
 BLOB = Path(".pio") / "tinyml-qemu" / "replay.bin"
 MAX_BYTES = 16 * 1024 * 1024  # the PSRAM
+# a readings file may carry each reading's true class (for `tinyml sketch --data`, which scores
+# the board against it): the device does not replay it
+LABEL_COLUMNS = ("label", "class", "target", "y")
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def _column_map(device: Device, header: list[str], path: Path) -> list[int | Non
                 f"(it has: {', '.join(header)})", str(path),
                 hint=f"columns: {', '.join(c.name for c in device.columns)}")
         order.append(found[0] if found else None)
-    known = {n for c in device.columns for n in (c.name, *c.aliases)}
+    known = {n for c in device.columns for n in (c.name, *c.aliases)} | set(LABEL_COLUMNS)
     if extra := [h for h in header if h.strip().lower() not in known]:
         raise TinymlError(f"the {device.title} has no column named {', '.join(extra)}",
                           str(path), hint=f"columns: {', '.join(c.name for c in device.columns)}")

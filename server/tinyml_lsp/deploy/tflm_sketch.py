@@ -160,6 +160,22 @@ def input_header(features: Features | None) -> str:
         f"{features.c_function()}\n\n#endif  // TINYML_INPUT_H_\n")
 
 
+def per_channel_dense(model: Path) -> list[str]:
+    """FULLY_CONNECTED weights quantized per channel, which the pinned library computes wrong:
+    its kernel (CMSIS-NN's, and the reference one of that release) applies one multiplier,
+    the first channel's, to every output. Newer TensorFlow converters quantize Dense layers per
+    channel by default. Their descriptions."""
+    g = read_graph(model)
+    found = []
+    for op in g.ops:
+        if op.kind == "FULLY_CONNECTED" and len(op.inputs) > 1 and op.inputs[1] >= 0:
+            w = g.tensors[op.inputs[1]]
+            if w.quant is not None and w.quant.per_channel:
+                found.append(f"op {op.index} ({c_comment(w.name)}: {len(w.quant.scales)} "
+                             "scales)")
+    return found
+
+
 def _io(model: Path, card: ModelCard) -> tuple[ApiTensor, list[ApiTensor]]:
     """The int8 view of input 0 and of each output (a float32 one: its QUANTIZE/DEQUANTIZE)."""
     if card.quantization == "hybrid":
@@ -253,6 +269,14 @@ async def plan_tflm_sketch(model: str | Path, project: str | Path, ctx: JobConte
     ops = [op.name for op in card.ops]
     resolver_calls(ops)  # refuse missing ops before measuring anything
     inp, outputs = await asyncio.to_thread(_io, model, card)
+    if dense := await asyncio.to_thread(per_channel_dense, model):
+        raise TinymlError(
+            f"TensorFlow Lite Micro {tflm_ops.VERSION} (the pinned library) quantizes "
+            "FULLY_CONNECTED per tensor, and this model's dense weights are quantized per "
+            f"channel ({'; '.join(dense)}): the board would silently compute other outputs "
+            "than the host", model,
+            hint="quantize it with per-tensor dense layers (tinyml quantize MODEL.keras --data "
+            "DATA --per-tensor-dense), or --runtime standalone, which takes either")
     feats = (await asyncio.to_thread(load_features, find_features(model, features))
              if input != "vectors" else None)
     if feats is not None and feats.sensor != input:

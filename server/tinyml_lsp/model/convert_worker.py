@@ -189,6 +189,10 @@ def convert(request: ConvertRequest, channel: WorkerChannel) -> ConvertResult:
             conv.optimizations = [tf.lite.Optimize.DEFAULT]
             conv.representative_dataset = representative
             conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            # older TFLite Micro releases (the pinned Arduino library) quantize FULLY_CONNECTED
+            # per tensor only; newer converters give Dense layers one scale per channel
+            conv._experimental_disable_per_channel_quantization_for_dense_layers = (
+                request.per_tensor_dense)
             if request.io == "int8":
                 conv.inference_input_type = tf.int8
                 conv.inference_output_type = tf.int8

@@ -26,6 +26,7 @@ class ConvertRequest:
     samples: int  # calibration samples
     holdout: float  # fraction of labelled data kept out of calibration, to compare on
     seed: int
+    per_tensor_dense: bool  # one scale per dense (FULLY_CONNECTED) weight tensor
 
 
 @dataclass(frozen=True)

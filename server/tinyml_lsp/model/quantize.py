@@ -108,6 +108,7 @@ async def quantize_model(
     samples: int = DEFAULT_SAMPLES,
     holdout: float = DEFAULT_HOLDOUT,
     seed: int = 0,
+    per_tensor_dense: bool = False,
     timeout: float = 1800,
 ) -> QuantizeResult:
     """Convert to float32 and `mode`; with labelled data, `holdout` of each class is kept out
@@ -137,7 +138,7 @@ async def quantize_model(
             model=str(model), outputs={m: str(p) for m, p in outputs.items()},
             io=io, target=target, data=str(data) if data is not None else None,
             label_column=label_column, pixel_range=pixel_range, samples=samples,
-            holdout=holdout, seed=seed)
+            holdout=holdout, seed=seed, per_tensor_dense=per_tensor_dense)
         r = await run_worker(WORKER, request, ConvertResult, Stage(ctx, 0.0, 0.9),
                              what="the TensorFlow converter", timeout=timeout, path=model)
         files = {m: str(staging.final(p)) for m, p in r.files.items()}
