@@ -4,8 +4,11 @@ Train the fruit-to-emoji model (seconds), quantize it to int8 with its CSV as re
 data, verify it in TFLite Micro's interpreter against the float model on held-out rows, export
 it as C, check it fits real boards, generate the standalone C and its PlatformIO project for the
 emulated Cortex-M4 board, build it, flash it to QEMU, read the board's predictions back over its
-UART, and print them next to the host's with the monitor's on-board verdict. Everything happens
-under .state/demo/ so the examples' own folders stay clean.
+UART, and print them next to the host's with the monitor's on-board verdict. Then the classic
+case: the same model as a TensorFlow Lite Micro sketch for the Arduino Nano 33 BLE Sense reading
+its APDS-9960 colour sensor, run on the emulated board with the held-out colour readings
+replayed through the emulated sensor, its predictions next to the host's and the true labels.
+Everything happens under .state/demo/ so the examples' own folders stay clean.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_VECTORS = 12  # held-out rows the firmware runs
+SHOWN_ROWS = 24  # predictions printed per run (the verdict covers them all)
 EXAMPLES = REPO / "examples"
 GENERATED = shutil.ignore_patterns("data", "*.csv", "*.keras", "*.tflite", "out", "*_report.*",
                                    "__pycache__")
@@ -55,7 +59,64 @@ class StepContext:
         pass
 
 
-async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]], list[tuple], str, bool]:
+Prediction = tuple  # (row, true, host, board, score, instructions, outputs equal)
+
+
+def predictions(run, sk) -> list[Prediction]:
+    """Each inference the board reported, next to the host's answer and the true label."""
+    rows = []
+    for inference, expected, truth in zip(run.inferences, sk.expected.outputs,
+                                          sk.vectors.truths, strict=True):
+        rows.append((inference.seq, sk.labels[truth] if truth is not None else "?",
+                     sk.labels[int(np.argmax(expected))], inference.label or "?",
+                     inference.score or 0.0, inference.instructions,
+                     tuple(expected) == inference.output))
+    return rows
+
+
+async def tflm_sensor_sketch(project: Path, int8: Path, ctx, step, done
+                             ) -> tuple[list[Prediction], str, bool]:
+    """The fruit model as a TFLite Micro sketch for the Nano 33 BLE Sense reading its
+    APDS-9960, run on the emulated board with the held-out readings replayed."""
+    from tinyml_lsp.deploy import emulator, replay
+    from tinyml_lsp.deploy.arduino_ini import EMULATED_ENV
+    from tinyml_lsp.deploy.board_run import flash_and_read
+    from tinyml_lsp.deploy.platformio import build
+    from tinyml_lsp.deploy.sketch import sketch_model
+    from tinyml_lsp.deploy.verdict import render_verdict
+
+    readings = project / "fruit_holdout_readings.csv"
+    step("generate the TFLite Micro sketch for the Nano 33 BLE Sense (--input apds9960)")
+    sketch = project / "fruit_nano33ble_sketch"
+    sk = await sketch_model(int8, sketch, ctx, board="nano33ble", input="apds9960",
+                            data=readings)
+    done("sketch (TFLM)", f"{sketch.relative_to(REPO)}: TFLite Micro, arena "
+         f"{sk.arena_bytes:,} B, features from features.toml, {len(sk.vectors)} readings")
+
+    step(f"build its {EMULATED_ENV} env (the first build compiles the TFLite Micro library, "
+         "~10 minutes, then cached)")
+    b = await build(sketch, ctx, env=EMULATED_ENV, timeout=1800)
+    done("build (TFLM)", f"emulated Nano 33 BLE Sense: flash {b.flash_used:,} B, RAM "
+         f"{b.ram_used:,} B")
+
+    step("flash it with the held-out readings replayed through the emulated APDS-9960")
+    replay.prepare(sketch, [str(readings)])
+    try:
+        run = await flash_and_read(sketch, ctx, env=EMULATED_ENV)
+    finally:
+        emulator.stop(sketch)
+    verdict = run.verdict
+    if verdict is None:
+        raise SystemExit("the sketch has no record of the host's outputs")
+    per = sum(i.instructions for i in run.inferences) / len(run.inferences)
+    done("replay + monitor", f"{len(run.inferences)} readings classified on the board, "
+         f"{per:,.0f} instructions per inference; " + (verdict.problem or f"{verdict.equal} "
+         f"of {verdict.vectors} outputs equal the host's"))
+    return predictions(run, sk), render_verdict(verdict), verdict.ok
+
+
+async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]],
+                                         list[tuple[list[Prediction], str, bool]]]:
     from tinyml_lsp.codegen.c_array import export_model
     from tinyml_lsp.codegen.standalone.validate import validate
     from tinyml_lsp.deploy import emulator
@@ -83,8 +144,11 @@ async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]], list[tuple]
     project = train_example("fruit-to-emoji", work / "fruit-to-emoji")
     done("train", "fruit_model.keras (3 colour ratios → apple/banana/orange)")
 
-    step("quantize to int8 with fruit.csv as representative data")
-    q = await quantize_model(project / "fruit_model.keras", ctx, data=project / "fruit.csv")
+    # one scale per dense weight tensor: the pinned TFLite Micro library (the sketch at the end)
+    # computes only that right; the standalone C takes either
+    step("quantize to int8 with fruit.csv as representative data (per-tensor dense weights)")
+    q = await quantize_model(project / "fruit_model.keras", ctx, data=project / "fruit.csv",
+                             per_tensor_dense=True)
     int8 = Path(q.files["int8"])
     done("quantize", f"{int8.name}: {q.cards['int8'].size_bytes:,} bytes, "
          f"{', '.join(q.cards['int8'].op_names)}")
@@ -144,14 +208,8 @@ async def lifecycle(work: Path) -> tuple[list[tuple[str, str, str]], list[tuple]
         raise SystemExit("the firmware project has no record of the host's outputs")
     done("on-board check", verdict.problem or f"{verdict.equal} of {verdict.vectors} outputs "
          "equal the host's")
-    predictions = []
-    for inference, expected, truth in zip(run.inferences, sk.expected.outputs,
-                                          sk.vectors.truths, strict=True):
-        predictions.append((inference.seq, sk.labels[truth] if truth is not None else "?",
-                            sk.labels[int(np.argmax(expected))], inference.label or "?",
-                            inference.score or 0.0, inference.instructions,
-                            tuple(expected) == inference.output))
-    return rows, predictions, render_verdict(verdict), verdict.ok
+    tflm = await tflm_sensor_sketch(project, int8, ctx, step, done)
+    return rows, [(predictions(run, sk), render_verdict(verdict), verdict.ok), tflm]
 
 
 def main() -> int:
@@ -160,7 +218,7 @@ def main() -> int:
     from tinyml_lsp.errors import TinymlError
 
     try:
-        rows, predictions, verdict, ok = asyncio.run(lifecycle(work))
+        rows, runs = asyncio.run(lifecycle(work))
     except TinymlError as exc:
         print(f"error: {exc}" + (f" (hint: {exc.hint})" if exc.hint else ""), file=sys.stderr)
         return 1
@@ -170,15 +228,23 @@ def main() -> int:
     print(f"{'-' * 16} {'-' * width}  ------")
     for name, result, seconds in rows:
         print(f"{name:<16} {result:<{width}}  {seconds}")
-    print("\nPredictions read back from the emulated board, next to the host's "
-          "(TFLite Micro interpreter, same int8 inputs)")
-    print(f"{'row':>4}  {'true':<8} {'host':<8} {'board':<8} {'score':>7} {'instructions':>13}"
-          "  outputs equal")
-    for seq, true, host, board, score, instructions, same in predictions:
-        print(f"{seq:>4}  {true:<8} {host:<8} {board:<8} {score:>7.3f} {instructions:>13,}"
-              f"  {'yes' if same else 'NO'}")
-    print(f"\n{verdict}")
-    return 0 if ok else 1
+    titles = ("the standalone C firmware on its held-out rows",
+              "the TensorFlow Lite Micro sketch on the held-out colour readings, replayed "
+              "through the emulated APDS-9960")
+    for title, (table, verdict, _) in zip(titles, runs, strict=True):
+        print(f"\nPredictions read back from the emulated board ({title}), next to the host's "
+              "(TFLite Micro interpreter, same int8 inputs)")
+        print(f"{'row':>4}  {'true':<8} {'host':<8} {'board':<8} {'score':>7} "
+              f"{'instructions':>13}  outputs equal")
+        for seq, true, host, board, score, instructions, same in table[:SHOWN_ROWS]:
+            print(f"{seq:>4}  {true:<8} {host:<8} {board:<8} {score:>7.3f} {instructions:>13,}"
+                  f"  {'yes' if same else 'NO'}")
+        if len(table) > SHOWN_ROWS:
+            wrong = [row for row in table[SHOWN_ROWS:] if not row[-1]]
+            print(f"   … and {len(table) - SHOWN_ROWS} more rows ({len(wrong)} with outputs "
+                  "unlike the host's)")
+        print(f"\n{verdict}")
+    return 0 if all(ok for _, _, ok in runs) else 1
 
 
 if __name__ == "__main__":

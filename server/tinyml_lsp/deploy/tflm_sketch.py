@@ -270,6 +270,8 @@ async def plan_tflm_sketch(model: str | Path, project: str | Path, ctx: JobConte
     resolver_calls(ops)  # refuse missing ops before measuring anything
     inp, outputs = await asyncio.to_thread(_io, model, card)
     if dense := await asyncio.to_thread(per_channel_dense, model):
+        if len(dense) > 3:
+            dense = [*dense[:3], f"{len(dense) - 3} more"]
         raise TinymlError(
             f"TensorFlow Lite Micro {tflm_ops.VERSION} (the pinned library) quantizes "
             "FULLY_CONNECTED per tensor, and this model's dense weights are quantized per "
