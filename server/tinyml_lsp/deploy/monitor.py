@@ -127,7 +127,7 @@ class Exited:
 @dataclass(frozen=True)
 class ReplayEnd:
     """The emulated board replayed the last reading of its sensor data (`--replay`): the
-    run is over, successfully (docs/firmware.md §4)."""
+    run is over, successfully (docs/firmware.md §5)."""
 
     device: str
     readings: int
