@@ -86,7 +86,7 @@ async function projectFor(uri?: vscode.Uri): Promise<string | undefined> {
 }
 
 async function pickBoard(title: string): Promise<string | undefined> {
-  const rows = await server.run<BoardRow[]>("tinyml.boards", {}, "Boards");
+  const rows = await server.run<BoardRow[]>("tinyml.boards", {}, "Boards", false);
   if (!rows) {
     return undefined;
   }

@@ -179,7 +179,7 @@ export class Server {
 
   // Run a server command as a job: shown in the status bar, cancelled from it. Undefined when
   // the server is not running, lacks the command (said), or the job failed (the server says).
-  async run<T>(command: string, args: unknown, title: string): Promise<T | undefined> {
+  async run<T>(command: string, args: unknown, title: string, notify = true): Promise<T | undefined> {
     const client = this.client;
     if (!client || client.state !== State.Running) {
       void vscode.window.showErrorMessage(
@@ -197,7 +197,19 @@ export class Server {
     this.jobs.add(job);
     this.onJobsChanged.fire();
     try {
-      return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] }, source.token)) as T;
+      const request = client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] }, source.token);
+      if (!notify) {
+        return (await request) as T;
+      }
+      // a notification while it runs, with a Cancel button (the server's own progress, with
+      // its steps, shows in the status bar)
+      return (await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `TinyML: ${title}`, cancellable: true },
+        (_progress, token) => {
+          token.onCancellationRequested(() => source.cancel());
+          return request;
+        },
+      )) as T;
     } catch (err) {
       if (!source.token.isCancellationRequested) {
         const text = err instanceof Error ? err.message : String(err);

@@ -7,6 +7,7 @@ const configuration = {
   trace: { server: "verbose" },
   board: "tinyml-qemu-m4",
   quantize: { data: "data/fruit.csv", labelColumn: "fruit" },
+  platformio: { path: "" },
   llm: { baseUrl: "http://127.0.0.1:9/v1", model: "m", maxRounds: 2, apiKey: "typed-into-settings" },
 };
 
@@ -33,4 +34,11 @@ test("redact masks every occurrence of every secret", () => {
   assert.equal(redact(line, ["sk-secret-123456", undefined]), '[Trace] initialize {"apiKey":"***"} ***');
   assert.equal(redact("nothing here", []), "nothing here");
   assert.equal(redact("a b", ["a"]), "a b"); // too short to be a key: not a blanket replace
+});
+
+test("empty settings are not sent: the server's defaults apply", () => {
+  const { tinyml } = serverSettings({ quantize: { data: "", labelColumn: "" }, llm: { model: null, cache: true } }, undefined);
+  assert.deepEqual(tinyml.quantize, {});
+  assert.deepEqual(tinyml.llm, { cache: true });
+  assert.deepEqual(serverSettings(configuration, undefined).tinyml.platformio, {});
 });

@@ -21,7 +21,8 @@ const boards = data.fit.map(f => f.board.id);
 bars('chart-fit', boards, [
   {label: 'flash used, % of the board', data: data.fit.map(f => 100 * f.flash_needed / f.board.flash_bytes)},
   {label: 'RAM used, % of the board', data: data.fit.map(f => 100 * f.ram_needed / f.board.ram_bytes)}],
-  {indexAxis: 'y', scales: {x: {type: 'logarithmic', title: {display: true, text: '% of capacity (100 % = full)'}}}});
+  {indexAxis: 'y', scales: {y: {ticks: {autoSkip: false}},
+    x: {type: 'logarithmic', title: {display: true, text: '% of capacity (100 % = full)'}}}});
 const layers = data.layers.layers.map(l => '#' + l.index + ' ' + l.op);
 bars('chart-macs', layers, [{label: 'MACs', data: data.layers.layers.map(l => l.macs)}]);
 bars('chart-weights', layers, [{label: 'weight bytes', data: data.layers.layers.map(l => l.weight_bytes)}]);

@@ -12,7 +12,7 @@ export function serverSettings(
   configuration: { [key: string]: Json },
   apiKey: string | undefined,
 ): { tinyml: { [key: string]: Json } } {
-  const tinyml: { [key: string]: Json } = JSON.parse(JSON.stringify(configuration));
+  const tinyml = dropEmpty(JSON.parse(JSON.stringify(configuration))) as { [key: string]: Json };
   for (const key of CLIENT_ONLY) {
     delete tinyml[key];
   }
@@ -32,6 +32,25 @@ export function redact(text: string, secrets: (string | undefined)[]): string {
   for (const secret of secrets) {
     if (secret && secret.length >= 4) {
       out = out.split(secret).join("***");
+    }
+  }
+  return out;
+}
+
+// Empty strings and nulls are VS Code's "not set": left out, so the server applies its own
+// default (an empty label column is no column).
+function dropEmpty(value: Json): Json | undefined {
+  if (value === null || value === "") {
+    return undefined;
+  }
+  if (Array.isArray(value) || typeof value !== "object") {
+    return value;
+  }
+  const out: { [key: string]: Json } = {};
+  for (const [key, item] of Object.entries(value)) {
+    const kept = dropEmpty(item);
+    if (kept !== undefined) {
+      out[key] = kept;
     }
   }
   return out;
