@@ -162,10 +162,16 @@ const handlers: Record<string, Handler> = {
     return server.run("tinyml.quantize", quantizeArgs(file), "Quantize model");
   },
   "tinyml.verifyModel": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const model = await modelOf(uri);
     return model && server.run("tinyml.verify", { model }, "Verify model");
   },
   "tinyml.showModelReport": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const model = await modelOf(uri);
     if (!model) {
       return;
@@ -192,10 +198,16 @@ const handlers: Record<string, Handler> = {
     return server.run("tinyml.sketch", sketchArgs({ model, board, runtime, script }), "Generate inference sketch");
   },
   "tinyml.buildFirmware": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const project = await projectFor(uri);
     return project && server.run("tinyml.build", { project }, "Build firmware");
   },
   "tinyml.flashBoard": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const project = await projectFor(uri);
     if (!project) {
       return;
@@ -206,10 +218,16 @@ const handlers: Record<string, Handler> = {
     }
   },
   "tinyml.openSerialMonitor": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const project = await projectFor(uri);
     return project && monitor(project);
   },
   "tinyml.stopBoard": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const project = await projectFor(uri);
     return project && server.run("tinyml.stop", { project }, "Stop board");
   },
@@ -235,6 +253,9 @@ const handlers: Record<string, Handler> = {
     return instruction && server.run("tinyml.customize", { uri: vscode.Uri.file(file).toString(), instruction }, "Customize with LLM");
   },
   "tinyml.fixBuildErrors": async (uri) => {
+    if (!needWorkspace()) {
+      return;
+    }
     const project = await projectFor(uri);
     return project && server.run("tinyml.fixBuild", { project }, "Fix build errors");
   },

@@ -112,9 +112,15 @@ export class Server {
       // settings (and the key) go to the server here and in sendSettings(), not through
       // `synchronize`, which would send them without the key
       initializationOptions: await this.settings(),
+      // a server that dies while starting is counted by `closed` below, not shown twice
+      initializationFailedHandler: (error) => {
+        this.output.appendLine(`the server failed to start: ${error instanceof Error ? error.message : error}`);
+        return false;
+      },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => {
+          this.crashes.limit = this.config().get<number>("server.maxRestarts", 3);
           if (this.crashes.crashed()) {
             this.output.appendLine(`the server stopped; restarting it (${this.crashes.count} of ${this.crashes.limit})`);
             return { action: CloseAction.Restart, handled: true };

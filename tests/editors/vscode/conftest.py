@@ -36,7 +36,7 @@ def node() -> str:
 
 
 @pytest.fixture(scope="session")
-def code_server(node: str) -> Path:
+def code_server_binary(node: str) -> Path:
     if not CODE_SERVER.exists():
         _missing("code-server", "make code-server")
     if not VSIX.exists():

@@ -6,6 +6,7 @@
 import { chromium } from "playwright-core";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Ui } from "./ui.mjs";
 
 const env = process.env;
 const seen = { steps: {}, texts: [] };
@@ -16,59 +17,11 @@ function note(step, value) {
   seen.steps[step] = { seconds: (Date.now() - started) / 1000, ...value };
 }
 
-// Every frame's visible text (the workbench, the webviews): the test checks the key is in none.
-async function allText() {
-  const texts = [];
-  for (const frame of page.frames()) {
-    try {
-      texts.push(await frame.evaluate(() => document.body?.innerText ?? ""));
-    } catch {
-      // a frame that went away
-    }
-  }
-  return texts.join("\n");
-}
-
-async function shot(name) {
-  await page.screenshot({ path: join(env.TINYML_ARTIFACTS, `${name}.png`) });
-  seen.texts.push({ name, text: await allText() });
-}
-
-// Run a command from the palette; until the extension host has registered the extension's
-// commands (a few seconds after the workbench shows) it is retried.
-async function palette(title, timeout = 60000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    await page.keyboard.press("F1");
-    const input = page.locator(".quick-input-widget input");
-    await input.waitFor({ state: "visible", timeout: 15000 });
-    await input.fill(">" + title);
-    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
-    try {
-      await row.waitFor({ timeout: 3000 });
-      await page.keyboard.press("Enter");
-      return;
-    } catch (err) {
-      await page.keyboard.press("Escape");
-      if (Date.now() > deadline) throw err;
-      await page.waitForTimeout(1000);
-    }
-  }
-}
-
-async function notification(pattern, timeout) {
-  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: pattern }).first();
-  await toast.waitFor({ timeout });
-  return toast.innerText();
-}
-
-async function quickPickFirst(placeholder) {
-  const widget = page.locator(".quick-input-widget");
-  await widget.locator(`input[placeholder="${placeholder}"]`).waitFor({ timeout: 60000 });
-  const first = (await widget.locator(".monaco-list-row").first().innerText()).split("\n")[0];
-  await page.keyboard.press("Enter");
-  return first;
-}
+let ui;
+const shot = (name) => ui.shot(name);
+const palette = (title) => ui.palette(title);
+const notification = (pattern, timeout) => ui.notification(pattern, timeout);
+const quickPickFirst = (placeholder) => ui.quickPickFirst(placeholder);
 
 // Tick every file of the refactor preview (its tree is virtual: scroll through it).
 async function tickAll() {
@@ -99,6 +52,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
+  ui = new Ui(page, seen, env.TINYML_ARTIFACTS);
   page.setDefaultTimeout(30000);
   try {
     await page.goto(`${env.TINYML_URL}/?folder=${encodeURIComponent(env.TINYML_WORKSPACE)}`);
@@ -116,11 +70,7 @@ async function main() {
     await shot("01-api-key-stored");
 
     // the training script, and the server up (the status bar shows the board)
-    await page.keyboard.press("Control+P");
-    await page.locator(".quick-input-widget input").fill("train.py");
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: "train.py" }).first().waitFor();
-    await page.keyboard.press("Enter");
-    await page.locator(".tabs-container .tab", { hasText: "train.py" }).waitFor();
+    await ui.openFile("train.py");
     await page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).waitFor({ timeout: 60000 });
     note("opened", {});
 

@@ -105,7 +105,7 @@ export function unsupported(command: string, serverCommands: string[] | undefine
 export class CrashCounter {
   private times: number[] = [];
   constructor(
-    readonly limit: number,
+    public limit: number,
     readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {}
