@@ -19,6 +19,7 @@ from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
 T = TypeVar("T")
+SERIAL_LINE = "tinyml/serialLine"  # notification: one line of a monitored board
 
 
 def publish_build_diagnostics(ls: TinymlServer, project: Path,
@@ -88,7 +89,10 @@ async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, An
     """Stream the board's lines to the log until the run ends, the port goes, or cancel."""
     async def task(ctx: JobContext) -> MonitorSummary:
         def log(event: MonitorEvent) -> None:
-            ctx.log(event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}")
+            line = event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}"
+            ctx.log(line)
+            # the board's lines on their own too, for an editor's serial terminal
+            ls.protocol.notify(SERIAL_LINE, {"project": arguments.project, "line": line})
 
         return await watch(arguments.project, ctx, on_event=log,
                            **given(arguments, "port", "until_done"))
