@@ -11,6 +11,7 @@ from tinyml_lsp.lsp import (
     commands,
     data_hover,
     deploy_commands,
+    editor_commands,
     llm_commands,
     sketch_command,
 )
@@ -43,6 +44,7 @@ def create_server() -> TinymlServer:
     sketch_command.register(server)
     llm_commands.register(server)
     data_hover.register(server)
+    editor_commands.register(server)
     return server
 
 
