@@ -11,9 +11,12 @@ TFLite Micro's interpreter (host build, random inputs), and the host speed-up ov
 interpreter. Then the layers furthest above their SMLAD floor (the profiling firmware). Ends
 with one line per figure: `name: measured (target)`.
 
-TFLite Micro + CMSIS-NN on the same emulated board comes from the Arduino/TFLM work (not yet
-available here): until `tflm_on_board` measures it, the TFLM columns show the reference figures
-below, labelled as such, and no ratio against them is claimed as measured.
+TFLite Micro on the same emulated board, measured in the same run: each model's TFLite Micro
+sketch (`tinyml sketch --runtime tflm`, the pinned Arduino library with its CMSIS-NN kernels)
+built for the emulated Nano 33 BLE Sense and run on the same input (deploy.tflm_on_board):
+instructions per inference, flash (the whole firmware, with and without the model's flatbuffer)
+and RAM (the arena the interpreter used + the stack's high-water mark). TFLite Micro with its
+reference kernels is measured when the pinned library can build it, else the bench says why.
 """
 
 from __future__ import annotations
@@ -39,23 +42,16 @@ from tinyml_lsp.deploy.board_profile import (  # noqa: E402
     render_profile,
 )
 from tinyml_lsp.deploy.board_run import run_on_emulator  # noqa: E402
+from tinyml_lsp.deploy.tflm_on_board import (  # noqa: E402
+    TflmOnBoard,
+    reference_kernels_missing,
+    tflm_on_board,
+)
+from tinyml_lsp.errors import TinymlError  # noqa: E402
 from tinyml_lsp.runtime.context import NullContext  # noqa: E402
 
-# Reference figures, NOT measured in this run: TFLite Micro on this emulated Cortex-M4F as
-# issue 14 quotes them (code flash of its runtime; instructions per inference with its reference
-# kernels and with CMSIS-NN), and MLPerf Tiny's first-round TFLM + CMSIS-NN cycles for the
-# twins' architectures (DESIGN.md).
-TFLM_REFERENCE = {
-    "hello_world_int8": {"code": 20 * 1024, "ref": 5_260, "cmsis": 3_505},
-    "micro_speech_quantized": {"code": 33 * 1024, "ref": 9_310_269, "cmsis": 1_495_371},
-    "person_detect": {"code": 37 * 1024, "ref": 95_591_614, "cmsis": 22_928_026},
-    "vww_mobilenet": {"cmsis": 72_000_000},
-    "kws_dscnn": {"cmsis": 22_000_000},
-    "ic_resnet8": {"cmsis": 85_000_000},
-    "ad_autoencoder": {"cmsis": 1_200_000},
-}
 RECORD_GOAL, FLASH_GOAL = 0.75, 1.05
-ARENA_TARGET, CODE_TARGET = 0.8, 0.3
+ARENA_TARGET = 0.8
 RANDOM_INPUTS = {"person_detect": 20, "vww_mobilenet": 10, "ic_resnet8": 20}
 TOP_LAYERS = 3
 PROFILED = {"person_detect", *(t.name for t in TWINS)}  # their top layers are printed
@@ -69,20 +65,25 @@ class Row:
     sizes: SizeReport
     instructions: int
     profile: LayerProfile | None
-    tflm_cmsis: int | None  # measured on the emulated board in this run, when available
+    tflm: TflmOnBoard | None  # TFLite Micro + CMSIS-NN on the emulated board, this run
+    tflm_note: str  # why it is missing, when it is
 
     @property
     def macs(self) -> int:
         return sum(self.gen.macs)
 
+    @property
+    def tflm_cmsis(self) -> int | None:
+        return self.tflm.instructions[0] if self.tflm else None
 
-async def tflm_on_board(name: str, path: Path) -> int | None:
-    """TFLite Micro + CMSIS-NN instructions per inference on the emulated board.
 
-    Not measurable here yet: it needs the TFLite Micro build for the emulated board (the
-    Arduino-core work). Plug it in here: build the TFLM sketch of `path`, run it with
-    deploy.board_run, return its instructions for guard.guard_input(name, ...)."""
-    return None
+async def measure_tflm(path: Path, x, work: Path) -> tuple[TflmOnBoard | None, str]:
+    """The model's TFLite Micro sketch on the emulated board, on input `x`; or why not."""
+    try:
+        r = await tflm_on_board(path, work, NullContext(), inputs=x)
+    except TinymlError as exc:
+        return None, exc.message
+    return (r, "") if r.outputs_equal else (None, "outputs differ from the host's")
 
 
 async def measure(name: str, path: Path, work: Path, profile: bool) -> Row:
@@ -92,19 +93,20 @@ async def measure(name: str, path: Path, work: Path, profile: bool) -> Row:
     x = guard.guard_input(name, gen.inputs[0].shape)
     emu = await run_on_emulator(gen, x, work / "run")
     prof = await profile_on_emulator(path, work / "profile", inputs=x) if profile else None
-    return Row(name, gen, report, sizes, emu.instructions[0], prof,
-               await tflm_on_board(name, path))
+    tflm, note = await measure_tflm(path, x, work / "tflm")
+    return Row(name, gen, report, sizes, emu.instructions[0], prof, tflm, note)
 
 
 def fruit_int8(work: Path) -> Path:
-    """The fruit example, trained and quantized as `make demo` does."""
+    """The fruit example, trained and quantized as `make demo` does (per-tensor dense
+    weights, which the pinned TFLite Micro library computes right)."""
     from examples.demo import train_example
 
     from tinyml_lsp.model.quantize import quantize_model
 
     project = train_example("fruit-to-emoji", work / "fruit")
     result = asyncio.run(quantize_model(project / "fruit_model.keras", NullContext(),
-                                        data=project / "fruit.csv"))
+                                        data=project / "fruit.csv", per_tensor_dense=True))
     return Path(result.files["int8"])
 
 
@@ -119,8 +121,7 @@ def print_tables(rows: list[Row]) -> None:
     for r in rows:
         t = twin(r.name) if r.name in {tw.name for tw in TWINS} else None
         floor = (r.macs + 1) // 2
-        ref = r.tflm_cmsis or TFLM_REFERENCE.get(r.name, {}).get("cmsis")
-        ref_text = _m(ref) + ("" if r.tflm_cmsis else "*") if ref else "n/a"
+        ref_text = _m(r.tflm_cmsis)
         print(f"{r.name:<24}{_m(r.macs):>8}{_m(floor):>8}{_m(r.instructions):>8}"
               f"{(r.instructions / floor if floor else 0):>7.2f}"
               f"{_m(t.record_cycles if t else None):>8}"
@@ -130,14 +131,39 @@ def print_tables(rows: list[Row]) -> None:
               f"{r.report.arena_bytes:>8,}{(r.report.tflm_arena_bytes or 0):>9,}"
               f"{(r.report.speedup or 0):>7.1f}x  "
               f"{'yes' if r.report.ok else 'NO (' + str(r.report.mismatches) + ')'}")
-    print("  * reference figure, not measured in this run (TFLite Micro + CMSIS-NN: issue 14's "
-          "measurement for the shared models, MLPerf Tiny's first round for the twins)")
+    print("  TFLM+CMSIS: TFLite Micro with CMSIS-NN kernels on the emulated board, this run; "
+          "record: the MLPerf Tiny record's cycles on a Cortex-M4")
     print("  w ratio: int8 weights in flash (as the kernels read them) ÷ the model's int8 "
           "weights; flash = code + all constants; RAM = arena + stack")
+    print_tflm(rows)
     for r in rows:
         if r.profile:
             print(f"\n{r.name}: the {TOP_LAYERS} layers furthest above their SMLAD floor")
             print(render_profile(r.profile, top=TOP_LAYERS))
+
+
+def print_tflm(rows: list[Row]) -> None:
+    print("\nTFLite Micro + CMSIS-NN sketches on the emulated board (same input, this run), "
+          "next to the standalone runtime")
+    print(f"{'model':<24}{'TFLM instr':>12}{'ours':>9}{'÷TFLM':>7}{'TFLM flash':>12}"
+          f"{'w/o model':>11}{'TFLM RAM':>10}{'arena':>9}{'stack':>7}{'our RAM':>9}{'÷TFLM':>7}")
+    for r in rows:
+        t = r.tflm
+        if t is None:
+            print(f"{r.name:<24}{'n/a':>12}  ({r.tflm_note})")
+            continue
+        print(f"{r.name:<24}{_m(t.instructions[0]):>12}{_m(r.instructions):>9}"
+              f"{r.instructions / t.instructions[0]:>7.2f}{t.flash_bytes:>12,}"
+              f"{t.code_bytes:>11,}{t.ram_bytes:>10,}{t.arena_bytes:>9,}{t.stack_bytes:>7,}"
+              f"{r.sizes.ram_bytes:>9,}{r.sizes.ram_bytes / t.ram_bytes:>7.2f}")
+    print("  TFLM flash: the whole sketch firmware (TFLite Micro, kernels, Arduino core, "
+          "serial report) with its model; w/o model: without the flatbuffer. TFLM RAM: "
+          "arena_used_bytes() + the stack's high-water mark, both measured on the board")
+    if missing := reference_kernels_missing():
+        print("  TFLite Micro with its reference kernels: not measured — the pinned library "
+              f"ships only CMSIS-NN sources of {', '.join(missing)} (the reference kernels are "
+              "headers without their TFLite Micro op registration), so that build cannot be "
+              "made from it")
 
 
 def print_figures(rows: list[Row]) -> None:
@@ -150,15 +176,11 @@ def print_figures(rows: list[Row]) -> None:
         if t:
             print(f"{n} instructions ÷ {t.record_by} record cycles ({t.benchmark}): "
                   f"{r.instructions / t.record_cycles:.2f} (<= {RECORD_GOAL})")
-        if r.tflm_cmsis:
+        if r.tflm:
             print(f"{n} instructions ÷ TFLite Micro + CMSIS-NN (measured): "
-                  f"{r.instructions / r.tflm_cmsis:.2f} (< 1)")
-        elif n in TFLM_REFERENCE and "ref" in TFLM_REFERENCE[n]:
-            ref = TFLM_REFERENCE[n]
-            print(f"{n} instructions per inference: {r.instructions:,} (< {ref['ref']:,} "
-                  f"TFLM reference kernels, < {ref['cmsis']:,} CMSIS-NN; reference figures)")
-            print(f"{n} code flash ratio: {r.sizes.code_bytes / ref['code']:.2f} "
-                  f"(<= {CODE_TARGET}, TFLM's code size as a reference figure)")
+                  f"{r.instructions / r.tflm.instructions[0]:.2f} (< 1)")
+            print(f"{n} RAM ÷ TFLite Micro's (measured, arena + stack): "
+                  f"{r.sizes.ram_bytes / r.tflm.ram_bytes:.2f} (< 1)")
         print(f"{n} int8 weights in flash ÷ model's: "
               f"{r.gen.filter_bytes / r.gen.model_filter_bytes:.3f} (<= {FLASH_GOAL})")
         if rep.arena_ratio is not None:
