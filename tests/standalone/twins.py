@@ -110,8 +110,9 @@ ARCHITECTURES = {"vww_mobilenet": _vww, "kws_dscnn": _kws, "ic_resnet8": _ic,
                  "ad_autoencoder": _ad}
 
 
-def build(name: str, out: Path, seed: int = 0) -> Path:
-    """One twin, converted to full-integer int8 (int8 input and output)."""
+def build(name: str, out: Path, seed: int = 0, per_tensor_dense: bool = False) -> Path:
+    """One twin, converted to full-integer int8 (int8 input and output); `per_tensor_dense`:
+    one scale per dense weight tensor (what the pinned TFLite Micro library runs right)."""
     import numpy as np
     import tensorflow as tf
 
@@ -137,6 +138,7 @@ def build(name: str, out: Path, seed: int = 0) -> Path:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    converter._experimental_disable_per_channel_quantization_for_dense_layers = per_tensor_dense
     path = out / f"{name}.tflite"
     path.write_bytes(converter.convert())
     return path
@@ -147,14 +149,15 @@ def cache_key() -> str:
     return hashlib.sha256(text).hexdigest()[:16]
 
 
-def twin_models(timeout: float = 900) -> dict[str, Path]:
+def twin_models(timeout: float = 900, per_tensor_dense: bool = False) -> dict[str, Path]:
     """Every twin's .tflite, built (in a child process, with TensorFlow) if not cached."""
-    folder = CACHE / cache_key()
+    variant = ["--per-tensor-dense"] if per_tensor_dense else []
+    folder = CACHE / (cache_key() + "".join(variant))
     paths = {t.name: folder / f"{t.name}.tflite" for t in TWINS}
     if not all(p.exists() for p in paths.values()):
         tmp = folder.with_name(folder.name + ".tmp")
         tmp.mkdir(parents=True, exist_ok=True)
-        run = subprocess.run([sys.executable, "-m", "tests.standalone.twins", str(tmp)],
+        run = subprocess.run([sys.executable, "-m", "tests.standalone.twins", str(tmp), *variant],
                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         if run.returncode != 0:
             raise RuntimeError(f"building the benchmark twins failed:\n{run.stderr[-3000:]}")
@@ -170,4 +173,4 @@ if __name__ == "__main__":
     target = Path(sys.argv[1])
     target.mkdir(parents=True, exist_ok=True)
     for t in TWINS:
-        build(t.name, target)
+        build(t.name, target, per_tensor_dense="--per-tensor-dense" in sys.argv[2:])
