@@ -55,6 +55,14 @@ def _kb_text(n: int) -> str:
     return f"{n // 1024} * 1024" if n % 1024 == 0 else str(n)
 
 
+def remove_statement(sk: Sketch, node: Node) -> Edit:
+    """Delete a statement: its whole line when nothing else is on it, else just itself."""
+    r = sk.range(node)
+    alone = sk.source.line_text(r.line)[:r.col].strip() == "" and \
+        sk.source.line_text(r.end_line)[r.end_col:].strip() == ""
+    return Edit(Range(r.line, 0, r.end_line + 1, 0) if alone else r, "")
+
+
 def check_sketch(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for rule in (ops_rules, arena_rules, accessor_rules, quantization_rules, removed_api_rules):
@@ -125,11 +133,9 @@ def ops_rules(ctx: Context) -> list[Finding]:
         extra = METHOD_OPS.get(add.method)
         if extra is None or extra in used:
             continue
-        stmt = sk.range(add.statement)
         fix = None
         if add.statement.type == "expression_statement":
-            line_start = Range(stmt.line, 0, stmt.end_line + 1, 0)
-            fix = Fix(f"Remove {add.method}()", (Edit(line_start, ""),))
+            fix = Fix(f"Remove {add.method}()", (remove_statement(sk, add.statement),))
         out.append(Finding(ctx.file, add.range, "tinyml/unused-op", "hint",
                            f"the model never uses {extra}: {add.method}() links its kernel into "
                            "flash for nothing", fix))
@@ -445,10 +451,9 @@ def _reporter_fix(sk: Sketch) -> Fix:
     seen: set[tuple[int, int]] = set()
 
     def drop_line(node: Node) -> None:
-        r = sk.range(node)
-        if (r.line, r.end_line) not in seen:
-            seen.add((r.line, r.end_line))
-            edits.append(Edit(Range(r.line, 0, r.end_line + 1, 0), ""))
+        if (node.start, node.end) not in seen:
+            seen.add((node.start, node.end))
+            edits.append(remove_statement(sk, node))
 
     for node in Node(sk.tree.root_node).walk():
         t = node.type
@@ -497,7 +502,7 @@ def _register_calls(ctx: Context) -> list[Finding]:
             sep = "->" if any(c.type == "->" for c in fn.ts.children) else "."
             r = sk.range(stmt)
             fix = (Fix(f"Remove it ({method}() already registers {op})",
-                       (Edit(Range(r.line, 0, r.end_line + 1, 0), ""),)) if method in methods
+                       (remove_statement(sk, stmt),)) if method in methods
                    else Fix(f"Use {recv.text}{sep}{method}()",
                             (Edit(r, f"{recv.text}{sep}{method}();"),)))
         out.append(Finding(
