@@ -36,6 +36,7 @@ class Value:
 class Section:
     name: str
     line: int
+    header: Range  # the `[env:NAME]` text
     options: dict[str, tuple[Range, list[Value]]] = field(default_factory=dict)
 
 
@@ -88,7 +89,8 @@ def parse_ini(path: Path, text: str) -> IniFile:
         if not stripped or stripped[0] in ";#":
             continue
         if m := _SECTION.match(line):
-            current, last = Section(m["name"].strip(), n), None
+            current, last = Section(m["name"].strip(), n, Range(n, line.index("["), n,
+                                                                m.end())), None
             sections.append(current)
             continue
         if current is None:
@@ -167,7 +169,7 @@ def ini_findings(ini: IniFile, card: ModelCard | None, arena: ArenaReport | None
 
 
 def _library_missing(ini: IniFile, env: Section, file: str, name: str) -> Finding:
-    header = Range(env.line, 0, env.line, len(ini.text.splitlines()[env.line]))
+    header = env.header
     deps = env.options.get("lib_deps")
     if deps and deps[1]:
         last = deps[1][-1].range

@@ -194,10 +194,8 @@ def _tensor(ctx: Context, role: Role) -> TensorCard | None:
 def _params(role: Role, tensor: TensorCard) -> tuple[str, str]:
     """How the fix writes the tensor's scale and zero point: read from the tensor when the
     sketch holds it, else the model's numbers."""
-    if role.tensor_text and role.site is not None and role.site.type == "field_expression":
-        data = role.site.child("argument")
-        sep = "." if data is not None and any(c.type == "." for c in data.ts.children) else "->"
-        return f"{role.tensor_text}{sep}params.scale", f"{role.tensor_text}{sep}params.zero_point"
+    if role.tensor_text:
+        return f"{role.tensor_text}params.scale", f"{role.tensor_text}params.zero_point"
     return f"{tensor.scale:.9g}f", str(tensor.zero_point)
 
 
@@ -298,17 +296,18 @@ def _float_use(sk: Sketch, node: Node) -> bool:
         return False
     if parent.type == "init_declarator":
         name = parent.child("declarator")
-        return name is not None and name.text in sk.float_vars
+        return name is not None and name.text in sk.float_vars - sk.other_vars
     if parent.type == "assignment_expression":
         left = parent.child("left")
-        return left is not None and left.text in sk.float_vars
+        return left is not None and left.text in sk.float_vars - sk.other_vars
     return False
 
 
 def _statement_of(node: Node) -> Node:
+    """The statement (an `if`'s condition) an expression belongs to."""
     cur = node
     while cur.parent is not None and cur.type not in ("expression_statement", "declaration",
-                                                      "return_statement", "if_statement"):
+                                                      "return_statement", "condition_clause"):
         cur = cur.parent
     return cur
 

@@ -91,7 +91,9 @@ class Role:
     index: int
     accessor: str | None = None  # a dtype when the expression is the tensor's data
     site: Node | None = field(default=None, compare=False)  # where the accessor was chosen
-    tensor_text: str = ""  # source text of the tensor expression (for fixes)
+    # how a fix reaches the tensor's fields: "input->" gives input->params.scale; "" when the
+    # sketch holds no expression for the tensor
+    tensor_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,8 @@ class Sketch:
     includes: list[Include] = field(default_factory=list)
     macros: dict[str, Node] = field(default_factory=dict)  # object-like macro → body
     constants: dict[str, Constant] = field(default_factory=dict)
-    float_vars: set[str] = field(default_factory=set)
+    float_vars: set[str] = field(default_factory=set)  # declared float/double, and only so
+    other_vars: set[str] = field(default_factory=set)  # declared with another type somewhere
     resolver: Resolver | None = None
     handles: list[Handle] = field(default_factory=list)
     adds: list[AddCall] = field(default_factory=list)
@@ -214,7 +217,7 @@ class Sketch:
             ops = {"+": a + b, "-": a - b, "*": a * b, "<<": a << b if 0 <= b < 64 else None,
                    "/": a // b if b else None}
             return ops.get(op.type)
-        if t == "identifier":
+        if t in ("identifier", "type_identifier"):  # `<N>` parses as a type
             name = node.text
             if name in self.macros:
                 return self.evaluate(self.macros[name], depth + 1)
@@ -263,9 +266,10 @@ class Sketch:
                     (data := inner.child("field")) is not None and data.text == "data"):
                 tensor = inner.child("argument")
                 base = self.role(tensor, depth + 1)
-                if base is not None and base.accessor is None:
+                if base is not None and base.accessor is None and tensor is not None:
+                    sep = "." if any(c.type == "." for c in inner.ts.children) else "->"
                     return Role(base.kind, base.index, ACCESSOR_DTYPES[fld.text], node,
-                                tensor.text if tensor else "")
+                                f"{tensor.text}{sep}")
         if t == "subscript_expression":
             return None
         return None
@@ -288,13 +292,18 @@ class Sketch:
         if name_node is None:
             return None
         if name_node.type in ("template_function", "template_method", "qualified_identifier"):
-            return self._typed_role(name_node, args, index)
+            receiver = ""
+            if fn.type == "field_expression" and (obj := fn.child("argument")) is not None:
+                sep = "->" if any(c.type == "->" for c in fn.ts.children) else "."
+                receiver = f"{obj.text}{sep}"
+            return self._typed_role(name_node, args, index, receiver)
         if name_node.text in ("input", "output", "input_tensor", "output_tensor") \
                 and fn.type == "field_expression" and index is not None:
             return Role(name_node.text.split("_")[0], index, None, None, node.text)
         return None
 
-    def _typed_role(self, name_node: Node, args: Node, index: int | None) -> Role | None:
+    def _typed_role(self, name_node: Node, args: Node, index: int | None,
+                    receiver: str) -> Role | None:
         while name_node.type == "qualified_identifier" and name_node.child("name") is not None:
             inner = name_node.child("name")
             assert inner is not None
@@ -305,12 +314,14 @@ class Sketch:
             return None
         dtype = TYPE_DTYPES.get(" ".join(targs.children[0].text.split()))
         if base.text in ("typed_input_tensor", "typed_output_tensor") and index is not None:
-            return Role(base.text.split("_")[1], index, dtype or "", name_node)
+            kind = base.text.split("_")[1]
+            return Role(kind, index, dtype or "", name_node,
+                        f"{receiver}{kind}({index})->" if receiver else "")
         if base.text == "GetTensorData" and args.children:
             tensor = self.role(args.children[0])
             if tensor is not None and tensor.accessor is None:
                 return Role(tensor.kind, tensor.index, dtype or "", name_node,
-                            args.children[0].text)
+                            f"({args.children[0].text})->")
         return None
 
 
@@ -342,7 +353,7 @@ def parse_sketch(text: str) -> Sketch:
 def _parse_expression(body: Node) -> Node | None:
     """A macro body as an expression, its nodes placed at the body's offset in the file."""
     prefix = b"auto __tinyml = "
-    text = body.ts.text or b""
+    text = re.split(rb"//|/\*", body.ts.text or b"")[0].rstrip()
     if not text.strip() or len(text) > 2000:
         return None
     tree = _parser().parse(prefix + text + b";")
@@ -424,6 +435,8 @@ def _declaration(sk: Sketch, node: Node) -> None:
                 sk.constants[name] = Constant(name, value)
         if type_text in _FLOAT_TYPES and not indirect:
             sk.float_vars.add(name)
+        else:
+            sk.other_vars.add(name)
         if base_type.startswith("MicroMutableOpResolver") and type_node is not None:
             _resolver(sk, node, type_node, declarator, name, indirect)
         elif base_type == "AllOpsResolver" and not indirect:
@@ -549,7 +562,7 @@ def is_float_expression(sk: Sketch, node: Node) -> bool:
         if n.type == "number_literal" and re.search(r"[.eE]|[0-9][fF]$", n.text) and \
                 not n.text.lower().startswith("0x"):
             return True
-        if n.type == "identifier" and n.text in sk.float_vars:
+        if n.type == "identifier" and n.text in sk.float_vars and n.text not in sk.other_vars:
             return True
         if n.type == "primitive_type" and n.text in _FLOAT_TYPES:
             return True
@@ -557,6 +570,8 @@ def is_float_expression(sk: Sketch, node: Node) -> bool:
 
 
 def mentions_quantization(node: Node) -> bool:
-    """Does an expression apply a scale or zero point (or call something that does)?"""
-    text = node.text.lower()
-    return any(w in text for w in ("scale", "zero_point", "params", "quantiz", "zp"))
+    """Does an expression apply a scale or zero point (or call something that does)? Names
+    only: a comment saying "dequantize" does not count."""
+    return any(n.type in ("identifier", "field_identifier") and
+               any(w in n.text.lower() for w in ("scale", "zero_point", "params", "quantiz"))
+               for n in node.walk())
