@@ -41,12 +41,15 @@ class ModelFacts:
 
     @property
     def arena_32bit_floor(self) -> int | None:
-        """Bytes any target needs at least: the activations, plus the persistent part at
-        no less than half its 64-bit size (its pointers halve on 32 bits, nothing else)."""
-        a = self.arena
-        if a is None or a.head_bytes is None or a.tail_bytes is None:
-            return None
-        return a.head_bytes + a.tail_bytes // 2
+        return arena_floor(self.arena)
+
+
+def arena_floor(a: ArenaReport | None) -> int | None:
+    """Bytes any target needs at least: the activations, plus the persistent part at no
+    less than half its 64-bit size (its pointers halve on 32 bits, nothing else grows)."""
+    if a is None or a.head_bytes is None or a.tail_bytes is None:
+        return None
+    return a.head_bytes + a.tail_bytes // 2
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ def _read(path: Path) -> bytes | None:
     return None
 
 
-def _candidates(base: Path, include: str) -> list[Path]:
+def header_files(base: Path, include: str) -> list[Path]:
+    """Where a quoted include can be, seen from a sketch's folder."""
     roots = [base, base / "src", base / "include", base.parent / "include", base.parent / "src"]
     return [r / include for r in roots if (r / include).is_file()]
 
@@ -98,7 +102,7 @@ def header_model(sketch_path: Path, sk: Sketch) -> tuple[HeaderModel | None, lis
     for inc in sk.includes:
         if not inc.quoted:
             continue
-        for header in _candidates(sketch_path.parent, inc.path):
+        for header in header_files(sketch_path.parent, inc.path):
             files = [header, *(header.with_suffix(s) for s in _SOURCE_SUFFIXES
                                if header.with_suffix(s) != header)]
             arrays: dict[str, bytes] = {}

@@ -20,6 +20,7 @@ from tinyml_lsp.deploy.boards import Board
 from tinyml_lsp.deploy.fit import RUNTIME_RAM
 from tinyml_lsp.deploy.tflm_ops import OPS_MICRO_REGISTRATIONS, RESOLVER_METHODS, VERSION
 from tinyml_lsp.model.inspect import TensorCard
+from tinyml_lsp.model.micro import ArenaReport
 
 # The arena a fix writes: the host's measured bound plus this margin (and at least 1 KB more),
 # rounded up to whole KB — room for the stack-allocated scratch some kernels ask for and for
@@ -43,8 +44,7 @@ class Context:
     legacy: bool  # the sketch targets the old Arduino library, where removed APIs compiled
 
 
-def recommended_arena(model: ModelFacts) -> int | None:
-    a = model.arena
+def recommended_arena(a: ArenaReport | None) -> int | None:
     if a is None or a.arena_bytes is None:
         return None
     want = a.arena_bytes + max(1024, int(a.arena_bytes * ARENA_MARGIN))
@@ -156,7 +156,7 @@ def arena_rules(ctx: Context) -> list[Finding]:
     where = sk.range(site)
     host = model.arena.arena_bytes
     floor = model.arena_32bit_floor or host
-    want = recommended_arena(model) or host
+    want = recommended_arena(model.arena) or host
     fix = Fix(f"Set the arena to {want:,} bytes (measured {host:,} + margin)",
               (Edit(where, _kb_text(want)),))
     if ctx.board is not None:

@@ -7,6 +7,7 @@ import logging
 from lsprotocol import types
 
 from tinyml_lsp.lsp import (
+    check_features,
     code_actions,
     commands,
     data_hover,
@@ -43,6 +44,7 @@ def create_server() -> TinymlServer:
     sketch_command.register(server)
     llm_commands.register(server)
     data_hover.register(server)
+    check_features.register(server)
     return server
 
 
