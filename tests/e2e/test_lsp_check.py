@@ -166,3 +166,24 @@ async def test_bad_input_never_stalls_the_server(client: LanguageClient, project
         types.TextDocumentIdentifier(big_uri), types.Position(0, 0)))
     assert time.monotonic() - started < 1.0
     assert await _diagnostics(client, big_uri) == []
+
+
+async def test_a_pasted_build_log_becomes_diagnostics_then_clears(client: LanguageClient,
+                                                                   tmp_path: Path):
+    (tmp_path / "src").mkdir()
+    main = tmp_path / "src" / "main.cpp"
+    main.write_text("void setup() {\n  tflite::AllOpsResolver resolver;\n}\n")
+    log = ("D:\\work\\fruit\\src\\main.cpp:2:11: error: 'AllOpsResolver' is not a member of "
+           "'tflite'\n*** [.pio\\build\\nano\\src\\main.cpp.o] Error 1\n")
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tinyml.buildLog", arguments=[{"log": log, "root": str(tmp_path)}]))
+    assert result["errors"] == 1
+    found = await _diagnostics(client, main.as_uri())
+    assert [(d.range.start.line, d.range.start.character, d.range.end.character, d.severity)
+            for d in found] == [(1, 10, 24, types.DiagnosticSeverity.Error)]
+    ok = ("RAM:   [==        ]  17.3% (used 45412 bytes from 262144 bytes)\n"
+          "Flash: [=         ]  12.5% (used 131072 bytes from 983040 bytes)\n")
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tinyml.buildLog", arguments=[{"log": ok, "root": str(tmp_path)}]))
+    assert result["summary"] == "flash 131,072 of 983,040 bytes, RAM 45,412 of 262,144 bytes"
+    assert await _diagnostics(client, main.as_uri(), until=lambda d: d == []) == []

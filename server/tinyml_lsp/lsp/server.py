@@ -7,6 +7,7 @@ import logging
 from lsprotocol import types
 
 from tinyml_lsp.lsp import (
+    build_log_command,
     check_features,
     code_actions,
     commands,
@@ -45,6 +46,7 @@ def create_server() -> TinymlServer:
     llm_commands.register(server)
     data_hover.register(server)
     check_features.register(server)
+    build_log_command.register(server)
     return server
 
 
