@@ -16,9 +16,10 @@ SEVERITIES = ("error", "warning", "information", "hint")
 class Edit:
     range: Range
     new_text: str
+    file: str | None = None  # None: the finding's file
 
     def to_json(self) -> dict[str, Any]:
-        return {"range": self.range.to_json(), "new_text": self.new_text}
+        return {"range": self.range.to_json(), "new_text": self.new_text, "file": self.file}
 
 
 @dataclass(frozen=True)

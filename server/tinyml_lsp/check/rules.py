@@ -19,13 +19,10 @@ from tinyml_lsp.check.source import Range
 from tinyml_lsp.deploy.boards import Board
 from tinyml_lsp.deploy.fit import RUNTIME_RAM
 from tinyml_lsp.deploy.tflm_ops import OPS_MICRO_REGISTRATIONS, RESOLVER_METHODS, VERSION
+from tinyml_lsp.deploy.tflm_sketch import sketch_arena
 from tinyml_lsp.model.inspect import TensorCard
 from tinyml_lsp.model.micro import ArenaReport
 
-# The arena a fix writes: the host's measured bound plus this margin (and at least 1 KB more),
-# rounded up to whole KB — room for the stack-allocated scratch some kernels ask for and for
-# a library update; documented in docs/check.md.
-ARENA_MARGIN = 0.10
 METHOD_OPS = {method: op for op, method in RESOLVER_METHODS.items()}
 _DTYPE_ACCESSOR = {"float32": "f", "int8": "int8", "uint8": "uint8", "int16": "i16",
                    "int32": "i32"}
@@ -45,22 +42,18 @@ class Context:
 
 
 def recommended_arena(a: ArenaReport | None) -> int | None:
+    """The arena a fix writes: the generated sketches' (the measure plus their margin)."""
     if a is None or a.arena_bytes is None:
         return None
-    want = a.arena_bytes + max(1024, int(a.arena_bytes * ARENA_MARGIN))
-    return -(-want // 1024) * 1024
-
-
-def _kb_text(n: int) -> str:
-    return f"{n // 1024} * 1024" if n % 1024 == 0 else str(n)
+    return sketch_arena(a.arena_bytes).size
 
 
 def remove_statement(sk: Sketch, node: Node) -> Edit:
     """Delete a statement: its whole line when nothing else is on it, else just itself."""
-    r = sk.range(node)
-    alone = sk.source.line_text(r.line)[:r.col].strip() == "" and \
-        sk.source.line_text(r.end_line)[r.end_col:].strip() == ""
-    return Edit(Range(r.line, 0, r.end_line + 1, 0) if alone else r, "")
+    r, source = sk.range(node), sk.source_of(node)
+    alone = source.line_text(r.line)[:r.col].strip() == "" and \
+        source.line_text(r.end_line)[r.end_col:].strip() == ""
+    return Edit(Range(r.line, 0, r.end_line + 1, 0) if alone else r, "", sk.file_of(node))
 
 
 def check_sketch(ctx: Context) -> list[Finding]:
@@ -84,8 +77,11 @@ def _registered(sk: Sketch) -> tuple[list[str], set[str]]:
 def _size_edits(sk: Sketch, n: int) -> list[Edit]:
     r = sk.resolver
     assert r is not None
-    edits = [Edit(r.size_range, str(n))]
-    edits += [Edit(h.size_range, str(n)) for h in sk.handles if h.size_text == r.size_text]
+    site = sk.constant_site(r.size_node)
+    edits = [Edit(sk.range(site), str(n), sk.file_of(site))]
+    if site == r.size_node:  # a number: the handles' `<N>` must follow; a name does itself
+        edits += [Edit(sk.range(h.size_node), str(n), sk.file_of(h.size_node))
+                  for h in sk.handles if h.size_text == r.size_text and h.size_node != site]
     return edits
 
 
@@ -102,28 +98,30 @@ def ops_rules(ctx: Context) -> list[Finding]:
     last = max(sk.adds, key=lambda a: a.statement.end, default=None)
     for op in missing:
         if op not in RESOLVER_METHODS:
-            out.append(Finding(ctx.file, r.name_range, "tinyml/op-unsupported", "error",
+            out.append(Finding(sk.file_of(r.name_node), sk.range(r.name_node),
+                               "tinyml/op-unsupported", "error",
                                f"the model uses {op}, which TensorFlow Lite Micro {VERSION} has "
                                "no kernel for: change the model or register a custom kernel"))
             continue
         method = RESOLVER_METHODS[op]
         fix = None
         if last is not None:
-            indent = sk.source.indent_of(last.range.line)
             end = sk.range(last.statement)
+            indent = sk.source_of(last.statement).indent_of(sk.range(last.method_node).line)
             sep = "->" if last.arrow else "."
             edits = [Edit(Range(end.end_line, end.end_col, end.end_line, end.end_col),
-                          f"\n{indent}{last.receiver}{sep}{method}();")]
+                          f"\n{indent}{last.receiver}{sep}{method}();",
+                          sk.file_of(last.statement))]
             if r.size is not None and r.size < wanted:
                 edits += _size_edits(sk, wanted)
             fix = Fix(f"Register {op}: {last.receiver}{sep}{method}()", tuple(edits))
         out.append(Finding(
-            ctx.file, r.name_range, "tinyml/missing-op", "error",
+            sk.file_of(r.name_node), sk.range(r.name_node), "tinyml/missing-op", "error",
             f"the model uses {op} but {r.name} does not register it: AllocateTensors() fails "
             f"with \"Didn't find op for builtin opcode '{op}'\" — call {method}()", fix))
     if r.size is not None and r.size < len(methods) and not missing:
         out.append(Finding(
-            ctx.file, r.size_range, "tinyml/resolver-size", "error",
+            sk.file_of(r.size_node), sk.range(r.size_node), "tinyml/resolver-size", "error",
             f"MicroMutableOpResolver<{r.size_text}> holds {r.size} ops but {len(methods)} are "
             f"added: the Add calls past the first {r.size} fail and those ops are missing at run "
             "time", Fix(f"Set the resolver's size to {len(methods)}",
@@ -136,7 +134,8 @@ def ops_rules(ctx: Context) -> list[Finding]:
         fix = None
         if add.statement.type == "expression_statement":
             fix = Fix(f"Remove {add.method}()", (remove_statement(sk, add.statement),))
-        out.append(Finding(ctx.file, add.range, "tinyml/unused-op", "hint",
+        out.append(Finding(sk.file_of(add.method_node), sk.range(add.method_node),
+                           "tinyml/unused-op", "hint",
                            f"the model never uses {extra}: {add.method}() links its kernel into "
                            "flash for nothing", fix))
     return out
@@ -153,31 +152,31 @@ def arena_rules(ctx: Context) -> list[Finding]:
     if size is None:
         return []
     site = sk.constant_site(size_node)
-    where = sk.range(site)
+    where, file = sk.range(site), sk.file_of(site)
     host = model.arena.arena_bytes
     floor = model.arena_32bit_floor or host
     want = recommended_arena(model.arena) or host
     fix = Fix(f"Set the arena to {want:,} bytes (measured {host:,} + margin)",
-              (Edit(where, _kb_text(want)),))
+              (Edit(where, str(want), file),))
     if ctx.board is not None:
         available = ctx.board.ram_bytes - ctx.board.framework_ram_bytes - RUNTIME_RAM
         if host > available:
-            return [Finding(ctx.file, where, "tinyml/model-does-not-fit", "error",
+            return [Finding(file, where, "tinyml/model-does-not-fit", "error",
                             f"the model needs a {host:,}-byte arena (measured) and the "
                             f"{ctx.board.name} leaves about {available:,} bytes of RAM: it "
                             "does not fit this board")]
         if size > available:
-            return [Finding(ctx.file, where, "tinyml/arena-too-large", "error",
+            return [Finding(file, where, "tinyml/arena-too-large", "error",
                             f"{name} is {size:,} bytes but the {ctx.board.name} leaves about "
                             f"{available:,} bytes of RAM (of {ctx.board.ram_bytes:,}); the model "
                             f"needs {host:,}", fix if want <= available else None)]
     if size < floor:
-        return [Finding(ctx.file, where, "tinyml/arena-too-small", "error",
+        return [Finding(file, where, "tinyml/arena-too-small", "error",
                         f"{name} is {size:,} bytes; the model needs at least {floor:,} on any "
                         f"32-bit board and {host:,} measured on the host: AllocateTensors() "
                         "fails", fix)]
     if size < host:
-        return [Finding(ctx.file, where, "tinyml/arena-too-small", "warning",
+        return [Finding(file, where, "tinyml/arena-too-small", "warning",
                         f"{name} is {size:,} bytes; the model needs between {floor:,} (32-bit "
                         f"lower bound) and {host:,} bytes (measured on a 64-bit host): it may "
                         "fail to allocate", fix)]
@@ -239,7 +238,8 @@ def accessor_rules(ctx: Context) -> list[Finding]:
                            "and apply them")
         else:
             consequence = f"use data.{_DTYPE_ACCESSOR.get(tensor.dtype, '?')}"
-        out.append(Finding(ctx.file, ctx.sk.range(role.site), "tinyml/accessor-type", "error",
+        out.append(Finding(ctx.sk.file_of(role.site), ctx.sk.range(role.site),
+                           "tinyml/accessor-type", "error",
                            f"`{shown}` treats the data as {role.accessor} but {what}: "
                            f"{consequence}", _accessor_fix(ctx, role, tensor)))
     return out
@@ -254,26 +254,28 @@ def _accessor_fix(ctx: Context, role: Role, tensor: TensorCard) -> Fix | None:
     if accesses is None or field is None:
         return None
     new = _DTYPE_ACCESSOR[tensor.dtype]
-    edits = [Edit(ctx.sk.range(field), new)]
+    file = ctx.sk.file_of(field)
+    edits = [Edit(ctx.sk.range(field), new, file)]
     if tensor.dtype in _RANGES and tensor.quantized:  # float values into a quantized tensor
         for a in accesses:
-            if a.write_value is not None:
+            if a.write_value is not None and is_float_expression(ctx.sk, a.write_value):
                 edits.append(Edit(ctx.sk.range(a.write_value),
-                                  quantize_text(a.write_value.text, role, tensor)))
-            else:
+                                  quantize_text(a.write_value.text, role, tensor), file))
+            elif a.write_value is None and _float_use(ctx.sk, a.node):
                 access = a.node.text.replace(site.text, site.text[:-len(field.text)] + new, 1)
-                edits.append(Edit(ctx.sk.range(a.node), dequantize_text(access, role, tensor)))
-        edits = _with_math(ctx, edits)
+                edits.append(Edit(ctx.sk.range(a.node), dequantize_text(access, role, tensor),
+                                  file))
+        edits = _with_math(ctx, edits, file)
     return Fix(f"Use data.{new}" + (" with the tensor's scale and zero point"
                                     if len(edits) > 1 else ""), tuple(edits))
 
 
-def _with_math(ctx: Context, edits: list[Edit]) -> list[Edit]:
+def _with_math(ctx: Context, edits: list[Edit], file: str) -> list[Edit]:
     """fmaxf/fminf/roundf need <math.h>: include it when nothing like it is included."""
-    if any(i.path in ("math.h", "cmath", "Arduino.h") or i.path.endswith(".ino")
-           for i in ctx.sk.includes) or ctx.file.endswith(".ino"):
+    if any(i.path in ("math.h", "cmath", "Arduino.h") for i in ctx.sk.includes) or \
+            file.endswith(".ino"):
         return edits
-    return [Edit(Range(0, 0, 0, 0), "#include <math.h>\n"), *edits]
+    return [Edit(Range(0, 0, 0, 0), "#include <math.h>\n", file), *edits]
 
 
 def _float_use(sk: Sketch, node: Node) -> bool:
@@ -324,11 +326,12 @@ def quantization_rules(ctx: Context) -> list[Finding]:
             value = a.write_value
             if not is_float_expression(sk, value) or mentions_quantization(value):
                 continue
+            file = sk.file_of(value)
             fix = Fix("Quantize the value with the input's scale and zero point", tuple(
                 _with_math(ctx, [Edit(sk.range(value), quantize_text(value.text, a.role,
-                                                                     tensor))])))
+                                                                     tensor), file)], file)))
             out.append(Finding(
-                ctx.file, sk.range(value), "tinyml/input-quantization", "warning",
+                file, sk.range(value), "tinyml/input-quantization", "warning",
                 f"a real value is written into the {tensor.dtype} input without its "
                 f"quantization: q = round(x / {tensor.scale:.6g}) + {tensor.zero_point}, "
                 f"clamped to {_RANGES[tensor.dtype]}", fix))
@@ -338,7 +341,7 @@ def quantization_rules(ctx: Context) -> list[Finding]:
             fix = Fix("Dequantize with the output's scale and zero point", (Edit(
                 sk.range(a.node), dequantize_text(a.node.text, a.role, tensor)),))
             out.append(Finding(
-                ctx.file, sk.range(a.node), "tinyml/output-dequantize", "warning",
+                sk.file_of(a.node), sk.range(a.node), "tinyml/output-dequantize", "warning",
                 f"the {tensor.dtype} output is used as a real number without dequantizing: "
                 f"x = (q - {tensor.zero_point}) * {tensor.scale:.6g}", fix))
     return out
@@ -356,6 +359,7 @@ def _library(ctx: Context) -> str:
 
 
 def removed_api_rules(ctx: Context) -> list[Finding]:
+    """In the sketch itself (its headers are read for facts; their own check reports them)."""
     return _all_ops(ctx) + _error_reporter(ctx) + _register_calls(ctx)
 
 
@@ -363,7 +367,7 @@ def _all_ops(ctx: Context) -> list[Finding]:
     sk, out = ctx.sk, []
     methods = [RESOLVER_METHODS[op] for op in dict.fromkeys(o.name for o in ctx.model.card.ops)
                if op in RESOLVER_METHODS]
-    for stmt in sk.all_ops:
+    for stmt in [n for n in sk.all_ops if n.unit == 0]:
         decl = sk.range(stmt)
         name_node = next((n for n in stmt.walk() if n.type == "identifier"), None)
         name = name_node.text if name_node else "resolver"
@@ -391,7 +395,7 @@ def _add_site(sk: Sketch, stmt: Node) -> tuple[tuple[int, int], str] | None:
     if stmt.parent is not None and stmt.parent.type == "compound_statement":
         end = sk.range(stmt)
         return (end.end_line, end.end_col), sk.source.indent_of(end.line)
-    for node in Node(sk.tree.root_node).walk():
+    for node in sk.roots()[0].walk():
         if node.type == "function_definition":
             decl = node.child("declarator")
             body = node.child("body")
@@ -405,6 +409,8 @@ def _add_site(sk: Sketch, stmt: Node) -> tuple[tuple[int, int], str] | None:
 
 def _error_reporter(ctx: Context) -> list[Finding]:
     sk = ctx.sk
+    if sk.interpreter_args and sk.interpreter_args[0].unit != 0:
+        return []
     if not sk.error_reporters and len(sk.interpreter_args) < 5:
         return []
     bridge = any("tflite_bridge" in i.path for i in sk.reporter_includes)
@@ -429,7 +435,7 @@ def _reporter_names(sk: Sketch) -> set[str]:
     names = set()
     for stmt in sk.error_reporters:
         names |= {n.text for n in stmt.walk() if n.type == "identifier"}
-    for node in Node(sk.tree.root_node).walk():
+    for node in sk.roots()[0].walk():
         if node.type in ("declaration", "field_declaration") and \
                 (t := node.child("type")) is not None and t.text.endswith("ErrorReporter"):
             names |= {n.text for n in node.walk() if n.type == "identifier"
@@ -454,7 +460,7 @@ def _reporter_fix(sk: Sketch) -> Fix:
             seen.add((node.start, node.end))
             edits.append(remove_statement(sk, node))
 
-    for node in Node(sk.tree.root_node).walk():
+    for node in sk.roots()[0].walk():
         t = node.type
         declares = t in ("declaration", "field_declaration") and \
             (ty := node.child("type")) is not None and ty.text.endswith("ErrorReporter")
@@ -488,7 +494,7 @@ def _reporter_fix(sk: Sketch) -> Fix:
 def _register_calls(ctx: Context) -> list[Finding]:
     sk, out = ctx.sk, []
     methods, _ = _registered(sk)
-    for op, call, stmt in sk.register_calls:
+    for op, call, stmt in [r for r in sk.register_calls if r[1].unit == 0]:
         compiles = op in OPS_MICRO_REGISTRATIONS
         method = RESOLVER_METHODS.get(op)
         fix = None

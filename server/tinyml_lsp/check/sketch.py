@@ -10,7 +10,7 @@ sketches are small, and a name reused for two different tensors is rare enough t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -43,6 +43,7 @@ class Node:
 
     ts: Any
     base: int = 0
+    unit: int = 0  # which file of the sketch (0: the sketch, then the headers it includes)
 
     @property
     def type(self) -> str:
@@ -62,22 +63,22 @@ class Node:
 
     def child(self, name: str) -> Node | None:
         c = self.ts.child_by_field_name(name)
-        return Node(c, self.base) if c is not None else None
+        return Node(c, self.base, self.unit) if c is not None else None
 
     @property
     def children(self) -> list[Node]:
-        return [Node(c, self.base) for c in self.ts.named_children]
+        return [Node(c, self.base, self.unit) for c in self.ts.named_children]
 
     @property
     def parent(self) -> Node | None:
         p = self.ts.parent
-        return Node(p, self.base) if p is not None else None
+        return Node(p, self.base, self.unit) if p is not None else None
 
     def walk(self) -> list[Node]:
         out, stack = [], [self.ts]
         while stack:
             n = stack.pop()
-            out.append(Node(n, self.base))
+            out.append(Node(n, self.base, self.unit))
             stack.extend(reversed(n.children))
         return out
 
@@ -99,9 +100,9 @@ class Role:
 @dataclass(frozen=True)
 class Resolver:
     name: str
-    name_range: Range
+    name_node: Node
     size_text: str
-    size_range: Range
+    size_node: Node  # the `N` of `<N>` (in a header, when the type is an alias declared there)
     size: int | None
     declaration: Node
 
@@ -112,7 +113,7 @@ class Handle:
 
     name: str
     size_text: str
-    size_range: Range
+    size_node: Node
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class AddCall:
     method: str
     receiver: str
     arrow: bool
-    range: Range  # the method's name
+    method_node: Node
     statement: Node  # the statement holding the call
 
 
@@ -144,12 +145,12 @@ class Include:
     path: str
     quoted: bool
     range: Range  # the path, with its quotes or angle brackets
+    unit: int = 0
 
 
 @dataclass
 class Sketch:
-    source: Source
-    tree: Any
+    units: list[tuple[str, Source, Any]]  # (file, text, tree): the sketch, then its headers
     includes: list[Include] = field(default_factory=list)
     macros: dict[str, Node] = field(default_factory=dict)  # object-like macro → body
     constants: dict[str, Constant] = field(default_factory=dict)
@@ -167,10 +168,30 @@ class Sketch:
     model_array: str | None = None  # GetModel(NAME)
     accessors: list[Role] = field(default_factory=list)
     accesses: list[Access] = field(default_factory=list)
-    serial_baud: tuple[int, Range] | None = None
+    serial_baud: tuple[int, Range] | None = None  # in the sketch itself
     has_errors: bool = False
     extra_constants: dict[str, int] = field(default_factory=dict)  # from the model header
+    aliases: dict[str, Node] = field(default_factory=dict)  # alias → MicroMutableOpResolver<N>
+    functions: dict[str, list[str]] = field(default_factory=dict)  # name → parameter names
+    # name → values it is given; a function's locals and parameters as "function::name"
     _bindings: dict[str, list[Node]] = field(default_factory=dict)
+
+    @property
+    def source(self) -> Source:
+        return self.units[0][1]
+
+    @property
+    def tree(self) -> Any:
+        return self.units[0][2]
+
+    def roots(self) -> list[Node]:
+        return [Node(tree.root_node, 0, i) for i, (_, _, tree) in enumerate(self.units)]
+
+    def file_of(self, node: Node) -> str:
+        return self.units[node.unit][0]
+
+    def source_of(self, node: Node) -> Source:
+        return self.units[node.unit][1]
 
     @property
     def uses_tflm(self) -> bool:
@@ -189,7 +210,7 @@ class Sketch:
                     None)
 
     def range(self, node: Node) -> Range:
-        return self.source.range(node.start, node.end)
+        return self.units[node.unit][1].range(node.start, node.end)
 
     # --- values --------------------------------------------------------------------------
 
@@ -231,7 +252,7 @@ class Sketch:
     def constant_site(self, node: Node, depth: int = 0) -> Node:
         """Where the value of a size expression is written: a constant's or macro's
         definition when it is a bare name, else the expression itself."""
-        if node.type == "identifier" and depth < _MAX_DEPTH:
+        if node.type in ("identifier", "type_identifier") and depth < _MAX_DEPTH:
             if node.text in self.constants:
                 return self.constant_site(self.constants[node.text].value, depth + 1)
             if node.text in self.macros:
@@ -251,7 +272,7 @@ class Sketch:
                 node.children[-1] if node.children else None)
             return self.role(inner, depth + 1)
         if t == "identifier":
-            return self._name_role(node.text, depth)
+            return self._name_role(node.text, depth, scope_of(node))
         if t == "call_expression":
             return self._call_role(node, depth)
         if t == "field_expression":
@@ -274,10 +295,11 @@ class Sketch:
             return None
         return None
 
-    def _name_role(self, name: str, depth: int) -> Role | None:
+    def _name_role(self, name: str, depth: int, scope: str) -> Role | None:
         if name in self.macros:
             return self.role(self.macros[name], depth + 1)
-        for value in self._bindings.get(name, []):
+        local = self._bindings.get(f"{scope}::{name}", []) if scope else []
+        for value in local or self._bindings.get(name, []):
             if (found := self.role(value, depth + 1)) is not None:
                 return found
         return None
@@ -327,26 +349,35 @@ class Sketch:
 
 # --- reading a file --------------------------------------------------------------------------
 
-def parse_sketch(text: str) -> Sketch:
-    source = Source(text)
-    tree = _parser().parse(source.data)
-    sk = Sketch(source, tree, has_errors=bool(tree.root_node.has_error))
-    root = Node(tree.root_node)
-    nodes = root.walk()
+def parse_sketch(text: str, file: str = "", headers: tuple[tuple[str, str], ...] = ()) -> Sketch:
+    """A sketch and the local headers it includes (file, text), read as one program."""
+    units = []
+    for unit_file, unit_text in ((file, text), *headers):
+        source = Source(unit_text)
+        units.append((unit_file, source, _parser().parse(source.data)))
+    sk = Sketch(units, has_errors=bool(units[0][2].root_node.has_error))
+    nodes = [n for root in sk.roots() for n in root.walk()]
+    for node in nodes:  # function signatures and type aliases first: calls bind to them
+        if node.type == "function_definition":
+            _function(sk, node)
+        elif node.type in ("alias_declaration", "type_definition"):
+            _alias(sk, node)
     for node in nodes:  # macros first: the rest looks through them
-        if node.type == "preproc_def" and (body := node.child("value")) is not None:
-            name = node.child("name")
-            parsed = _parse_expression(body)
-            if name is not None and parsed is not None:
-                sk.macros[name.text] = parsed
+        if node.type == "preproc_def" and (value := node.child("value")) is not None:
+            macro = node.child("name")
+            parsed = _parse_expression(value)
+            if macro is not None and parsed is not None:
+                sk.macros[macro.text] = parsed
     for node in nodes:
         _collect(sk, node)
-    for body in sk.macros.values():  # uses inside macro bodies
-        for node in body.walk():
+    for expansion in sk.macros.values():  # uses inside macro bodies
+        for node in expansion.walk():
             _collect_use(sk, node)
     for node in nodes:
         _collect_use(sk, node)
     sk.accessors = _unique_accessors(sk)
+    if sk.resolver is not None:  # its `<N>` may name a constant read after it
+        sk.resolver = replace(sk.resolver, size=sk.evaluate(sk.resolver.size_node))
     return sk
 
 
@@ -363,7 +394,7 @@ def _parse_expression(body: Node) -> Node | None:
     value = init.child_by_field_name("value") if init is not None else None
     if value is None or root.has_error:
         return None
-    return Node(value, body.start - len(prefix))
+    return Node(value, body.start - len(prefix), body.unit)
 
 
 def _declared_names(declarator: Node | None) -> tuple[str | None, Node | None, bool]:
@@ -390,9 +421,9 @@ def _declared_names(declarator: Node | None) -> tuple[str | None, Node | None, b
 def _collect(sk: Sketch, node: Node) -> None:
     t = node.type
     if t == "preproc_include" and (path := node.child("path")) is not None:
-        inc = Include(path.text[1:-1], path.type == "string_literal", sk.range(path))
+        inc = Include(path.text[1:-1], path.type == "string_literal", sk.range(path), path.unit)
         sk.includes.append(inc)
-        if "micro_error_reporter" in inc.path:
+        if "micro_error_reporter" in inc.path and node.unit == 0:
             sk.reporter_includes.append(inc)
     elif t in ("declaration", "parameter_declaration", "field_declaration"):
         _declaration(sk, node)
@@ -400,6 +431,8 @@ def _collect(sk: Sketch, node: Node) -> None:
         left, right = node.child("left"), node.child("right")
         if left is not None and right is not None and left.type == "identifier":
             sk._bindings.setdefault(left.text, []).append(right)
+            if scope := scope_of(node):
+                sk._bindings.setdefault(f"{scope}::{left.text}", []).append(right)
     elif t == "call_expression":
         _call(sk, node)
     elif t == "new_expression":
@@ -430,14 +463,17 @@ def _declaration(sk: Sketch, node: Node) -> None:
         if name is None:
             continue
         if value is not None:
-            sk._bindings.setdefault(name, []).append(value)
+            scope = scope_of(node)
+            sk._bindings.setdefault(f"{scope}::{name}" if scope else name, []).append(value)
             if const and declarator.type == "init_declarator":
                 sk.constants[name] = Constant(name, value)
         if type_text in _FLOAT_TYPES and not indirect:
             sk.float_vars.add(name)
         else:
             sk.other_vars.add(name)
-        if base_type.startswith("MicroMutableOpResolver") and type_node is not None:
+        if base_type in sk.aliases:
+            _resolver(sk, node, sk.aliases[base_type], declarator, name, indirect)
+        elif base_type.startswith("MicroMutableOpResolver") and type_node is not None:
             _resolver(sk, node, type_node, declarator, name, indirect)
         elif base_type == "AllOpsResolver" and not indirect:
             sk.all_ops.append(_statement(node) or node)
@@ -463,19 +499,63 @@ def _resolver(sk: Sketch, node: Node, type_node: Node, declarator: Node, name: s
     if arg.type == "type_descriptor":  # a bare name parses as a type
         arg = arg.children[0] if arg.children else arg
     if indirect or node.type == "parameter_declaration":
-        sk.handles.append(Handle(name, arg.text, sk.range(arg)))
+        sk.handles.append(Handle(name, arg.text, arg))
         return
     if sk.resolver is None:
         nm = next((n for n in declarator.walk() if n.type == "identifier" and n.text == name),
                   declarator)
-        sk.resolver = Resolver(name, sk.range(nm), arg.text, sk.range(arg),
-                               sk.evaluate(arg), node)
+        sk.resolver = Resolver(name, nm, arg.text, arg, sk.evaluate(arg), node)
 
 
 def _interpreter(sk: Sketch, declarator: Node) -> None:
     value = declarator.child("value")
     if value is not None and value.type in ("argument_list", "initializer_list"):
         sk.interpreter_args = value.children
+
+
+def scope_of(node: Node) -> str:
+    """The name of the function a node is in ("" at file level)."""
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "function_definition":
+            return _function_name(cur)
+        cur = cur.parent
+    return ""
+
+
+def _function_name(node: Node) -> str:
+    decl = node.child("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child("declarator")
+    name = decl.child("declarator") if decl is not None else None
+    return name.text.split("::")[-1] if name is not None else ""
+
+
+def _function(sk: Sketch, node: Node) -> None:
+    """A function's parameter names: a call binds its arguments to them."""
+    decl = node.child("declarator")
+    while decl is not None and decl.type != "function_declarator":
+        decl = decl.child("declarator")
+    params = decl.child("parameters") if decl is not None else None
+    if params is None:
+        return
+    names = []
+    for p in params.children:
+        name, _, _ = _declared_names(p.child("declarator"))
+        names.append(name or "")
+    sk.functions.setdefault(_function_name(node), names)
+
+
+def _alias(sk: Sketch, node: Node) -> None:
+    """`using R = tflite::MicroMutableOpResolver<N>;` and its typedef form."""
+    target = node.child("type")
+    if target is not None and target.type == "type_descriptor":
+        target = target.child("type") or target
+    name = node.child("name") or node.child("declarator")
+    if target is None or name is None:
+        return
+    if target.text.replace(" ", "").split("::")[-1].startswith("MicroMutableOpResolver<"):
+        sk.aliases[name.text] = target
 
 
 def _statement(node: Node) -> Node | None:
@@ -500,12 +580,15 @@ def _call(sk: Sketch, node: Node) -> None:
             stmt = _statement(node)
             if stmt is not None:
                 arrow = any(c.type == "->" for c in fn.ts.children)
-                sk.adds.append(AddCall(method, receiver.text, arrow, sk.range(fld), stmt))
+                sk.adds.append(AddCall(method, receiver.text, arrow, fld, stmt))
         elif method == "begin" and receiver is not None and receiver.text.startswith("Serial") \
                 and args is not None and args.children:
             baud = sk.evaluate(args.children[0])
-            if baud is not None and sk.serial_baud is None:
+            if baud is not None and sk.serial_baud is None and node.unit == 0:
                 sk.serial_baud = (baud, sk.range(args.children[0]))
+    if fn.type == "identifier" and fn.text in sk.functions and args is not None:
+        for param, value in zip(sk.functions[fn.text], args.children, strict=False):
+            sk._bindings.setdefault(f"{fn.text}::{param}", []).append(value)
     text = fn.text
     if text.endswith("GetModel") and args is not None and args.children:
         arg = args.children[0]
@@ -547,7 +630,7 @@ def _collect_use(sk: Sketch, node: Node) -> None:
 def _unique_accessors(sk: Sketch) -> list[Role]:
     """Every place an accessor is chosen, once (an alias is reported where it is made)."""
     seen: dict[tuple[int, int], Role] = {}
-    for body in [*sk.macros.values(), Node(sk.tree.root_node)]:
+    for body in [*sk.macros.values(), *sk.roots()]:
         for node in body.walk():
             if node.type in ("field_expression", "call_expression"):
                 role = sk.role(node)

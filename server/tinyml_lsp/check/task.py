@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tinyml_lsp.check.findings import Finding, apply_edits
+from tinyml_lsp.check.findings import Edit, Finding, apply_edits
 from tinyml_lsp.check.ini import INI_NAME, IniFile, env_board, find_ini, ini_findings, parse_ini
-from tinyml_lsp.check.model_source import ModelFacts, NoModel, header_constants, resolve_model
+from tinyml_lsp.check.model_source import (
+    ModelFacts,
+    NoModel,
+    header_constants,
+    header_files,
+    resolve_model,
+)
 from tinyml_lsp.check.rules import Context, check_sketch
 from tinyml_lsp.check.sketch import SKETCH_SUFFIXES, Sketch, parse_sketch
 from tinyml_lsp.check.source import Range
@@ -20,6 +27,9 @@ from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.runtime.context import JobContext
 
 MAX_CHECKED = 2_000_000  # bytes: bigger files are no sketches (a model header is read apart)
+MAX_HEADER = 256 * 1024  # bytes: a header read with the sketch
+MAX_HEADERS = 16
+_QUOTED_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
 _LEGACY_LIBS = ("arduino-libraries/arduino_tensorflowlite", "arduino_tensorflowlite@1",
                 "arduino_tensorflowlite@2.1", "arduino_tensorflowlite@^1", "@2.4.0-alpha-precomp")
 
@@ -94,7 +104,8 @@ async def check_text(path: Path, text: str, ctx: JobContext, *, model: Path | No
             f"not checked: {what}, no sketch"),))
     if path.name == INI_NAME:
         return await _check_ini(path, text, ctx, model)
-    sk = await asyncio.to_thread(parse_sketch, text)
+    headers = await asyncio.to_thread(local_headers, path, text)
+    sk = await asyncio.to_thread(parse_sketch, text, file, headers)
     if not sk.uses_tflm:
         return FileReport(file, None, ())
     ini = await asyncio.to_thread(find_ini, path)
@@ -137,6 +148,30 @@ async def _check_ini(path: Path, text: str, ctx: JobContext, model: Path | None)
     return FileReport(str(path), facts.origin if facts else None, tuple(findings))
 
 
+def local_headers(path: Path, text: str, depth: int = 2) -> tuple[tuple[str, str], ...]:
+    """The project's own headers a file includes (`#include "x.h"`, and theirs, two levels
+    deep), as (file, text): the sketch is read with them as one program. Model arrays and
+    other big headers are left out (the model is read apart)."""
+    found: dict[str, str] = {}
+    todo = [(path, text, 0)]
+    while todo and len(found) < MAX_HEADERS:
+        current, body, level = todo.pop(0)
+        for name in _QUOTED_INCLUDE.findall(body):
+            for header in header_files(current.parent, name)[:1]:
+                key = str(header.resolve())
+                if key in found or key == str(path.resolve()):
+                    continue
+                try:
+                    if header.stat().st_size > MAX_HEADER:
+                        continue
+                    found[key] = header.read_text(errors="replace")
+                except OSError:
+                    continue
+                if level + 1 < depth:
+                    todo.append((header, found[key], level + 1))
+    return tuple(found.items())
+
+
 def _project_sketches(folder: Path) -> list[Path]:
     found: list[Path] = []
     for sub in (folder, folder / "src"):
@@ -152,6 +187,9 @@ def _files(target: Path) -> list[Path]:
     if not target.is_dir():
         raise TinymlError("no such file or folder", target)
     files = _project_sketches(target)
+    included = {h for f in files if f.suffix != ".h"
+                for h, _ in local_headers(f, f.read_text(errors="replace"))}
+    files = [f for f in files if str(f.resolve()) not in included]  # read with their sketch
     if (target / INI_NAME).is_file():
         files.append(target / INI_NAME)
     if not files:
@@ -183,21 +221,13 @@ async def check_path(target: str | Path, ctx: JobContext, *, model: str | Path |
     return CheckReport(tuple(reports))
 
 
-def fix_text(text: str, findings: list[Finding]) -> str:
-    edits = [e for f in findings if f.fix for e in f.fix.edits]
-    return apply_edits(text, edits)
-
-
 def fix_files(report: CheckReport) -> list[str]:
     """Apply every quick fix of a report to its files; the files changed."""
-    changed = []
-    for r in report.files:
-        by_file: dict[str, list[Finding]] = {}
-        for f in r.findings:
-            if f.fix:
-                by_file.setdefault(f.file, []).append(f)
-        for file, findings in by_file.items():
-            path = Path(file)
-            path.write_text(fix_text(path.read_text(), findings))
-            changed.append(file)
-    return changed
+    by_file: dict[str, list[Edit]] = {}
+    for f in report.findings:
+        for e in f.fix.edits if f.fix else ():
+            by_file.setdefault(e.file or f.file, []).append(e)
+    for file, edits in by_file.items():
+        path = Path(file)
+        path.write_text(apply_edits(path.read_text(), edits))
+    return list(by_file)

@@ -137,11 +137,15 @@ async def quick_fixes(ls: TinymlServer,
     for f in stored[1]:
         if f.fix is None or f.range.end_line < want.start.line or f.range.line > want.end.line:
             continue
-        edits = [types.TextEdit(_lsp_range(e.range), e.new_text) for e in f.fix.edits]
+        changes: dict[str, list[types.TextEdit]] = {}
+        for e in f.fix.edits:  # a fix may also edit a header the sketch includes
+            where = from_fs_path(e.file) if e.file and e.file != f.file else uri
+            changes.setdefault(where or uri, []).append(
+                types.TextEdit(_lsp_range(e.range), e.new_text))
         actions.append(types.CodeAction(
             title=f.fix.title, kind=types.CodeActionKind.QuickFix,
             diagnostics=[diagnostic(f)], is_preferred=True,
-            edit=types.WorkspaceEdit(changes={uri: edits})))
+            edit=types.WorkspaceEdit(changes=changes)))
     return actions
 
 
