@@ -3,6 +3,7 @@ into a Finding, with the quick fix where one exists. One rule per function, name
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 from tinyml_lsp.check.findings import Edit, Finding, Fix
@@ -20,6 +21,7 @@ from tinyml_lsp.deploy.boards import Board
 from tinyml_lsp.deploy.fit import RUNTIME_RAM
 from tinyml_lsp.deploy.tflm_ops import OPS_MICRO_REGISTRATIONS, RESOLVER_METHODS, VERSION
 from tinyml_lsp.deploy.tflm_sketch import sketch_arena
+from tinyml_lsp.model.features import Features
 from tinyml_lsp.model.inspect import TensorCard
 from tinyml_lsp.model.micro import ArenaReport
 
@@ -39,6 +41,7 @@ class Context:
     model: ModelFacts
     board: Board | None
     legacy: bool  # the sketch targets the old Arduino library, where removed APIs compiled
+    features: Features | None = None  # how the training data's inputs were computed
 
 
 def recommended_arena(a: ArenaReport | None) -> int | None:
@@ -58,7 +61,8 @@ def remove_statement(sk: Sketch, node: Node) -> Edit:
 
 def check_sketch(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    for rule in (ops_rules, arena_rules, accessor_rules, quantization_rules, removed_api_rules):
+    for rule in (ops_rules, arena_rules, accessor_rules, quantization_rules, removed_api_rules,
+                 preprocessing_rules):
         out += rule(ctx)
     return out
 
@@ -516,4 +520,42 @@ def _register_calls(ctx: Context) -> list[Finding]:
             + ("the old Arduino library this sketch targets still has it" if ctx.legacy else
                f"the pinned library {'still has it, deprecated' if compiles else 'lacks it'}")
             + f"): register the op with {method or 'a custom kernel'}()", fix))
+    return out
+
+
+# --- preprocessing ---------------------------------------------------------------------------
+
+def _ratio(tree: ast.expr) -> bool:
+    """Is a feature a ratio of channels (a division by something that is not a number)?"""
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)
+               and not isinstance(n.right, ast.Constant) for n in ast.walk(tree))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.rstrip("fFlLuU"))
+    except ValueError:
+        return None
+
+
+def preprocessing_rules(ctx: Context) -> list[Finding]:
+    """The model was trained on ratios (features.toml) and the sketch scales bytes by 255."""
+    f = ctx.features
+    if f is None or not any(_ratio(t) for t in f.trees):
+        return []
+    sk, out = ctx.sk, []
+    for node in sk.roots()[0].walk():
+        if node.type != "binary_expression":
+            continue
+        op = node.ts.child_by_field_name("operator")
+        right = node.child("right")
+        if op is None or op.type != "/" or right is None or right.type != "number_literal" \
+                or _number(right.text) != 255:
+            continue
+        example = f"{f.names[0]} = {f.formulas[0]}"
+        out.append(Finding(
+            sk.file_of(node), sk.range(node), "tinyml/preprocessing", "warning",
+            f"the model was trained on {', '.join(f.names)} computed as ratios of the "
+            f"{f.sensor} channels ({example}; {f.path}), not on values divided by 255: compute "
+            "the inputs as the features file says"))
     return out

@@ -24,6 +24,7 @@ from tinyml_lsp.check.sketch import SKETCH_SUFFIXES, Sketch, parse_sketch
 from tinyml_lsp.check.source import Range
 from tinyml_lsp.deploy.boards import Board, board_by_id
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.model.features import Features, find_features, load_features
 from tinyml_lsp.runtime.context import JobContext
 
 MAX_CHECKED = 2_000_000  # bytes: bigger files are no sketches (a model header is read apart)
@@ -86,6 +87,16 @@ def _legacy(sk: Sketch, ini: IniFile | None) -> bool:
     return any(mark in d.replace(" ", "") for d in deps for mark in _LEGACY_LIBS)
 
 
+def _features(model: Path, sketch: Path) -> Features | None:
+    """The features definition beside the model (or the sketch), when there is a valid one."""
+    for near in (model, sketch):
+        try:
+            return load_features(find_features(near))
+        except TinymlError:
+            continue
+    return None
+
+
 def _board(given: str | None, ini: IniFile | None) -> Board | None:
     if given:
         return board_by_id(given)
@@ -116,7 +127,8 @@ async def check_text(path: Path, text: str, ctx: JobContext, *, model: Path | No
     if resolved.include is not None:  # the header's constants (g_model_arena_size)
         with contextlib.suppress(OSError):
             sk.extra_constants = header_constants(resolved.path.read_text(errors="replace"))
-    ctx_rules = Context(file, sk, resolved, _board(board, ini), _legacy(sk, ini))
+    features = await asyncio.to_thread(_features, resolved.path, path)
+    ctx_rules = Context(file, sk, resolved, _board(board, ini), _legacy(sk, ini), features)
     findings = await asyncio.to_thread(check_sketch, ctx_rules)
     return FileReport(file, resolved.origin, tuple(sorted(findings, key=lambda f: f.range)))
 
