@@ -149,8 +149,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
+    from tinyml_lsp.deploy import replay
     from tinyml_lsp.deploy.platformio import render_upload, upload
 
+    replay.prepare(args.project, args.replay or [])  # a bad file stops before any build
     run(args, lambda ctx: upload(args.project, ctx, env=args.env),
         lambda r: render_upload(r, args.project))
     return 0

@@ -216,9 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_build)
 
     p = command("flash", "build and upload (the emulated board: start it under QEMU)",
-                _examples("tinyml flash firmware/", "tinyml flash firmware/ --env tinyml-qemu-m4"))
+                _examples("tinyml flash firmware/", "tinyml flash firmware/ --env tinyml-qemu-m4",
+                          "tinyml flash sketch/ --replay readings.csv"))
     p.add_argument("project", nargs="?", default=".", help="project folder")
     p.add_argument("--env", help="PlatformIO environment (default: the project's default)")
+    p.add_argument("--replay", action="append", metavar="[DEVICE=]CSV",
+                   help="emulated board: readings its sensor replays (default device apds9960: "
+                        "columns red, green, blue, clear[, proximity]); docs/firmware.md")
     p.set_defaults(func=commands.cmd_flash)
 
     p = command("monitor", "read the board's serial output; with --until-done, judge the run",

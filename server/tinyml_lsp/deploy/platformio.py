@@ -149,6 +149,8 @@ class ProjectEnv:
     board: str | None
     platform: str | None
     build_dir: Path
+    envs: tuple[str, ...] = ()  # every environment of the project, in order
+    runtime: str | None = None  # custom_tinyml_runtime: "tflm" or "standalone"
 
     @property
     def emulated(self) -> bool:
@@ -194,7 +196,8 @@ def project_env(project_dir: str | Path, env: str | None = None) -> ProjectEnv:
     build_dir = Path(parser.get("platformio", "build_dir", fallback=".pio/build"))
     if not build_dir.is_absolute():
         build_dir = project.resolve() / build_dir
-    return ProjectEnv(env, option("board"), option("platform"), build_dir / env)
+    return ProjectEnv(env, option("board"), option("platform"), build_dir / env, tuple(envs),
+                      option("custom_tinyml_runtime"))
 
 
 def _count_sources(project: Path, emulated: bool) -> int:
