@@ -376,6 +376,10 @@ def parse_sketch(text: str, file: str = "", headers: tuple[tuple[str, str], ...]
     for node in nodes:
         _collect_use(sk, node)
     sk.accessors = _unique_accessors(sk)
+    # `MicroInterpreter i(tflite::GetModel(g_model), …)` parses as a function declaration,
+    # whose "parameters" hold the call
+    if sk.model_array is None and (m := re.search(r"GetModel\s*\(\s*&?\s*(\w+)", text)):
+        sk.model_array = m.group(1)
     if sk.resolver is not None:  # its `<N>` may name a constant read after it
         sk.resolver = replace(sk.resolver, size=sk.evaluate(sk.resolver.size_node))
     return sk
