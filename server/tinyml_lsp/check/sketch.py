@@ -75,11 +75,13 @@ class Node:
         return Node(p, self.base, self.unit) if p is not None else None
 
     def walk(self) -> list[Node]:
+        """This node and every named node below it, in source order."""
         out, stack = [], [self.ts]
         while stack:
             n = stack.pop()
             out.append(Node(n, self.base, self.unit))
-            stack.extend(reversed(n.children))
+            if n.named_child_count:
+                stack.extend(reversed(n.named_children))
         return out
 
 
@@ -357,25 +359,32 @@ def parse_sketch(text: str, file: str = "", headers: tuple[tuple[str, str], ...]
         units.append((unit_file, source, _parser().parse(source.data)))
     sk = Sketch(units, has_errors=bool(units[0][2].root_node.has_error))
     nodes = [n for root in sk.roots() for n in root.walk()]
-    for node in nodes:  # function signatures and type aliases first: calls bind to them
-        if node.type == "function_definition":
-            _function(sk, node)
-        elif node.type in ("alias_declaration", "type_definition"):
-            _alias(sk, node)
-    for node in nodes:  # macros first: the rest looks through them
-        if node.type == "preproc_def" and (value := node.child("value")) is not None:
+    by_type: dict[str, list[Node]] = {}
+    for node in nodes:
+        by_type.setdefault(node.ts.type, []).append(node)
+
+    def of(*types: str) -> list[Node]:
+        return sorted((n for t in types for n in by_type.get(t, [])),
+                      key=lambda n: (n.unit, n.start))
+
+    for node in of("function_definition"):  # signatures and aliases first: calls bind to them
+        _function(sk, node)
+    for node in of("alias_declaration", "type_definition"):
+        _alias(sk, node)
+    for node in of("preproc_def"):  # macros next: the rest looks through them
+        if (value := node.child("value")) is not None:
             macro = node.child("name")
             parsed = _parse_expression(value)
             if macro is not None and parsed is not None:
                 sk.macros[macro.text] = parsed
-    for node in nodes:
+    for node in of(*_COLLECTED):
         _collect(sk, node)
     for expansion in sk.macros.values():  # uses inside macro bodies
         for node in expansion.walk():
             _collect_use(sk, node)
-    for node in nodes:
+    for node in of("subscript_expression", "pointer_expression"):
         _collect_use(sk, node)
-    sk.accessors = _unique_accessors(sk)
+    sk.accessors = _unique_accessors(sk, of("field_expression", "call_expression"))
     # `MicroInterpreter i(tflite::GetModel(g_model), …)` parses as a function declaration,
     # whose "parameters" hold the call
     if sk.model_array is None and (m := re.search(r"GetModel\s*\(\s*&?\s*(\w+)", text)):
@@ -420,6 +429,10 @@ def _declared_names(declarator: Node | None) -> tuple[str | None, Node | None, b
         else:
             return None, value, indirect
     return None, value, indirect
+
+
+_COLLECTED = ("preproc_include", "declaration", "parameter_declaration", "field_declaration",
+              "assignment_expression", "call_expression", "new_expression", "type_identifier")
 
 
 def _collect(sk: Sketch, node: Node) -> None:
@@ -631,15 +644,15 @@ def _collect_use(sk: Sketch, node: Node) -> None:
     sk.accesses.append(Access(role, node, write))
 
 
-def _unique_accessors(sk: Sketch) -> list[Role]:
+def _unique_accessors(sk: Sketch, nodes: list[Node]) -> list[Role]:
     """Every place an accessor is chosen, once (an alias is reported where it is made)."""
-    seen: dict[tuple[int, int], Role] = {}
-    for body in [*sk.macros.values(), *sk.roots()]:
-        for node in body.walk():
+    seen: dict[tuple[int, int, int], Role] = {}
+    for body in [*(m.walk() for m in sk.macros.values()), nodes]:
+        for node in body:
             if node.type in ("field_expression", "call_expression"):
                 role = sk.role(node)
                 if role is not None and role.accessor is not None and role.site is not None:
-                    seen.setdefault((role.site.start, role.site.end), role)
+                    seen.setdefault((role.site.unit, role.site.start, role.site.end), role)
     return list(seen.values())
 
 

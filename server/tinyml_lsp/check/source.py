@@ -4,6 +4,7 @@ every finding, fix and editor range is given in."""
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 
@@ -32,10 +33,7 @@ class Source:
     def __init__(self, text: str) -> None:
         self.text = text
         self.data = text.encode("utf-8", errors="surrogatepass")
-        self._starts = [0]
-        for i, byte in enumerate(self.data):
-            if byte == 0x0A:
-                self._starts.append(i + 1)
+        self._starts = [0] + [m.end() for m in re.finditer(b"\n", self.data)]
 
     def position(self, offset: int) -> tuple[int, int]:
         """The (line, character column) of a byte offset."""
