@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from lsprotocol import types
+from lsprotocol import converters, types
 from pygls.uris import from_fs_path, to_fs_path
 
 from tinyml_lsp.check.findings import Finding
@@ -32,6 +32,7 @@ from tinyml_lsp.runtime.context import NullContext
 
 log = logging.getLogger(__name__)
 
+_CONVERTER = converters.get_converter()
 DEBOUNCE = 0.3  # seconds of quiet after an edit before the check runs
 SOURCE = "tinyml"
 _SEVERITY = {"error": types.DiagnosticSeverity.Error,
@@ -203,7 +204,7 @@ async def check_command(ls: TinymlServer, *raw: Any) -> dict[str, Any]:
         if opened is not None:
             _publish(ls, uri, opened.version, found)
     return report.to_json() | {"diagnostics": {
-        uri: [ls.protocol._converter.unstructure(diagnostic(f)) for f in found]
+        uri: [_CONVERTER.unstructure(diagnostic(f)) for f in found]
         for uri, found in by_uri.items()}}
 
 
