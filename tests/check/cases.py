@@ -8,9 +8,10 @@ model it runs and optionally the board:
 
 and each expected finding is marked on its line, at the end, as
 
-    ... // <- tinyml/CODE "the exact text the finding's range covers"   [nofix]
+    ... // <- tinyml/CODE "the exact text the finding's range covers"   [nofix] [SEVERITY]
 
-(`; <- ...` in a platformio.ini). `nofix` says the finding has no quick fix. A case with no
+(`; <- ...` in a platformio.ini). `nofix` says the finding has no quick fix; a severity, when
+given, is checked too. A case with no
 marker must come out clean: no finding at all, hints included.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 CORPUS = Path(__file__).parent / "corpus"
 _HEADER = re.compile(r"^\s*//\s*(?P<key>model|board):\s*(?P<value>\S+)")
 _MARK = re.compile(r'(?://|;)\s*<-\s*(?P<code>tinyml/[a-z-]+)\s+"(?P<text>[^"]*)"'
-                   r"(?P<nofix>\s+nofix)?")
+                   r"(?P<nofix>\s+nofix)?(?:\s+(?P<severity>error|warning|information|hint))?")
 FILE_SUFFIXES = (".ino", ".cpp", ".c", ".h", ".ini")
 
 
@@ -34,6 +35,7 @@ class Expected:
     code: str
     text: str
     fix: bool
+    severity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _case(path: Path) -> Case:
                     board = m["value"]
             if m := _MARK.search(line):
                 expected.append(Expected(str(f.relative_to(root)), n, m["code"], m["text"],
-                                         not m["nofix"]))
+                                         not m["nofix"], m["severity"]))
     return Case(path.name, path, model, board, tuple(expected))
 
 

@@ -46,7 +46,12 @@ def test_findings_are_exactly_the_marked_ones(case: Case, materialize: Callable[
     target = materialize(case)
     root = target if case.folder else target.parent
     expected = {(e.file, e.line, e.code, e.text, e.fix) for e in case.expected}
-    assert _found(_check(target, case), root) == expected
+    report = _check(target, case)
+    assert _found(report, root) == expected
+    severities = {(e.line, e.code): e.severity for e in case.expected if e.severity}
+    for f in report.findings:
+        if (wanted := severities.get((f.range.line, f.code))) is not None:
+            assert f.severity == wanted, f.render()
 
 
 @pytest.mark.parametrize("case", [c for c in DEFECTS if any(e.fix for e in c.expected)],

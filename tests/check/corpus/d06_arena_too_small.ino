@@ -4,7 +4,7 @@
 #include "tensorflow/lite/micro/micro_interpreter.h"
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 
-constexpr int kTensorArenaSize = 512;  // <- tinyml/arena-too-small "512"
+constexpr int kTensorArenaSize = 512;  // <- tinyml/arena-too-small "512" error
 alignas(16) uint8_t tensor_arena[kTensorArenaSize];
 tflite::MicroInterpreter* interpreter;
 

@@ -5,7 +5,7 @@
 #include "tensorflow/lite/micro/micro_interpreter.h"
 
 uint8_t tensor_arena[3 * 1024];
-tflite::AllOpsResolver resolver;  // <- tinyml/removed-api "tflite::AllOpsResolver resolver;"
+tflite::AllOpsResolver resolver;  // <- tinyml/removed-api "tflite::AllOpsResolver resolver;" warning
 tflite::MicroInterpreter* interpreter;
 
 void setup() {

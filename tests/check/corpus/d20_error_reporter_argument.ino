@@ -18,7 +18,7 @@ void setup() {
   resolver.AddFullyConnected();
   static tflite::MicroInterpreter static_interpreter(
       tflite::GetModel(g_model), resolver, tensor_arena, sizeof(tensor_arena),
-      error_reporter);  // <- tinyml/removed-api "error_reporter"
+      error_reporter);  // <- tinyml/removed-api "error_reporter" error
   interpreter = &static_interpreter;
   if (interpreter->AllocateTensors() != kTfLiteOk) {
     TF_LITE_REPORT_ERROR(error_reporter, "AllocateTensors() failed");

@@ -7,7 +7,7 @@
 static uint8_t tensor_arena[3 * 1024];
 
 int main() {
-  static tflite::MicroErrorReporter reporter;  // <- tinyml/removed-api "static tflite::MicroErrorReporter reporter;"
+  static tflite::MicroErrorReporter reporter;  // <- tinyml/removed-api "static tflite::MicroErrorReporter reporter;" warning
   tflite::MicroMutableOpResolver<1> resolver;
   resolver.AddFullyConnected();
   tflite::MicroInterpreter interpreter(tflite::GetModel(g_model), resolver, tensor_arena,

@@ -10,7 +10,7 @@ tflite::MicroInterpreter* interpreter;
 
 void setup() {
   static tflite::MicroMutableOpResolver<1> resolver;
-  resolver.AddBuiltin(tflite::BuiltinOperator_FULLY_CONNECTED, tflite::ops::micro::Register_FULLY_CONNECTED());  // <- tinyml/removed-api "tflite::ops::micro::Register_FULLY_CONNECTED()"
+  resolver.AddBuiltin(tflite::BuiltinOperator_FULLY_CONNECTED, tflite::ops::micro::Register_FULLY_CONNECTED());  // <- tinyml/removed-api "tflite::ops::micro::Register_FULLY_CONNECTED()" error
   static tflite::MicroInterpreter i(tflite::GetModel(g_model), resolver, tensor_arena,
                                     sizeof(tensor_arena));
   interpreter = &i;

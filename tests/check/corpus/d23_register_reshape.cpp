@@ -13,7 +13,7 @@ int main() {
   resolver.AddFullyConnected();
   resolver.AddSoftmax();
   resolver.AddBuiltin(tflite::BuiltinOperator_RESHAPE,
-                      tflite::ops::micro::Register_RESHAPE());  // <- tinyml/removed-api "tflite::ops::micro::Register_RESHAPE()"
+                      tflite::ops::micro::Register_RESHAPE());  // <- tinyml/removed-api "tflite::ops::micro::Register_RESHAPE()" warning
   tflite::MicroInterpreter interpreter(tflite::GetModel(g_model), resolver, tensor_arena,
                                        sizeof(tensor_arena));
   return interpreter.AllocateTensors() == kTfLiteOk ? 0 : 1;

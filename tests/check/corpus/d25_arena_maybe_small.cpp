@@ -4,7 +4,7 @@
 #include "tensorflow/lite/micro/micro_interpreter.h"
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 
-uint8_t tensor_arena[7 * 1024];  // <- tinyml/arena-too-small "7 * 1024"
+uint8_t tensor_arena[7 * 1024];  // <- tinyml/arena-too-small "7 * 1024" warning
 
 int main() {
   tflite::MicroMutableOpResolver<4> resolver;
