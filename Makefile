@@ -16,7 +16,7 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eab
 # and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
 TEST_APT_PACKAGES := neovim
 
-.PHONY: fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
+.PHONY: vsix test-vscode vscode-deps code-server fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
 
 # $(call apt-install,PACKAGES): install Debian packages that are missing (apt, as root or sudo)
 define apt-install
@@ -55,12 +55,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install test-deps lint client
+test: install test-deps lint client vsix code-server
 	$(BIN)/python -m pytest -q
 
-# the VS Code client: dependencies from the npm registry, then a strict type-check and build
+# the VS Code client: dependencies from the npm registry, a strict type-check, its unit tests
 client:
-	cd vscode-client && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p .
+	cd vscode-client && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . && npm test --silent
 
 test-fast: install test-deps
 	$(BIN)/python -m pytest -q -m "not slow and not emulator"
@@ -79,6 +79,21 @@ bench: install
 # the customization suite against a real endpoint (TINYML_LLM_*); a clear skip without one
 llm-bench: install
 	@$(BIN)/python benchmarks/llm_bench.py
+
+# the extension users install: bundled with esbuild, packaged by @vscode/vsce
+vsix: client
+	cd vscode-client && npm run --silent package
+
+# the VS Code end-to-end test: code-server (a real VS Code, cached once per machine under
+# .state/), Debian's Chromium driven by playwright-core, the built .vsix installed into it
+VSCODE_APT_PACKAGES := libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium
+code-server:
+	$(call apt-install,$(VSCODE_APT_PACKAGES))
+	@tests/editors/vscode/install-code-server.sh $(CURDIR)/.state/code-server
+	cd tests/editors/vscode && npm ci --no-audit --no-fund --loglevel=error
+
+test-vscode: install vsix code-server
+	$(BIN)/python -m pytest -q tests/editors/vscode
 
 clean:
 	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out

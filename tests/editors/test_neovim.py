@@ -119,3 +119,32 @@ async def test_generate_inference_sketch_writes_the_project(nvim, fruit_quantize
     assert '"apple", "banana", "orange"' in (firmware / "src" / "test_vectors.h").read_text()
     assert any(m.startswith(f"Inference sketch in {firmware}") for m in seen["messages"])
     assert wait_untagged(tag, timeout=5) == []
+
+
+async def test_the_lifecycle_from_neovim_with_its_own_apply_workspace_edit(
+        nvim, fruit_trained, fresh_copy, tmp_path):
+    """Open the training script, list its code actions, run "Quantize this model" to its
+    result, then take "Generate inference sketch" as a WorkspaceEdit (the user's config
+    declares change annotations) applied by Neovim's own apply_workspace_edit."""
+    project = fresh_copy(fruit_trained)
+    for f in _quantized_files(project):
+        (project / f).unlink()
+    seen, tag = run_neovim(nvim, "lifecycle", project / "train.py", tmp_path)
+    # before quantizing, only the quantize action; after it, the sketch too
+    assert "Quantize this model (int8)" in seen["titles"]["before"]
+    assert "Generate inference sketch (emulated board)" not in seen["titles"]["before"]
+    assert "Generate inference sketch (emulated board)" in seen["titles"]["after"]
+    assert seen.get("quantize_error") is None, seen["quantize_error"]
+    assert Path(seen["quantize"]["files"]["int8"]) == project / "fruit_model_int8.tflite"
+    assert (project / "fruit_model_int8.tflite").is_file()
+    # the sketch came as an edit (no question asked) and Neovim wrote every file of it
+    assert seen["edits"] == 1 and seen["questions"] == []
+    assert seen.get("error") is None and seen["result"]["applied"], seen
+    assert seen["result"]["unsaved"] == []
+    firmware = project / "fruit_model_firmware"
+    for f in seen["result"]["files"]:
+        text = (firmware / f).read_text()
+        assert len(text) > 100 and text.endswith("\n"), f
+    assert '"apple", "banana", "orange"' in (firmware / "src" / "test_vectors.h").read_text()
+    assert any(m.startswith(f"Inference sketch in {firmware}") for m in seen["messages"])
+    assert wait_untagged(tag, timeout=5) == []

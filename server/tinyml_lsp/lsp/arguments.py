@@ -76,6 +76,9 @@ class ProjectArguments:
 
     project: str = arg("the PlatformIO project's folder", exists=FOLDER)
     env: str | None = arg("one of its environments", default=None)
+    replay: list[str] | None = arg(  # noqa: RUF009 - arg() makes a dataclasses.field
+        "flash only: sensor readings the emulated board replays, each '[DEVICE=]CSV'",
+        default=None)
 
 
 @dataclass(frozen=True)

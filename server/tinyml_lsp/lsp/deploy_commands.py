@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -19,6 +20,7 @@ from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
 T = TypeVar("T")
+SERIAL_LINE = "tinyml/serialLine"  # notification: one line of a monitored board
 
 
 def publish_build_diagnostics(ls: TinymlServer, project: Path,
@@ -78,6 +80,11 @@ async def build(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any]
 async def flash(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> platformio.UploadResult:
         project = Path(arguments.project)
+        from tinyml_lsp.deploy import replay
+
+        # checked and staged before any build, as `tinyml flash --replay`; none removes a
+        # previous replay, so the board never replays a file it was not given
+        await asyncio.to_thread(replay.prepare, project, arguments.replay or [])
         return await _published(ls, project, platformio.upload(project, ctx, env=arguments.env),
                                 lambda r: r.build.diagnostics)
 
@@ -93,7 +100,10 @@ async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, An
     """Stream the board's lines to the log until the run ends, the port goes, or cancel."""
     async def task(ctx: JobContext) -> MonitorSummary:
         def log(event: MonitorEvent) -> None:
-            ctx.log(event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}")
+            line = event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}"
+            ctx.log(line)
+            # the board's lines on their own too, for an editor's serial terminal
+            ls.protocol.notify(SERIAL_LINE, {"project": arguments.project, "line": line})
 
         return await watch(arguments.project, ctx, on_event=log,
                            **given(arguments, "port", "until_done"))

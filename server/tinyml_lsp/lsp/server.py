@@ -13,6 +13,7 @@ from tinyml_lsp.lsp import (
     commands,
     data_hover,
     deploy_commands,
+    editor_commands,
     llm_commands,
     sketch_command,
 )
@@ -47,6 +48,7 @@ def create_server() -> TinymlServer:
     data_hover.register(server)
     check_features.register(server)
     build_log_command.register(server)
+    editor_commands.register(server)
     return server
 
 

@@ -15,7 +15,8 @@ libraries stay unmodified.
 
 Compiled objects are kept in a build cache under tinyml-lsp's state folder (SCons CacheDir,
 keyed by each object's sources and command line), so the TFLite Micro library — some 200
-files — is compiled once per machine and every later project links it from the cache.
+files — is compiled once per machine and every later project links it from the cache
+(TINYML_BUILD_CACHE: another folder, or `off`).
 """
 
 import fnmatch
@@ -95,9 +96,12 @@ if skipped:
                                  for pattern in skipped) else node)
 
 if not env.subst("$BUILD_CACHE_DIR"):  # the project's own `build_cache_dir` wins
-    cache = pio_setup.state_dir() / "arduino" / "build-cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    env.CacheDir(str(cache))
+    # TINYML_BUILD_CACHE: one cache for several checkouts (or "off")
+    cache = os.environ.get("TINYML_BUILD_CACHE") or str(
+        pio_setup.state_dir() / "arduino" / "build-cache")
+    if cache != "off":
+        os.makedirs(cache, exist_ok=True)
+        env.CacheDir(cache)
 
 # The core is linked as objects, not an archive: it overrides weak handlers of the startup
 # code (the timer interrupt), which an archive member would not do.
