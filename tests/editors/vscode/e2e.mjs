@@ -149,10 +149,28 @@ async function main() {
     await shot("07-model-report");
     note("report", { ...report, seconds_taken: (Date.now() - t3) / 1000 });
 
+    // Customize with LLM (the scripted endpoint): validated on the emulated board, then shown
+    // as a diff in the refactor preview; accepted file by file
+    const t4 = Date.now();
+    await ui.openFile("fruit_model_firmware/src/main.c");
+    await palette("TinyML: Customize with LLM");
+    const instruction = page.locator(".quick-input-widget input");
+    await instruction.waitFor({ state: "visible" });
+    await instruction.fill("say that this firmware was customized");
+    await page.keyboard.press("Enter");
+    const applyLlm = page.locator(".monaco-button", { hasText: /^Apply$/ }).first();
+    await applyLlm.waitFor({ timeout: 240000 });
+    await shot("08-llm-diff");
+    const llmTicked = await tickAll();
+    await applyLlm.click();
+    const applied = await notification("Customize: applied", 60000);
+    await shot("09-llm-applied");
+    note("customize", { ticked: llmTicked, message: applied, seconds_taken: (Date.now() - t4) / 1000 });
+
     // the output channel, for the key check (the trace shows the settings the server got)
     await palette("TinyML: Show Log");
     await page.waitForTimeout(1500);
-    await shot("08-log");
+    await shot("10-log");
   } catch (err) {
     seen.failure = String(err && err.stack ? err.stack : err);
     try {
