@@ -4,7 +4,7 @@
 // Environment: TINYML_URL, TINYML_WORKSPACE, TINYML_ARTIFACTS, TINYML_API_KEY.
 // Prints one JSON object: the steps' timings and what was seen; exits 1 on the first failure.
 import { chromium } from "playwright-core";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ui } from "./ui.mjs";
 
@@ -73,6 +73,17 @@ async function main() {
     await ui.openFile("train.py");
     await page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).waitFor({ timeout: 60000 });
     note("opened", {});
+
+    // the status bar shows the running job, and a click on it cancels the job: nothing written
+    await palette("TinyML: Quantize Model");
+    const running = page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).filter({ hasText: "Quantize model" });
+    await running.waitFor({ timeout: 60000 });
+    await shot("02-status-bar-job");
+    await running.click();
+    await page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).filter({ hasNotText: "Quantize model" }).waitFor({ timeout: 60000 });
+    await page.waitForTimeout(2000); // a cancelled quantize that still wrote would show by now
+    note("cancel", { written: existsSync(join(env.TINYML_WORKSPACE, "fruit_model_int8.tflite")) });
+    await ui.clearNotifications();
 
     // Quantize Model: a progress notification, then the files
     const t0 = Date.now();
