@@ -9,8 +9,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-# Debian packages for the emulated board: the Arm cross-compiler with newlib, and QEMU.
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+# Debian packages for the emulated board: the Arm cross-compiler with newlib (and its C++
+# library, for Arduino sketches and TFLite Micro), and QEMU.
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
+	qemu-system-arm
 # and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
 TEST_APT_PACKAGES := neovim
 

@@ -7,6 +7,7 @@ code on QEMU's mps2-an386 and compare with TFLite Micro element by element.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 
 import numpy as np
@@ -120,3 +121,20 @@ def test_profile_reports_every_layer_of_the_kws_twin(twins, tmp_path):
     assert top[0].excess >= top[1].excess >= top[2].excess
     table = render_profile(profile, top=3).splitlines()
     assert len(table) == 5 and table[1].split()[:2] == [str(top[0].step), top[0].op]
+
+
+def test_analyze_on_board_puts_instructions_next_to_each_layer(model_path):
+    """`tinyml analyze --on-board`: every kernel's measured instructions land on its model op,
+    and they add up to (nearly) the whole inference."""
+    from tests.unit.test_cli import tinyml
+
+    proc = tinyml("analyze", model_path("micro_speech_quantized"), "--on-board", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    layers = {layer["op"]: layer for layer in report["layers"]}
+    for op in ("DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+        assert layers[op]["instructions"] > layers[op]["macs"] // 2 > 0
+    assert layers["SOFTMAX"]["instructions"] > 0
+    total = int(next(note for note in report["notes"] if "instructions per inference" in note)
+                .split(": ")[1].split(" instructions")[0].replace(",", ""))
+    assert sum(layer["instructions"] or 0 for layer in report["layers"]) <= total

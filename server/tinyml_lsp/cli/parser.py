@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("analyze", "the model layer by layer: MACs, weights, live activations, and "
                 "each layer's quantization error", _examples(
                     "tinyml analyze model_int8.tflite",
-                    "tinyml analyze model_int8.tflite --reference model.keras --data holdout.csv"))
+                    "tinyml analyze model_int8.tflite --reference model.keras --data holdout.csv",
+                    "tinyml analyze model_int8.tflite --on-board   # instructions per layer"))
     p.add_argument("model", help="a .tflite file")
     p.add_argument("--reference", help="the float model to measure each int8 layer against "
                    "(.keras, .h5, a SavedModel folder or a float .tflite); needs --data")
@@ -139,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=analyze.DEFAULT_SAMPLES,
                    help="samples of the data to measure on (stratified by class)")
     p.add_argument("--seed", type=int, default=0, help="seed of the choice of samples")
+    p.add_argument("--on-board", action="store_true",
+                   help="also run a profiling build of the standalone firmware on the emulated "
+                   "board and show each layer's instructions (QEMU -icount, exact) and how far "
+                   "the model is above its SMLAD floor (MACs ÷ 2)")
     p.set_defaults(func=commands.cmd_analyze)
 
     p = command("fit", "does a model fit a board's flash and RAM?", _examples(
@@ -160,14 +165,23 @@ def build_parser() -> argparse.ArgumentParser:
                 "the host", _examples(
                     "tinyml sketch model_int8.tflite --out firmware/ --data holdout.csv",
                     "tinyml sketch model_int8.tflite --out firmware/ --vectors 32 --seed 1",
+                    "tinyml sketch model_int8.tflite --board nano33ble --out sketch/",
                     "tinyml build firmware/ && tinyml flash firmware/ && "
                     "tinyml monitor firmware/ --until-done"))
-    p.add_argument("model", help="a full-integer int8 .tflite")
+    p.add_argument("model", help="a full-integer int8 .tflite (or int8 inside, float I/O)")
     p.add_argument("--out", required=True, help="project folder (created, or updated: your "
-                   "platformio.ini and src/main.c are kept)")
-    p.add_argument("--runtime", default="standalone", choices=["standalone"],
-                   help="standalone: dependency-free C generated for this model")
-    p.add_argument("--board", default=EMULATED_BOARD, help="the board to build for")
+                   "platformio.ini and main source are kept)")
+    p.add_argument("--runtime", choices=["tflm", "standalone"],
+                   help="tflm: a TensorFlow Lite Micro Arduino sketch (default for real boards, "
+                   "with a second env `emulated`); standalone: dependency-free C generated for "
+                   "this model (default for the emulated board)")
+    p.add_argument("--board", default=EMULATED_BOARD, help="the board to build for, e.g. "
+                   "nano33ble, esp32-s3, esp32dev, pico, nucleo_f446re, portenta_h7_m7")
+    p.add_argument("--input", default="vectors", choices=["vectors", "apds9960"],
+                   help="tflm: the embedded test vectors, or APDS-9960 colour readings turned "
+                   "into features by features.toml (--data: the readings the board gets)")
+    p.add_argument("--features", help="the feature definition for --input (default: "
+                   "features.toml beside the model)")
     _data_options(p, "data the firmware's test vectors come from (default: random inputs)")
     _labels_option(p)
     p.add_argument("--vectors", type=int, default=vectors.DEFAULT_VECTORS,
@@ -202,9 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_build)
 
     p = command("flash", "build and upload (the emulated board: start it under QEMU)",
-                _examples("tinyml flash firmware/", "tinyml flash firmware/ --env tinyml-qemu-m4"))
+                _examples("tinyml flash firmware/", "tinyml flash firmware/ --env tinyml-qemu-m4",
+                          "tinyml flash sketch/ --replay readings.csv"))
     p.add_argument("project", nargs="?", default=".", help="project folder")
     p.add_argument("--env", help="PlatformIO environment (default: the project's default)")
+    p.add_argument("--replay", action="append", metavar="[DEVICE=]CSV",
+                   help="emulated board: readings its sensor replays (default device apds9960: "
+                        "columns red, green, blue, clear[, proximity]); docs/firmware.md")
     p.set_defaults(func=commands.cmd_flash)
 
     p = command("monitor", "read the board's serial output; with --until-done, judge the run",

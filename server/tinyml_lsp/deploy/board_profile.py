@@ -11,12 +11,14 @@ layers of each benchmark model.
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tinyml_lsp.codegen.analyze import AnalyzeReport, analyze_model
 from tinyml_lsp.codegen.standalone.emit import generate
 from tinyml_lsp.deploy import emulator
 from tinyml_lsp.deploy.board_run import flash_and_read
@@ -34,6 +36,7 @@ _TOTAL = re.compile(r"PROFILE seq=(\d+) total=(\d+)")
 class LayerCost:
     step: int  # kernel call of model_invoke(), in order
     op: str
+    op_index: int  # the model's op this kernel call computes
     macs: int
     instructions: int  # to within 40 (one tick of the board's timer)
 
@@ -70,7 +73,8 @@ class LayerProfile:
 
 
 def parse_profile(lines: tuple[str, ...] | list[str], ops: tuple[str, ...],
-                  macs: tuple[int, ...], model: str = "") -> LayerProfile:
+                  macs: tuple[int, ...], model: str = "",
+                  op_indices: tuple[int, ...] = ()) -> LayerProfile:
     """The profiling firmware's PROFILE lines of its first test vector as a LayerProfile."""
     steps: dict[int, int] = {}
     total = None
@@ -82,7 +86,8 @@ def parse_profile(lines: tuple[str, ...] | list[str], ops: tuple[str, ...],
     if total is None or sorted(steps) != list(range(len(ops))):
         raise TinymlError(f"the profiling firmware reported {len(steps)} of {len(ops)} layers"
                           + ("" if total is not None else " and no total"), model)
-    return LayerProfile(model, tuple(LayerCost(k, ops[k], macs[k], steps[k])
+    indices = op_indices or tuple(range(len(ops)))
+    return LayerProfile(model, tuple(LayerCost(k, ops[k], indices[k], macs[k], steps[k])
                                      for k in range(len(ops))), total)
 
 
@@ -107,7 +112,32 @@ async def profile_on_emulator(model: str | Path, workdir: str | Path,
         run = await flash_and_read(project, Stage(ctx, 0.2, 1.0), timeout=timeout)
     finally:
         emulator.stop(project)
-    return parse_profile(run.lines, gen.ops, gen.macs, str(model))
+    return parse_profile(run.lines, gen.ops, gen.macs, str(model), gen.op_indices)
+
+
+async def analyze_on_board(model: str | Path, ctx: JobContext, **options: Any) -> AnalyzeReport:
+    """`tinyml analyze --on-board`: the per-layer analysis (`options` are analyze_model's)
+    with each layer's instructions measured on the emulated board."""
+    report = await analyze_model(model, Stage(ctx, 0.0, 0.3), **options)
+    with tempfile.TemporaryDirectory(prefix="tinyml-profile-") as workdir:
+        profile = await profile_on_emulator(model, workdir, Stage(ctx, 0.3, 1.0))
+    return with_instructions(report, profile)
+
+
+def with_instructions(report: AnalyzeReport, profile: LayerProfile) -> AnalyzeReport:
+    """The analysis with each layer's measured instructions (summed when one op takes several
+    kernel calls; none for the ops the runtime folds away, e.g. a RESHAPE)."""
+    per_op: dict[int, int] = {}
+    for cost in profile.layers:
+        per_op[cost.op_index] = per_op.get(cost.op_index, 0) + cost.instructions
+    layers = tuple(replace(layer, instructions=per_op.get(layer.index))
+                   for layer in report.layers)
+    floor = (profile.macs + 1) // 2
+    note = (f"on the emulated Cortex-M4 (QEMU -icount): {profile.instructions:,} instructions "
+            f"per inference, {profile.instructions / max(floor, 1):.2f}× the SMLAD floor of "
+            f"{floor:,} (MACs ÷ 2); the layers furthest above their floor: "
+            + ", ".join(f"#{c.op_index} {c.op} +{c.excess:,}" for c in profile.top(3)))
+    return replace(report, layers=layers, notes=(*report.notes, note))
 
 
 def render_profile(p: LayerProfile, top: int | None = None) -> str:

@@ -79,11 +79,13 @@ async def quantize(ls: TinymlServer, arguments: ScriptArguments) -> dict[str, An
 async def analyze(ls: TinymlServer, arguments: AnalyzeArguments) -> dict[str, Any] | None:
     """The per-layer analysis as a report in the log (the result holds every figure)."""
     async def task(ctx: JobContext) -> AnalyzeReport:
-        await warm("tinyml_lsp.codegen.analyze")  # numpy: not on the event loop
+        await warm("tinyml_lsp.deploy.board_profile")  # numpy: not on the event loop
         from tinyml_lsp.codegen.analyze import analyze_model
+        from tinyml_lsp.deploy.board_profile import analyze_on_board
 
-        return await analyze_model(arguments.model, ctx,
-                                   **given(arguments, "reference", "data", "label_column"))
+        analyze = analyze_on_board if arguments.on_board else analyze_model
+        return await analyze(arguments.model, ctx,
+                             **given(arguments, "reference", "data", "label_column"))
 
     report = await run_job(ls, "Analyze model", task)
     if report is None:

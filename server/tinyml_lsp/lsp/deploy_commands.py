@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -74,6 +75,11 @@ async def build(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any]
 async def flash(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> platformio.UploadResult:
         project = Path(arguments.project)
+        from tinyml_lsp.deploy import replay
+
+        # checked and staged before any build, as `tinyml flash --replay`; none removes a
+        # previous replay, so the board never replays a file it was not given
+        await asyncio.to_thread(replay.prepare, project, arguments.replay or [])
         return await _published(ls, project, platformio.upload(project, ctx, env=arguments.env),
                                 lambda r: r.build.diagnostics)
 

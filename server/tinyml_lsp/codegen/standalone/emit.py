@@ -48,6 +48,7 @@ class GeneratedModel:
     outputs: tuple[TensorSpec, ...]
     weight_bytes: int  # constant data in flash (weights, biases, multipliers)
     macs: tuple[int, ...] = ()  # multiply-accumulates of each kernel call, in order
+    op_indices: tuple[int, ...] = ()  # the model op of each kernel call, in order
     filter_bytes: int = 0  # the int8 weights in flash, as the kernels read them (padded)
     model_filter_bytes: int = 0  # the model's own int8 constant tensors
     files: tuple[str, ...] = ()  # paths written, when generate() was given a folder
@@ -271,4 +272,5 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
         ops=tuple(s.op.kind for s in prog.steps), inputs=tuple(_spec(a) for a in prog.inputs),
         outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes,
         macs=tuple(s.macs for s in prog.steps), filter_bytes=filters,
-        model_filter_bytes=model_filters, files=files)
+        model_filter_bytes=model_filters, files=files,
+        op_indices=tuple(s.op.index for s in prog.steps))
