@@ -356,7 +356,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   ctx.subscriptions.push(
     ctx.secrets.onDidChange((e) => (e.key === KEY_SECRET ? server.sendSettings() : undefined)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration("tinyml.server.python")) {
+      if (e.affectsConfiguration("tinyml.server.python") || e.affectsConfiguration("tinyml.server.stateDir")) {
         await server.restart();
       } else if (e.affectsConfiguration("tinyml")) {
         await server.sendSettings();

@@ -20,7 +20,7 @@ import {
   missingServerMessage,
   resolveInterpreter,
 } from "./logic/interpreter";
-import { Json, serverSettings } from "./logic/settings";
+import { Json, serverEnvironment, serverSettings } from "./logic/settings";
 import { RedactingChannel } from "./output";
 
 export const KEY_SECRET = "tinyml.llm.apiKey";
@@ -154,7 +154,11 @@ export class Server {
     const client = new LanguageClient(
       "tinyml",
       "tinyml-lsp",
-      { command: interp.python, args: ["-m", "tinyml_lsp"] },
+      {
+        command: interp.python,
+        args: ["-m", "tinyml_lsp"],
+        options: { env: serverEnvironment(process.env, this.config().get<string>("server.stateDir")) },
+      },
       clientOptions,
     );
     this.client = client;
