@@ -88,7 +88,7 @@ vsix: client
 
 # the VS Code end-to-end test: code-server (a real VS Code, cached once per machine under
 # .state/), Debian's Chromium driven by playwright-core, the built .vsix installed into it
-VSCODE_APT_PACKAGES := libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium
+VSCODE_APT_PACKAGES := build-essential libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium
 code-server:
 	$(call apt-install,$(VSCODE_APT_PACKAGES))
 	@tests/editors/vscode/install-code-server.sh $(CURDIR)/.state/code-server

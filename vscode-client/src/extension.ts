@@ -363,7 +363,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
       }
     }),
   );
-  const pythonChange = onPythonInterpreterChange(() => void server.restart());
+  const pythonChange = await onPythonInterpreterChange(() => void server.restart());
   if (pythonChange) {
     ctx.subscriptions.push(pythonChange);
   }
