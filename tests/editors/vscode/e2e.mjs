@@ -23,27 +23,37 @@ const palette = (title) => ui.palette(title);
 const notification = (pattern, timeout) => ui.notification(pattern, timeout);
 const quickPickFirst = (placeholder) => ui.quickPickFirst(placeholder);
 
-// Tick every file of the refactor preview (its tree is virtual: scroll through it).
+// Tick every file of the refactor preview. Its tree is virtual and re-renders at will, so
+// each round reads and ticks the rows in one step in the page, then scrolls on.
 async function tickAll() {
-  const list = await page
-    .locator(".monaco-list", { has: page.locator(".monaco-list-row", { hasText: "main.c" }) })
-    .last()
-    .elementHandle();
+  const panel = () =>
+    page.locator(".monaco-list", { has: page.locator('.monaco-list-row[aria-level="1"] input.edit-checkbox') }).last();
   const ticked = new Set();
-  const first = async () => (await list.$(".monaco-list-row"))?.getAttribute("aria-label");
-  for (let round = 0; round < 30; round++) {
-    for (const row of await list.$$('.monaco-list-row[aria-level="1"]')) {
-      const box = await row.$("input.edit-checkbox");
-      if (box && !(await box.isChecked())) {
-        await box.click();
-      }
-      ticked.add(await row.getAttribute("aria-label"));
-    }
-    const before = await first();
-    await list.hover();
+  let last;
+  for (let round = 0; round < 40; round++) {
+    const state = await panel()
+      .evaluate((list) => {
+        const rows = [...list.querySelectorAll('.monaco-list-row[aria-level="1"]')];
+        for (const row of rows) {
+          const box = row.querySelector("input.edit-checkbox");
+          if (box && !box.checked) box.click();
+        }
+        return {
+          rows: rows.map((r) => [r.getAttribute("aria-label"), r.querySelector("input.edit-checkbox")?.checked]),
+          top: list.querySelector(".monaco-scrollable-element")?.scrollTop ?? 0,
+        };
+      })
+      .catch(() => undefined); // re-rendered under us: read it again
+    if (!state) continue;
+    const unticked = state.rows.filter(([, checked]) => !checked);
+    for (const [label, checked] of state.rows) if (checked) ticked.add(label);
+    if (unticked.length) continue; // the click's effect shows in the next round
+    const first = state.rows[0]?.[0];
+    if (round > 0 && first === last) break; // scrolling moved nothing: the end
+    last = first;
+    await panel().hover();
     await page.mouse.wheel(0, 300);
     await page.waitForTimeout(300);
-    if ((await first()) === before) break;
   }
   return [...ticked];
 }
