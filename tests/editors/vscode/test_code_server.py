@@ -76,6 +76,9 @@ def test_the_extension_in_code_server(code_server_binary, fruit_trained, fresh_c
     terminal = steps["flash"]["terminal"]
     assert any(fruit in terminal for fruit in ("apple", "banana", "orange")), terminal
     assert "the board agrees with the host" in terminal, terminal
+    # the explorer's menu on a .tflite offers the model's commands
+    menu = steps["menu"]["items"]
+    assert {"Show Model Report", "Verify Model", "Generate Inference Sketch"} <= set(menu), menu
     # Show Model Report: every chart drew
     report = steps["report"]
     assert report["charts"] >= 5 and len(report["inked"]) == report["charts"], report
