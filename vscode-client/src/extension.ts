@@ -9,6 +9,7 @@ import {
   EMULATED_BOARD,
   RUNTIMES,
   Runtime,
+  defaultRuntime,
   monitorArgs,
   projectOf,
   quantizeArgs,
@@ -105,13 +106,13 @@ async function pickBoard(title: string): Promise<string | undefined> {
   return pick?.label;
 }
 
-async function pickRuntime(): Promise<Runtime | undefined> {
-  const configured = vscode.workspace.getConfiguration("tinyml").get<Runtime>("runtime") ?? "standalone";
+async function pickRuntime(board: string): Promise<Runtime | undefined> {
+  const first = defaultRuntime(board, vscode.workspace.getConfiguration("tinyml").get<string>("runtime"));
   const items = [...RUNTIMES]
-    .sort((a, b) => Number(b === configured) - Number(a === configured))
+    .sort((a, b) => Number(b === first) - Number(a === first))
     .map((r) => ({
       label: r,
-      description: r === "standalone" ? "dependency-free C generated for this model" : "TensorFlow Lite Micro interpreter",
+      description: r === "standalone" ? "dependency-free C generated for this model" : "TensorFlow Lite Micro (Arduino sketch)",
     }));
   const pick = await vscode.window.showQuickPick(items, { placeHolder: "Runtime", ignoreFocusOut: true });
   return pick?.label as Runtime | undefined;
@@ -190,7 +191,7 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const board = await pickBoard("Board for the inference sketch");
-    const runtime = board && (await pickRuntime());
+    const runtime = board && (await pickRuntime(board));
     if (!board || !runtime) {
       return;
     }
@@ -355,14 +356,14 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   ctx.subscriptions.push(
     ctx.secrets.onDidChange((e) => (e.key === KEY_SECRET ? server.sendSettings() : undefined)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration("tinyml.server.python")) {
+      if (e.affectsConfiguration("tinyml.server.python") || e.affectsConfiguration("tinyml.server.stateDir")) {
         await server.restart();
       } else if (e.affectsConfiguration("tinyml")) {
         await server.sendSettings();
       }
     }),
   );
-  const pythonChange = onPythonInterpreterChange(() => void server.restart());
+  const pythonChange = await onPythonInterpreterChange(() => void server.restart());
   if (pythonChange) {
     ctx.subscriptions.push(pythonChange);
   }
