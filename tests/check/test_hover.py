@@ -4,9 +4,11 @@ platformio.ini's custom_tinyml_model; nothing elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 from tests.conftest import MODELS
 from tinyml_lsp.check.hover import hover_markdown, model_at
@@ -45,3 +47,8 @@ def test_the_card_has_the_arena_and_the_fit_per_env(tmp_path: Path):
         "| fits |")
     assert rows[1].startswith("| bluepill |") and "DOES NOT FIT" in rows[1]
     assert rows[2] == "| x | x | unknown board | |"
+    # the VS Code extension opens the report page from this link, on the hovered file
+    link = next(line for line in text.splitlines() if line.startswith("[Open the model report]"))
+    command, _, args = link.split("](command:")[1].rstrip(")").partition("?")
+    assert command == "tinyml.showModelReport"
+    assert json.loads(unquote(args)) == [(tmp_path / "person.tflite").as_uri()]

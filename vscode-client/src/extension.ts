@@ -35,8 +35,11 @@ interface BoardRow {
 
 // --- where a command's input comes from: the explorer's selection, else the active editor ---
 
-function target(uri?: vscode.Uri): string | undefined {
-  const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+// A command's subject: the explorer's or editor's Uri, a URI string (a hover's command link),
+// else the active editor's file.
+function target(uri?: vscode.Uri | string): string | undefined {
+  const given = typeof uri === "string" ? vscode.Uri.parse(uri) : uri;
+  const file = given instanceof vscode.Uri ? given : vscode.window.activeTextEditor?.document.uri;
   return file?.scheme === "file" ? file.fsPath : undefined;
 }
 
@@ -68,7 +71,7 @@ async function pickFile(glob: string, what: string, near?: string): Promise<stri
   return pick?.file;
 }
 
-async function modelOf(uri?: vscode.Uri): Promise<string | undefined> {
+async function modelOf(uri?: vscode.Uri | string): Promise<string | undefined> {
   const file = target(uri);
   if (file?.endsWith(".tflite")) {
     return file;

@@ -23,6 +23,8 @@ import {
 import { Json, serverEnvironment, serverSettings } from "./logic/settings";
 import { RedactingChannel } from "./output";
 
+const REPORT_COMMAND = "tinyml.showModelReport";
+
 export const KEY_SECRET = "tinyml.llm.apiKey";
 const CRASH_WINDOW_MS = 3 * 60 * 1000;
 
@@ -133,6 +135,16 @@ export class Server {
         },
       },
       middleware: {
+        // the model card's "Open the model report" link: this one command is trusted in hovers
+        provideHover: async (document, position, token, next) => {
+          const hover = await next(document, position, token);
+          for (const part of hover?.contents ?? []) {
+            if (part instanceof vscode.MarkdownString) {
+              part.isTrusted = { enabledCommands: [REPORT_COMMAND] };
+            }
+          }
+          return hover;
+        },
         executeCommand: async (command, args, next) => {
           const asked = ASKED[command];
           const argument = (args[0] ?? {}) as Record<string, unknown>;

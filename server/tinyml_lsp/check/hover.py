@@ -5,9 +5,11 @@ arena, and whether it fits the board of each environment of the project."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 from tinyml_lsp.check.ini import INI_NAME, env_board, find_ini, parse_ini
 from tinyml_lsp.check.model_source import arena_floor, c_arrays, facts_of_bytes, header_files
@@ -21,6 +23,15 @@ _INCLUDE = re.compile(r'^\s*#\s*include\s*"(?P<path>[^"]+)"')
 _STRING = re.compile(r'"(?P<s>[^"\n]+\.tflite)"')
 _OPTION = re.compile(r"^\s*custom_tinyml_model\s*=\s*(?P<value>[^;#\n]+?)\s*(?:[;#].*)?$")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
+# The VS Code extension's command that opens the model report page (it trusts this one command
+# link in hovers); other editors show the link's text.
+REPORT_COMMAND = "tinyml.showModelReport"
+
+
+def report_link(model: Path) -> str:
+    """A Markdown command link that opens the report page of a .tflite file."""
+    args = quote(json.dumps([model.resolve().as_uri()]))
+    return f"[Open the model report](command:{REPORT_COMMAND}?{args})"
 
 
 def model_at(path: Path, line_text: str, column: int) -> tuple[bytes, str] | None:
@@ -47,6 +58,13 @@ def model_at(path: Path, line_text: str, column: int) -> tuple[bytes, str] | Non
     return None
 
 
+def _named_file(path: Path, line_text: str, column: int) -> Path | None:
+    """The .tflite file the position names (a path or custom_tinyml_model), if it is one."""
+    m = _OPTION.match(line_text) if path.name == INI_NAME else next(
+        (s for s in _STRING.finditer(line_text) if s.start() <= column <= s.end()), None)
+    return path.parent / (m["value"] if path.name == INI_NAME else m["s"]) if m else None
+
+
 def _file(path: Path) -> tuple[bytes, str] | None:
     try:
         if path.is_file() and path.stat().st_size <= MAX_MODEL_BYTES:
@@ -66,6 +84,8 @@ async def hover_markdown(path: Path, line_text: str, column: int,
     data, name = found
     card, arena = await facts_of_bytes(data, NullContext())
     lines = [f"**model** `{name}`", "```text", render_card(replace(card, path=name)), "```"]
+    if name.endswith(".tflite") and (model := _named_file(path, line_text, column)):
+        lines.append(report_link(model))
     if arena is not None and arena.arena_bytes:
         lines.append(f"**arena** {arena.arena_bytes:,} bytes measured with TFLite Micro on a "
                      f"64-bit host (at least {arena_floor(arena) or 0:,} on 32 bits); a sketch "
