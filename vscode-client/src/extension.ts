@@ -79,7 +79,7 @@ async function modelOf(uri?: vscode.Uri | string): Promise<string | undefined> {
   return pickFile("**/*_int8.tflite", "int8 model (.tflite): quantize one first", file && path.dirname(file));
 }
 
-async function projectFor(uri?: vscode.Uri): Promise<string | undefined> {
+async function projectFor(uri?: vscode.Uri | string): Promise<string | undefined> {
   const file = target(uri);
   const project = file && projectOf(file, fs.existsSync);
   if (project) {
@@ -154,7 +154,7 @@ async function monitor(project: string): Promise<void> {
 
 // --- the commands ---
 
-type Handler = (uri?: vscode.Uri) => Promise<unknown>;
+type Handler = (uri?: vscode.Uri | string) => Promise<unknown>; // a string: a hover's command link
 
 const handlers: Record<string, Handler> = {
   "tinyml.quantizeModel": async (uri) => {
