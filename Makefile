@@ -3,6 +3,8 @@
 #   make test    install, then lint, type-check and run every test
 #   make bench   install, then print the measured benchmarks
 #   make llm-bench  the LLM customization suite (needs TINYML_LLM_BASE_URL / _MODEL / _API_KEY)
+#   make vsix    the VS Code extension, vscode-client/tinyml-lsp.vsix
+#   make test-vscode  the extension in a real VS Code (code-server) and the report page
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +18,7 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eab
 # and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
 TEST_APT_PACKAGES := neovim
 
-.PHONY: vsix test-vscode vscode-deps code-server fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
+.PHONY: vsix test-vscode code-server fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
 
 # $(call apt-install,PACKAGES): install Debian packages that are missing (apt, as root or sudo)
 define apt-install
@@ -86,7 +88,7 @@ vsix: client
 
 # the VS Code end-to-end test: code-server (a real VS Code, cached once per machine under
 # .state/), Debian's Chromium driven by playwright-core, the built .vsix installed into it
-VSCODE_APT_PACKAGES := libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium
+VSCODE_APT_PACKAGES := build-essential libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium
 code-server:
 	$(call apt-install,$(VSCODE_APT_PACKAGES))
 	@tests/editors/vscode/install-code-server.sh $(CURDIR)/.state/code-server
@@ -96,4 +98,5 @@ test-vscode: install vsix code-server
 	$(BIN)/python -m pytest -q tests/editors/vscode
 
 clean:
-	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out
+	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out \
+		vscode-client/dist vscode-client/out-test vscode-client/tinyml-lsp.vsix tests/editors/vscode/node_modules

@@ -4,6 +4,7 @@
 -- TINYML_SCRIPT (a training script to open), TINYML_SCENARIO (quit | cancel | sketch |
 -- lifecycle),
 -- TINYML_GO (a file the test creates when it wants the next step: it has seen the worker),
+-- TINYML_DEFECT (lifecycle: a sketch with a defect to open, diagnose and fix),
 -- TINYML_OUT (where this writes what it saw, as JSON). Neovim quits at the end.
 
 local env = vim.env
@@ -178,9 +179,44 @@ elseif scenario == "lifecycle" then
     seen.error = reply.err
     seen.result = reply.result
   end
-  -- TODO(lead, issue 12): open a sketch with a defect, read the diagnostic `tinyml.check`
-  -- publishes and apply its quick fix with vim.lsp.util.apply_workspace_edit. This waits for
-  -- issue 12's check/ package (diagnostics and quick fixes); it is not faked here.
+  -- a sketch with a defect (the test wrote it beside the model): the diagnostic `tinyml check`
+  -- publishes, its quick fix applied by Neovim's own apply_workspace_edit, the diagnostic gone
+  if env.TINYML_DEFECT then
+    vim.cmd("edit " .. env.TINYML_DEFECT)
+    local bufnr = vim.api.nvim_get_current_buf()
+    vim.lsp.buf_attach_client(bufnr, client_id)
+    local function code_of(d)  -- 0.7 keeps the LSP code under user_data
+      return d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
+    end
+    local function missing_op()
+      for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+        if code_of(d) == "tinyml/missing-op" then return d end
+      end
+      return nil
+    end
+    wait(120000, "the missing-op diagnostic", function() return missing_op() ~= nil end)
+    local d = missing_op()
+    seen.diagnostic = { message = d.message, line = d.lnum, col = d.col,
+                        severity = d.severity }
+    local at = { line = d.lnum, character = d.col }
+    local fixes = vim.lsp.buf_request_sync(bufnr, "textDocument/codeAction", {
+      textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+      range = { start = at, ["end"] = at },
+      context = { diagnostics = {}, only = { "quickfix" } },
+    }, 10000)
+    local fix
+    for _, reply in pairs(fixes or {}) do
+      for _, a in ipairs(reply.result or {}) do
+        if a.kind == "quickfix" and a.edit and not fix then fix = a end
+      end
+    end
+    if not fix then fail("no quick fix for " .. d.message) end
+    seen.fix = fix.title
+    vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding)
+    vim.cmd("write")
+    wait(120000, "the diagnostic to go after the fix", function() return missing_op() == nil end)
+    seen.fixed = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n")
+  end
 end
 save()
 vim.cmd("qa!")

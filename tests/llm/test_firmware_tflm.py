@@ -57,3 +57,26 @@ def test_a_real_board_without_an_emulated_env_is_refused(tflm_project: Path, tmp
     with pytest.raises(TinymlError) as error:
         firmware_project(project / "src" / "main.cpp")
     assert "no emulated environment" in error.value.message
+
+
+async def test_tinyml_check_errors_in_a_candidate_go_back_like_compiler_errors(
+        tflm_project: Path):
+    from tests.support import SilentContext
+    from tinyml_lsp.llm.edits import FileChange
+    from tinyml_lsp.llm.firmware import Scratch, static_check
+    from tinyml_lsp.llm.loop import CheckFailed
+
+    main = tflm_project / "src" / "main.cpp"
+    original = main.read_text()
+    async with Scratch(tflm_project) as scratch:
+        await static_check(scratch, SilentContext())  # the generated project: nothing new
+        broken = original + (
+            "\nvoid tinyml_wrong(tflite::MicroInterpreter* i) { i->output(0)->data.f[0] = 1; }\n")
+        scratch.write([FileChange("src/main.cpp", str(main), original, broken)],
+                      ("src/main.cpp",))
+        with pytest.raises(CheckFailed) as failed:
+            await static_check(scratch, SilentContext())
+    assert failed.value.outcome == "check failed"
+    assert "[tinyml/accessor-type]" in failed.value.feedback
+    assert "src/main.cpp:" in failed.value.feedback
+    assert main.read_text() == original  # the user's file untouched

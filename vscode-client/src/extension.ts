@@ -9,6 +9,7 @@ import {
   EMULATED_BOARD,
   RUNTIMES,
   Runtime,
+  defaultRuntime,
   monitorArgs,
   projectOf,
   quantizeArgs,
@@ -34,8 +35,11 @@ interface BoardRow {
 
 // --- where a command's input comes from: the explorer's selection, else the active editor ---
 
-function target(uri?: vscode.Uri): string | undefined {
-  const file = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
+// A command's subject: the explorer's or editor's Uri, a URI string (a hover's command link),
+// else the active editor's file.
+function target(uri?: vscode.Uri | string): string | undefined {
+  const given = typeof uri === "string" ? vscode.Uri.parse(uri) : uri;
+  const file = given instanceof vscode.Uri ? given : vscode.window.activeTextEditor?.document.uri;
   return file?.scheme === "file" ? file.fsPath : undefined;
 }
 
@@ -67,7 +71,7 @@ async function pickFile(glob: string, what: string, near?: string): Promise<stri
   return pick?.file;
 }
 
-async function modelOf(uri?: vscode.Uri): Promise<string | undefined> {
+async function modelOf(uri?: vscode.Uri | string): Promise<string | undefined> {
   const file = target(uri);
   if (file?.endsWith(".tflite")) {
     return file;
@@ -75,7 +79,7 @@ async function modelOf(uri?: vscode.Uri): Promise<string | undefined> {
   return pickFile("**/*_int8.tflite", "int8 model (.tflite): quantize one first", file && path.dirname(file));
 }
 
-async function projectFor(uri?: vscode.Uri): Promise<string | undefined> {
+async function projectFor(uri?: vscode.Uri | string): Promise<string | undefined> {
   const file = target(uri);
   const project = file && projectOf(file, fs.existsSync);
   if (project) {
@@ -105,13 +109,13 @@ async function pickBoard(title: string): Promise<string | undefined> {
   return pick?.label;
 }
 
-async function pickRuntime(): Promise<Runtime | undefined> {
-  const configured = vscode.workspace.getConfiguration("tinyml").get<Runtime>("runtime") ?? "standalone";
+async function pickRuntime(board: string): Promise<Runtime | undefined> {
+  const first = defaultRuntime(board, vscode.workspace.getConfiguration("tinyml").get<string>("runtime"));
   const items = [...RUNTIMES]
-    .sort((a, b) => Number(b === configured) - Number(a === configured))
+    .sort((a, b) => Number(b === first) - Number(a === first))
     .map((r) => ({
       label: r,
-      description: r === "standalone" ? "dependency-free C generated for this model" : "TensorFlow Lite Micro interpreter",
+      description: r === "standalone" ? "dependency-free C generated for this model" : "TensorFlow Lite Micro (Arduino sketch)",
     }));
   const pick = await vscode.window.showQuickPick(items, { placeHolder: "Runtime", ignoreFocusOut: true });
   return pick?.label as Runtime | undefined;
@@ -150,7 +154,7 @@ async function monitor(project: string): Promise<void> {
 
 // --- the commands ---
 
-type Handler = (uri?: vscode.Uri) => Promise<unknown>;
+type Handler = (uri?: vscode.Uri | string) => Promise<unknown>; // a string: a hover's command link
 
 const handlers: Record<string, Handler> = {
   "tinyml.quantizeModel": async (uri) => {
@@ -190,7 +194,7 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const board = await pickBoard("Board for the inference sketch");
-    const runtime = board && (await pickRuntime());
+    const runtime = board && (await pickRuntime(board));
     if (!board || !runtime) {
       return;
     }
@@ -355,14 +359,14 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   ctx.subscriptions.push(
     ctx.secrets.onDidChange((e) => (e.key === KEY_SECRET ? server.sendSettings() : undefined)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (e.affectsConfiguration("tinyml.server.python")) {
+      if (e.affectsConfiguration("tinyml.server.python") || e.affectsConfiguration("tinyml.server.stateDir")) {
         await server.restart();
       } else if (e.affectsConfiguration("tinyml")) {
         await server.sendSettings();
       }
     }),
   );
-  const pythonChange = onPythonInterpreterChange(() => void server.restart());
+  const pythonChange = await onPythonInterpreterChange(() => void server.restart());
   if (pythonChange) {
     ctx.subscriptions.push(pythonChange);
   }

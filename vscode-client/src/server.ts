@@ -20,8 +20,10 @@ import {
   missingServerMessage,
   resolveInterpreter,
 } from "./logic/interpreter";
-import { Json, serverSettings } from "./logic/settings";
+import { Json, serverEnvironment, serverSettings } from "./logic/settings";
 import { RedactingChannel } from "./output";
+
+const REPORT_COMMAND = "tinyml.showModelReport";
 
 export const KEY_SECRET = "tinyml.llm.apiKey";
 const CRASH_WINDOW_MS = 3 * 60 * 1000;
@@ -133,6 +135,16 @@ export class Server {
         },
       },
       middleware: {
+        // the model card's "Open the model report" link: this one command is trusted in hovers
+        provideHover: async (document, position, token, next) => {
+          const hover = await next(document, position, token);
+          for (const part of hover?.contents ?? []) {
+            if (part instanceof vscode.MarkdownString) {
+              part.isTrusted = { enabledCommands: [REPORT_COMMAND] };
+            }
+          }
+          return hover;
+        },
         executeCommand: async (command, args, next) => {
           const asked = ASKED[command];
           const argument = (args[0] ?? {}) as Record<string, unknown>;
@@ -154,7 +166,11 @@ export class Server {
     const client = new LanguageClient(
       "tinyml",
       "tinyml-lsp",
-      { command: interp.python, args: ["-m", "tinyml_lsp"] },
+      {
+        command: interp.python,
+        args: ["-m", "tinyml_lsp"],
+        options: { env: serverEnvironment(process.env, this.config().get<string>("server.stateDir")) },
+      },
       clientOptions,
     );
     this.client = client;
@@ -251,11 +267,15 @@ async function pythonExtensionInterpreter(): Promise<string | undefined> {
   }
 }
 
-// Fires when the Python extension's selected interpreter changes.
-export function onPythonInterpreterChange(listener: () => void): vscode.Disposable | undefined {
+// Fires when the Python extension's selected interpreter changes (if it is installed).
+export async function onPythonInterpreterChange(listener: () => void): Promise<vscode.Disposable | undefined> {
   const python = vscode.extensions.getExtension("ms-python.python");
-  const envs = python?.isActive ? python.exports?.environments : undefined;
-  return envs?.onDidChangeActiveEnvironmentPath?.(listener);
+  try {
+    const api = python && (python.isActive ? python.exports : await python.activate());
+    return api?.environments?.onDidChangeActiveEnvironmentPath?.(listener);
+  } catch {
+    return undefined;
+  }
 }
 
 // Why `python -c "import tinyml_lsp"` fails, or undefined when it works.

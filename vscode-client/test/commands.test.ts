@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import {
   CrashCounter,
+  defaultRuntime,
   defaultProject,
   fileUri,
   monitorArgs,
@@ -26,14 +27,22 @@ test("the sketch's default project follows the server's rule: <Keras stem>_firmw
   assert.equal(defaultProject("/w/kws.tflite"), "/w/kws_firmware");
 });
 
-test("sketch arguments: board always, runtime only when not the server's default", () => {
+test("sketch arguments: the board and the runtime chosen, the script's URI for its data", () => {
   assert.deepEqual(sketchArgs({ model: "/w/m_int8.tflite", board: "tinyml-qemu-m4", runtime: "standalone", script: "/w/train.py" }), {
     model: "/w/m_int8.tflite",
     project: "/w/m_firmware",
     board: "tinyml-qemu-m4",
     uri: "file:///w/train.py",
+    runtime: "standalone",
   });
   assert.equal(sketchArgs({ model: "/w/m_int8.tflite", board: "nano33ble", runtime: "tflm" }).runtime, "tflm");
+});
+
+test("the runtime offered first: the setting, else the server's default for the board", () => {
+  assert.equal(defaultRuntime("tinyml-qemu-m4"), "standalone");
+  assert.equal(defaultRuntime("nano33ble", ""), "tflm");
+  assert.equal(defaultRuntime("nano33ble", "standalone"), "standalone");
+  assert.equal(defaultRuntime("tinyml-qemu-m4", "tflm"), "tflm");
 });
 
 test("a file's project is the nearest folder with a platformio.ini", () => {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { redact, serverSettings } from "../src/logic/settings";
+import { redact, serverEnvironment, serverSettings } from "../src/logic/settings";
 
 const configuration = {
   server: { python: "/p/bin/python", maxRestarts: 3 },
@@ -41,4 +41,11 @@ test("empty settings are not sent: the server's defaults apply", () => {
   assert.deepEqual(tinyml.quantize, {});
   assert.deepEqual(tinyml.llm, { cache: true });
   assert.deepEqual(serverSettings(configuration, undefined).tinyml.platformio, {});
+});
+
+test("the state folder setting becomes the server's TINYML_STATE_DIR", () => {
+  const base = { PATH: "/usr/bin", TINYML_STATE_DIR: "/old" };
+  assert.deepEqual(serverEnvironment(base, " /srv/tinyml "), { PATH: "/usr/bin", TINYML_STATE_DIR: "/srv/tinyml" });
+  assert.deepEqual(serverEnvironment(base, ""), base);
+  assert.equal(base.TINYML_STATE_DIR, "/old"); // the editor's environment is not changed
 });

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from tinyml_lsp import __version__
-from tinyml_lsp.cli import commands, data_commands, llm_commands, report_command
+from tinyml_lsp.cli import check_commands, commands, data_commands, llm_commands, report_command
 from tinyml_lsp.deploy.boards import EMULATED_BOARD
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE, PIXEL_RANGE_CHOICES
 
@@ -262,5 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_serve)
     llm_commands.add_parsers(command)
     data_commands.add_parsers(command, common)
+    check_commands.add_parsers(command)
     report_command.add_parser(command)
     return parser

@@ -212,9 +212,10 @@ def _count_sources(project: Path, emulated: bool) -> int:
 
 # --- output ----------------------------------------------------------------------------------
 
-_GCC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
+# a file may start with a Windows drive (a log pasted from another machine)
+_GCC = re.compile(r"^(?P<file>(?:[A-Za-z]:[\\/])?[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
                   r"(?P<sev>fatal error|error|warning|note):\s*(?P<msg>.*)$")
-_LD_REF = re.compile(r"^(?P<file>[^\s:][^:]*):(?:(?P<line>\d+)|\([^)]*\)):\s*"
+_LD_REF = re.compile(r"^(?P<file>(?:[A-Za-z]:[\\/])?[^\s:][^:]*):(?:(?P<line>\d+)|\([^)]*\)):\s*"
                      r"(?P<msg>(?:undefined reference|multiple definition).*)$")
 _LD = re.compile(r"(?:^|/)(?:arm-none-eabi-)?ld(?:\.bfd)?: (?P<msg>.*)$")
 # PlatformIO's own failures: "Error: ..." and its exceptions (UnknownBoard, UserSideException)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyml_lsp.check.findings import Finding
 from tinyml_lsp.deploy import emulator, tflm_ops
 from tinyml_lsp.deploy.arduino_ini import EMULATED_ENV
 from tinyml_lsp.deploy.board_run import BoardRun, RunFailed, flash_and_read
@@ -280,6 +281,8 @@ async def check_on_board(scratch: Scratch, fp: FirmwareProject, ctx: JobContext,
     the compiler's errors, the runtime symptom or the verdict otherwise. Without the host's
     expectations (a project `tinyml sketch` did not write) only the build is checked."""
     assert scratch.root is not None
+    if fp.tflm:
+        await static_check(scratch, ctx)
     if fp.expected is None:
         from tinyml_lsp.deploy.platformio import build
 
@@ -318,6 +321,30 @@ async def check_on_board(scratch: Scratch, fp: FirmwareProject, ctx: JobContext,
                           f"The board printed (last lines):\n```\n{shown}\n```")
     return (f"builds, runs on the emulated board, {run.verdict.equal} of "
             f"{run.verdict.vectors} inferences equal the host's"), run
+
+
+async def static_check(scratch: Scratch, ctx: JobContext) -> None:
+    """`tinyml check` on the candidate, before any build: errors it brings that the user's
+    project does not have (an op left out of the resolver, an accessor of the wrong type, an
+    arena too small) go back to the model as compiler errors would."""
+    from tinyml_lsp.check.task import check_path
+
+    assert scratch.root is not None
+
+    def errors(report_findings: list[Finding], root: Path) -> dict[tuple[str, str], str]:
+        return {(f.code, f.message): f"{Path(f.file).relative_to(root)}:{f.range.line + 1}:"
+                f"{f.range.col + 1}: error: {f.message} [{f.code}]"
+                for f in report_findings if f.severity == "error"
+                and Path(f.file).is_relative_to(root)}
+
+    before = errors((await check_path(scratch.project, ctx)).findings, scratch.project)
+    after = errors((await check_path(scratch.root, ctx)).findings, scratch.root)
+    new = [line for key, line in after.items() if key not in before]
+    if new:
+        shown = "\n".join(new[:20])
+        raise CheckFailed("check failed", f"tinyml check: {new[0]}",
+                          "`tinyml check` (the model's measured facts: its ops, tensor types, "
+                          f"quantization, arena) finds errors in the change:\n```\n{shown}\n```")
 
 
 def _build_failed(scratch: Scratch, exc: BuildFailed) -> CheckFailed:

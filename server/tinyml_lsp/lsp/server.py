@@ -7,6 +7,8 @@ import logging
 from lsprotocol import types
 
 from tinyml_lsp.lsp import (
+    build_log_command,
+    check_features,
     code_actions,
     commands,
     data_hover,
@@ -44,6 +46,8 @@ def create_server() -> TinymlServer:
     sketch_command.register(server)
     llm_commands.register(server)
     data_hover.register(server)
+    check_features.register(server)
+    build_log_command.register(server)
     editor_commands.register(server)
     return server
 

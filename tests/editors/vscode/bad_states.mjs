@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { Ui } from "./ui.mjs";
 
 const env = process.env;
-const seen = { steps: {}, texts: [] };
+const seen = { steps: {}, texts: [], at: {} };
+const started = Date.now();
 let page;
 let ui;
 
@@ -58,12 +59,14 @@ async function main() {
     // 1. an interpreter without tinyml-lsp: which one, why, and the install command
     await ui.openFile("script.py");
     seen.steps.not_installed = await ui.notification("is not installed in", 60000);
+    seen.at.not_installed = (Date.now() - started) / 1000;
     await ui.shot("bad-01-not-installed");
     await ui.clearNotifications();
 
     // 2. a server that dies at every start: restarted a bounded number of times, then said
     await settingsStep("crashing");
-    seen.steps.crashing = await ui.notificationAnywhere("not restarted again", 20000);
+    seen.steps.crashing = await ui.notificationAnywhere("not restarted again", 10000);
+    seen.at.crashing = (Date.now() - started) / 1000;
     await ui.shot("bad-02-crashing");
     await ui.clearNotifications();
 
@@ -72,6 +75,7 @@ async function main() {
     await untilServerAnswers("TinyML: Generate Inference Sketch", "Board for the inference sketch");
     await page.keyboard.press("Escape");
     seen.steps.no_board = await ui.notification("no board selected", 15000);
+    seen.at.no_board = (Date.now() - started) / 1000;
     await ui.shot("bad-03-no-board");
     await ui.clearNotifications();
 
@@ -82,12 +86,14 @@ async function main() {
     await page.locator(".quick-input-widget input").fill("print ALERT when the score is above 0.8");
     await page.keyboard.press("Enter");
     seen.steps.no_llm = await ui.notification("LLM endpoint", 60000);
+    seen.at.no_llm = (Date.now() - started) / 1000;
     await ui.shot("bad-04-no-llm");
     await ui.clearNotifications();
 
     // 5. Check Sketch on a server without tinyml.check: said, not silent
     await ui.palette("TinyML: Check Sketch");
     seen.steps.check = await ui.notification(/tinyml\.check|Check sketch|check/i, 60000);
+    seen.at.check = (Date.now() - started) / 1000;
     await ui.shot("bad-05-check");
     await ui.clearNotifications();
 
@@ -96,6 +102,7 @@ async function main() {
     await page.locator(".monaco-workbench").waitFor({ timeout: 120000 });
     await ui.palette("TinyML: Build");
     seen.steps.no_workspace = await ui.notification("open a folder first", 60000);
+    seen.at.no_workspace = (Date.now() - started) / 1000;
     await ui.shot("bad-06-no-workspace");
   } catch (err) {
     seen.failure = String(err && err.stack ? err.stack : err);

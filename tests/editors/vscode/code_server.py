@@ -54,9 +54,10 @@ def write_settings(root: Path, settings: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def code_server(binary: Path, root: Path, workspace: Path | None,
-                settings: dict[str, Any]) -> Iterator[str]:
-    """code-server on a free port, serving `workspace`; yields its URL."""
+def code_server(binary: Path, root: Path, workspace: Path | None, settings: dict[str, Any],
+                env: dict[str, str] | None = None) -> Iterator[str]:
+    """code-server on a free port, serving `workspace` (with `env` added to its environment,
+    which is the server's); yields its URL."""
     write_settings(root, settings)
     common = ["--user-data-dir", str(root / "user-data"),
               "--extensions-dir", str(root / "extensions")]
@@ -68,7 +69,7 @@ def code_server(binary: Path, root: Path, workspace: Path | None,
         timeout=60).stdout
     port = _free_port()
     (root / "config.yaml").write_text("auth: none\ncert: false\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(LLM_ENV)}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(LLM_ENV)}, **(env or {})}
     with (root / "code-server.log").open("wb") as log:
         server = subprocess.Popen(
             [str(binary), *common, "--config", str(root / "config.yaml"), "--auth", "none",

@@ -4,7 +4,7 @@
 // Environment: TINYML_URL, TINYML_WORKSPACE, TINYML_ARTIFACTS, TINYML_API_KEY.
 // Prints one JSON object: the steps' timings and what was seen; exits 1 on the first failure.
 import { chromium } from "playwright-core";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ui } from "./ui.mjs";
 
@@ -23,27 +23,37 @@ const palette = (title) => ui.palette(title);
 const notification = (pattern, timeout) => ui.notification(pattern, timeout);
 const quickPickFirst = (placeholder) => ui.quickPickFirst(placeholder);
 
-// Tick every file of the refactor preview (its tree is virtual: scroll through it).
+// Tick every file of the refactor preview. Its tree is virtual and re-renders at will, so
+// each round reads and ticks the rows in one step in the page, then scrolls on.
 async function tickAll() {
-  const list = await page
-    .locator(".monaco-list", { has: page.locator(".monaco-list-row", { hasText: "main.c" }) })
-    .last()
-    .elementHandle();
+  const panel = () =>
+    page.locator(".monaco-list", { has: page.locator('.monaco-list-row[aria-level="1"] input.edit-checkbox') }).last();
   const ticked = new Set();
-  const first = async () => (await list.$(".monaco-list-row"))?.getAttribute("aria-label");
-  for (let round = 0; round < 30; round++) {
-    for (const row of await list.$$('.monaco-list-row[aria-level="1"]')) {
-      const box = await row.$("input.edit-checkbox");
-      if (box && !(await box.isChecked())) {
-        await box.click();
-      }
-      ticked.add(await row.getAttribute("aria-label"));
-    }
-    const before = await first();
-    await list.hover();
+  let last;
+  for (let round = 0; round < 40; round++) {
+    const state = await panel()
+      .evaluate((list) => {
+        const rows = [...list.querySelectorAll('.monaco-list-row[aria-level="1"]')];
+        for (const row of rows) {
+          const box = row.querySelector("input.edit-checkbox");
+          if (box && !box.checked) box.click();
+        }
+        return {
+          rows: rows.map((r) => [r.getAttribute("aria-label"), r.querySelector("input.edit-checkbox")?.checked]),
+          top: list.querySelector(".monaco-scrollable-element")?.scrollTop ?? 0,
+        };
+      })
+      .catch(() => undefined); // re-rendered under us: read it again
+    if (!state) continue;
+    const unticked = state.rows.filter(([, checked]) => !checked);
+    for (const [label, checked] of state.rows) if (checked) ticked.add(label);
+    if (unticked.length) continue; // the click's effect shows in the next round
+    const first = state.rows[0]?.[0];
+    if (round > 0 && first === last) break; // scrolling moved nothing: the end
+    last = first;
+    await panel().hover();
     await page.mouse.wheel(0, 300);
     await page.waitForTimeout(300);
-    if ((await first()) === before) break;
   }
   return [...ticked];
 }
@@ -73,6 +83,17 @@ async function main() {
     await ui.openFile("train.py");
     await page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).waitFor({ timeout: 60000 });
     note("opened", {});
+
+    // the status bar shows the running job, and a click on it cancels the job: nothing written
+    await palette("TinyML: Quantize Model");
+    const running = page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).filter({ hasText: "Quantize model" });
+    await running.waitFor({ timeout: 60000 });
+    await shot("02-status-bar-job");
+    await running.click();
+    await page.locator(".statusbar-item", { hasText: "tinyml-qemu-m4" }).filter({ hasNotText: "Quantize model" }).waitFor({ timeout: 60000 });
+    await page.waitForTimeout(2000); // a cancelled quantize that still wrote would show by now
+    note("cancel", { written: existsSync(join(env.TINYML_WORKSPACE, "fruit_model_int8.tflite")) });
+    await ui.clearNotifications();
 
     // Quantize Model: a progress notification, then the files
     const t0 = Date.now();
@@ -119,8 +140,13 @@ async function main() {
 
     // Show Model Report: the webview, its charts drawn
     const t3 = Date.now();
-    await page.locator(".tabs-container .tab", { hasText: "train.py" }).click();
-    await palette("TinyML: Show Model Report");
+    // from the explorer's context menu on the model, as a user would
+    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: "fruit_model_int8.tflite" }).click({ button: "right" });
+    const menuItem = page.locator(".monaco-menu .action-item", { hasText: "Show Model Report" }).first();
+    await menuItem.waitFor({ timeout: 15000 });
+    seen.menu = (await page.locator(".monaco-menu .action-item").allInnerTexts()).filter((t) => t.trim());
+    await shot("07-explorer-menu");
+    await menuItem.click();
     let report;
     const deadline = Date.now() + 180000;
     while (!report && Date.now() < deadline) {
@@ -147,12 +173,31 @@ async function main() {
     }
     if (!report) throw new Error("the model report did not render its charts");
     await shot("07-model-report");
+    note("menu", { items: seen.menu });
     note("report", { ...report, seconds_taken: (Date.now() - t3) / 1000 });
+
+    // Customize with LLM (the scripted endpoint): validated on the emulated board, then shown
+    // as a diff in the refactor preview; accepted file by file
+    const t4 = Date.now();
+    await ui.openFile("fruit_model_firmware/src/main.c");
+    await palette("TinyML: Customize with LLM");
+    const instruction = page.locator(".quick-input-widget input");
+    await instruction.waitFor({ state: "visible" });
+    await instruction.fill("say that this firmware was customized");
+    await page.keyboard.press("Enter");
+    const applyLlm = page.locator(".monaco-button", { hasText: /^Apply$/ }).first();
+    await applyLlm.waitFor({ timeout: 240000 });
+    await shot("08-llm-diff");
+    const llmTicked = await tickAll();
+    await applyLlm.click();
+    const applied = await notification("Customize: applied", 60000);
+    await shot("09-llm-applied");
+    note("customize", { ticked: llmTicked, message: applied, seconds_taken: (Date.now() - t4) / 1000 });
 
     // the output channel, for the key check (the trace shows the settings the server got)
     await palette("TinyML: Show Log");
     await page.waitForTimeout(1500);
-    await shot("08-log");
+    await shot("10-log");
   } catch (err) {
     seen.failure = String(err && err.stack ? err.stack : err);
     try {

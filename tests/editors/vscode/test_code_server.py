@@ -2,7 +2,8 @@
 4.100.3 in headless Chromium. From the command palette, on a trained fruit-to-emoji project:
 Quantize Model, Generate Inference Sketch for the emulated board (accepted in the refactor
 preview), Flash to Board (the predictions in the serial terminal), Show Model Report (the page
-and its charts). Screenshots go to .state/artifacts/<test>/. The LLM API key set through the
+and its charts), Customize with LLM (a scripted endpoint on loopback; the validated edit shown as
+a diff and accepted). Screenshots go to .state/artifacts/<test>/. The LLM API key set through the
 extension is in no log, no trace and no screen, and it reached the server (masked in the
 trace)."""
 
@@ -16,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.editors.vscode.code_server import code_server, drive
+from tests.llm_server import Reply, ScriptedLlm, fenced
 
 pytestmark = [pytest.mark.slow, pytest.mark.emulator]
 BUDGET = 480  # seconds for the whole UI run
+CUSTOMIZED = "/* customized from VS Code by the scripted LLM (tests/editors/vscode) */\n"
 
 
 def _text_files(folder: Path) -> dict[Path, str]:
@@ -33,9 +36,19 @@ def test_the_extension_in_code_server(code_server_binary, fruit_trained, fresh_c
     for old in [*workspace.glob("*.tflite"), *workspace.glob("*_quantize_report.*")]:
         old.unlink()
     key = "sk-tinyml-e2e-" + secrets.token_hex(12)
+    main_c = workspace / "fruit_model_firmware" / "src" / "main.c"
+
+    def customized() -> str:  # the LLM's answer: the generated main.c, with a first line
+        return CUSTOMIZED + main_c.read_text()
+
+    llm = ScriptedLlm()  # bound at once, serving from the `with` below
+    llm.responder = lambda request: Reply(fenced(customized().rstrip("\n"), path="src/main.c"))
     settings = {"tinyml.server.python": sys.executable,
-                "tinyml.trace.server": "verbose"}  # every message logged: the key masked
-    with code_server(binary, tmp_path, workspace, settings) as url:
+                "tinyml.trace.server": "verbose",  # every message logged: the key masked
+                "tinyml.llm.baseUrl": llm.base_url, "tinyml.llm.model": "scripted-model",
+                "tinyml.llm.cache": False}
+    with llm, code_server(binary, tmp_path, workspace, settings,
+                          {"TINYML_LLM_CACHE": str(tmp_path / "llm-cache")}) as url:
         started = time.monotonic()
         returncode, seen, stderr = drive("e2e.mjs", {
             "TINYML_URL": url, "TINYML_WORKSPACE": str(workspace),
@@ -49,6 +62,8 @@ def test_the_extension_in_code_server(code_server_binary, fruit_trained, fresh_c
         f", took {s['seconds_taken']:.1f} s" if "seconds_taken" in s else "")
         for name, s in steps.items()))
 
+    # the status bar's click cancelled the first quantize before it wrote anything
+    assert steps["cancel"]["written"] is False
     # Quantize Model: the files, as the message said
     assert "fruit_model_int8.tflite" in steps["quantize"]["message"]
     assert (workspace / "fruit_model_int8.tflite").is_file()
@@ -61,10 +76,20 @@ def test_the_extension_in_code_server(code_server_binary, fruit_trained, fresh_c
     terminal = steps["flash"]["terminal"]
     assert any(fruit in terminal for fruit in ("apple", "banana", "orange")), terminal
     assert "the board agrees with the host" in terminal, terminal
+    # the explorer's menu on a .tflite offers the model's commands
+    menu = steps["menu"]["items"]
+    assert {"Show Model Report", "Verify Model", "Generate Inference Sketch"} <= set(menu), menu
     # Show Model Report: every chart drew
     report = steps["report"]
     assert report["charts"] >= 5 and len(report["inked"]) == report["charts"], report
     assert "FULLY_CONNECTED" in report["text"]
+
+    # Customize with LLM: one request, carrying the key from the secret storage; the diff
+    # accepted, main.c is the validated answer
+    assert len(llm.requests) == 1
+    assert llm.requests[0].headers.get("authorization") == f"Bearer {key}"
+    assert main_c.read_text().startswith(CUSTOMIZED)
+    assert "Customize: applied" in steps["customize"]["message"]
 
     # the key: on no screen, in no log of VS Code's, the extension's or the server's ...
     for shot in seen["texts"]:

@@ -72,9 +72,7 @@ export class Ui {
   }
 
   async clearNotifications() {
-    for (const close of await this.page.locator(".notifications-toasts .codicon-notifications-clear").all()) {
-      await close.click().catch(() => {});
-    }
+    await this.palette("Notifications: Clear All Notifications");
   }
 
   async openFile(name) {

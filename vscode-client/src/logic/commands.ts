@@ -25,6 +25,15 @@ export const SERVER_COMMANDS: Record<string, string> = {
   "tinyml.selectBoard": "tinyml.boards",
 };
 
+// The runtime offered first: the setting, else the server's own default for the board
+// (the standalone C on the emulated board, TensorFlow Lite Micro on a real one).
+export function defaultRuntime(board: string, setting?: string): Runtime {
+  if (setting === "standalone" || setting === "tflm") {
+    return setting;
+  }
+  return board === EMULATED_BOARD ? "standalone" : "tflm";
+}
+
 export function fileUri(file: string): string {
   // the server compares URIs as VS Code writes them (percent-encoded path)
   const resolved = path.resolve(file).split(path.sep).join("/");
@@ -59,11 +68,7 @@ export function sketchArgs(choice: SketchChoice): Record<string, string> {
   if (choice.script) {
     args.uri = fileUri(choice.script);
   }
-  // the standalone runtime is the server's default; only another one is sent, so a server
-  // that does not know the argument says so instead of silently using the default
-  if (choice.runtime !== "standalone") {
-    args.runtime = choice.runtime;
-  }
+  args.runtime = choice.runtime; // chosen in the pick: sent, whatever the server's default
   return args;
 }
 

@@ -55,3 +55,15 @@ function dropEmpty(value: Json): Json | undefined {
   }
   return out;
 }
+
+// The server's environment: the editor's, with the state folder the settings name.
+export function serverEnvironment(
+  base: NodeJS.ProcessEnv,
+  stateDir: string | undefined,
+): NodeJS.ProcessEnv {
+  const env = { ...base };
+  if (stateDir?.trim()) {
+    env.TINYML_STATE_DIR = stateDir.trim();
+  }
+  return env;
+}
