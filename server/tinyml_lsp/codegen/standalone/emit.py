@@ -231,8 +231,11 @@ def _plan(prog: Program) -> planner.Plan:
 def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
     """The program and its arena. Kernels with a lean alternative (less scratch, slower) keep
     their fast form unless it makes the arena bigger than the lean forms would: then, one at
-    a time, the step whose lean form shrinks the arena most goes lean."""
+    a time, the step whose lean form shrinks the arena most goes lean; then every step made
+    lean that the arena does not need (alone, or in a hole of the plan) gets its fast form
+    back."""
     prog = lower(read_graph(model_path))
+    fast = prog.steps
     plan = _plan(prog)
     limit = _plan(replace(prog, steps=[s.lean or s for s in prog.steps])).arena_bytes
     while plan.arena_bytes > limit:
@@ -243,6 +246,17 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
                 trials.append((_plan(trial).arena_bytes, k, trial))
         _, _, prog = min(trials, key=lambda t: (t[0], t[1]))
         plan = _plan(prog)
+    # a step made lean on the way may not be needed once the others are: give back the fast
+    # form wherever the arena stays within the limit (the most multiply-accumulates first)
+    for k in sorted(range(len(fast)), key=lambda k: -fast[k].macs):
+        if prog.steps[k] is fast[k]:
+            continue
+        trial = replace(prog, steps=[*prog.steps[:k], fast[k], *prog.steps[k + 1:]])
+        old, _ = planner.lifetimes(prog)
+        for trial_plan in (_plan(trial), planner.extend(plan, old, *planner.lifetimes(trial))):
+            if trial_plan.arena_bytes <= plan.arena_bytes:
+                prog, plan = trial, trial_plan
+                break
     return prog, plan
 
 

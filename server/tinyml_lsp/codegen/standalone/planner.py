@@ -89,10 +89,10 @@ def _disjoint(a0: int, a_size: int, b0: int, b_size: int) -> bool:
     return a0 + a_size <= b0 or b0 + b_size <= a0
 
 
-def _place(order: list[Buffer], gaps: dict[tuple[int, int], int], align: int
-           ) -> dict[int, int]:
+def _place(order: list[Buffer], gaps: dict[tuple[int, int], int], align: int,
+           placed: list[tuple[Buffer, int]] | None = None) -> dict[int, int]:
     """Each buffer in turn at the lowest offset where it fits next to those already placed."""
-    placed: list[tuple[Buffer, int]] = []
+    placed = list(placed or [])
 
     def fits(buf: Buffer, off: int) -> bool:
         for other, o_off in placed:
@@ -147,3 +147,19 @@ def plan(buffers: list[Buffer], gaps: dict[tuple[int, int], int] | None = None,
         if best is None or end < best_end:
             best, best_end = offsets, end
     return Plan(best or {}, align_up(best_end, align))
+
+
+def extend(base: Plan, old: list[Buffer], buffers: list[Buffer],
+           gaps: dict[tuple[int, int], int] | None = None, align: int = ALIGN) -> Plan:
+    """`base` (the plan of buffers `old`) for `buffers`: those unchanged keep their offsets,
+    the others are placed in the holes. How a kernel swapped for one needing more scratch may
+    still fit the same arena."""
+    gaps = {k: align_up(v, align) for k, v in (gaps or {}).items()}
+    same = set(old)
+    kept = [(b, base.offsets[b.key]) for b in buffers if b in same and b.key in base.offsets]
+    kept_keys = {b.key for b, _ in kept}
+    new = sorted((b for b in buffers if b.key not in kept_keys), key=lambda b: -b.size)
+    offsets = _place(new, gaps, align, kept)
+    sizes = {b.key: b.size for b in buffers}
+    end = max((off + sizes[k] for k, off in offsets.items()), default=0)
+    return Plan(offsets, align_up(end, align))
