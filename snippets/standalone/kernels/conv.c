@@ -8,8 +8,9 @@
  * from the image as k_h runs of k_w·in_c bytes, or first gathered when it reaches outside the
  * image (the zero point for the outside taps) or is dilated (`im2col`). The filters are rows of
  * `w_stride` bytes (k_h·k_w·in_c, zero-padded to a multiple of 4), interleaved as gemm.c says.
- * Scratch: the accumulators of one pair of channels (16 bytes), the widened pair of windows
- * (4·w_stride bytes), then the gathered window (w_stride bytes) if needed. */
+ * Scratch: the accumulators of one pair of channels (16 bytes) and the widened pair of
+ * windows (4·w_stride bytes); the gathered window (w_stride bytes, when needed) apart in
+ * `gather`. */
 typedef struct {
   int16_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, groups;
   int16_t stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
@@ -21,7 +22,8 @@ typedef struct {
   const int32_t *rq;    /* requantization per output channel (see common.h) */
   int32_t fast;         /* the fast requantization is exact (see common.h) */
   int32_t im2col;       /* gather every window (dilated kernels) */
-  int8_t *scratch;      /* as above, or 0 for the generic path */
+  int8_t *scratch;      /* as above, or 0 for the generic path and the lean kernel */
+  int8_t *gather;       /* the gathered window, or 0 when no window needs gathering */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
 } tm_conv_t;
 
@@ -113,7 +115,7 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
   const int32_t pixels = (int32_t)p->out_h * p->out_w;
   int32_t *acc = (int32_t *)(void *)p->scratch;  /* one pair of channels */
   int16_t *xb = (int16_t *)(void *)(acc + 4);
-  int8_t *gather = (int8_t *)(xb + 8 * n4);
+  int8_t *gather = p->gather;
   const int8_t *last_w = p->w + pairs * 2 * p->w_stride;
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;

@@ -1,7 +1,7 @@
 /* CONV_2D without widened windows (tm_conv_t of conv.c), for layers where the widened pair
  * of windows would grow the arena (the generator decides): each output pixel against four
  * output channels at a time (tm_dot_1x4), reading the window's runs as int8, in place when
- * inside the image, else gathered into `scratch` (with `im2col`, the whole window as one
+ * inside the image, else gathered into `gather` (with `im2col`, the whole window as one
  * run of w_stride bytes, the filters zero-padded to a multiple of 4). Filters are interleaved by 4 per run: for each 4-byte
  * chunk, 4 bytes of each filter, then one byte of each per trailing element; the last
  * out_c % 4 filters follow one after the other. */
@@ -38,18 +38,18 @@ TM_ALWAYS_INLINE int32_t tm_dot_1x1(const int8_t *x, const int8_t *w, int32_t n,
   return s;
 }
 
-/* The runs of the window at output (oy, ox): in place, or gathered into `scratch`. */
+/* The runs of the window at output (oy, ox): in place, or gathered into `gather`. */
 TM_INLINE void tm_conv_lean_window(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int oy,
                                    int ox, const int8_t **runs) {
   const int iy0 = oy * p->stride_h - p->pad_t, ix0 = ox * p->stride_w - p->pad_l;
   const int32_t len = (int32_t)p->k_w * p->in_c;
-  const int8_t *src = p->scratch;
+  const int8_t *src = p->gather;
   int32_t step = len;
   if (tm_conv_inside(p, iy0, ix0)) {
     src = img + ((int32_t)iy0 * p->in_w + ix0) * p->in_c;
     step = (int32_t)p->dil_h * p->in_w * p->in_c;
   } else {
-    tm_conv_gather(p, img, iy0, ix0, p->scratch);
+    tm_conv_gather(p, img, iy0, ix0, p->gather);
   }
   for (int ky = 0; ky < p->k_h; ++ky, src += step) runs[ky] = src;
 }

@@ -120,10 +120,15 @@ class _Emitter:
             refs = ", ".join(self.ref(t) for t in step.inputs)
             decls.append(f"static const int8_t *const op{step.op.index}_inputs"
                          f"[{len(step.inputs)}] = {{{refs}}};")
-        scratch = (f"(ARENA + {self.offsets[planner.scratch_key(k)]})" if step.scratch
-                   else "0")
-        fields = ",\n    ".join(f".{name} = {scratch if v == kernels.SCRATCH else _c_value(v)}"
-                                 for name, v in step.fields)
+        scratch = {kernels.SCRATCH: (step.scratch, 0), kernels.SCRATCH2: (step.scratch2, 1)}
+
+        def value(v: Any) -> str:
+            if isinstance(v, str) and v in scratch:
+                size, part = scratch[v]
+                return f"(ARENA + {self.offsets[planner.scratch_key(k, part)]})" if size else "0"
+            return _c_value(v)
+
+        fields = ",\n    ".join(f".{name} = {value(v)}" for name, v in step.fields)
         decls.append(f"static const {step.ptype} {name} = {{\n    {fields}\n}};")
         out = self.ref(step.output)
         if step.call == "binary":

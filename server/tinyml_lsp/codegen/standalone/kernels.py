@@ -49,11 +49,13 @@ class Step:
     consts: list[ConstArray] = field(default_factory=list)
     snippets: tuple[str, ...] = ()
     scratch: int = 0  # bytes of arena the kernel needs while it runs (field value SCRATCH)
+    scratch2: int = 0  # a second, separate scratch buffer (field value SCRATCH2)
     macs: int = 0  # multiply-accumulates per inference (conv, depthwise, fully connected)
     lean: Step | None = None  # the same op with less scratch and slower (emit.build_program)
 
 
 SCRATCH = "@scratch"  # stands for the step's scratch pointer in `fields`
+SCRATCH2 = "@scratch2"  # and for its second scratch buffer's
 
 
 def op_error(g: Graph, op: Op, message: str) -> TinymlError:
@@ -232,18 +234,19 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
     rows = np.asarray(call.rows, dtype=np.int8).reshape(oc, -1)
     k = rows.shape[1]
     fast_path = groups == 1 and kh <= CONV_MAX_ROWS
-    stride, scratch, layout = k, 0, rows.reshape(-1)
+    stride, scratch, gather_bytes, layout = k, 0, 0, rows.reshape(-1)
     gather = im2col or outside
     if fast_path and lean:  # filters interleaved by 4 per run (conv_lean.c)
         if im2col:
             stride = -(-k // 4) * 4
         layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 4,
                             stride if im2col else row)
-        scratch = stride if gather else 0
+        gather_bytes = stride if gather else 0
     elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
         stride = -(-k // 4) * 4
         layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 2)
-        scratch = 16 + 4 * stride + (stride if gather else 0)
+        scratch = 16 + 4 * stride  # the accumulators and the widened pair of windows
+        gather_bytes = stride if gather else 0  # apart: two smaller holes suffice
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
                                           f.yq.zero_point)
     consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
@@ -255,13 +258,14 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
               ("out_offset", f.yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), ("w_stride", stride), *names.items(),
               ("fast", fast), ("im2col", im2col),
-              ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
+              ("scratch", SCRATCH), ("gather", SCRATCH2), ("zp_row", consts[-1].name)]
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
     return Step(op, "tm_conv_lean" if lean else "tm_conv", "tm_conv_t", fields, (f.x.index,),
                 f.y.index, overlaps={f.x.index: gap}, consts=consts,
                 snippets=("dot4.c", "gemm.c", "conv.c", "conv_lean.c") if lean
                 else ("gemm.c", "conv.c"),
-                scratch=scratch, macs=n * oh * ow * oc * kh * kw * (c // groups),
+                scratch=scratch, scratch2=gather_bytes,
+                macs=n * oh * ow * oc * kh * kw * (c // groups),
                 lean=_conv_step(op, call, True) if fast_path and not lean else None)
 
 

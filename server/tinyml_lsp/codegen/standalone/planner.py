@@ -65,8 +65,9 @@ def lifetimes(prog: Program) -> tuple[list[Buffer], dict[tuple[int, int], int]]:
         touch(api.tensor, end, False)
     buffers = [Buffer(r, g.t(r).nbytes, first[r], last[r]) for r in sorted(first)]
     # a kernel's scratch lives while the kernel runs (negative keys: not tensors)
-    buffers += [Buffer(scratch_key(k), step.scratch, k, k)
-                for k, step in enumerate(prog.steps) if step.scratch]
+    buffers += [Buffer(scratch_key(k, part), size, k, k)
+                for k, step in enumerate(prog.steps)
+                for part, size in enumerate((step.scratch, step.scratch2)) if size]
     gaps: dict[tuple[int, int], int] = {}
     outputs = {root.get(a.tensor, a.tensor) for a in prog.outputs}
     for k, step in enumerate(prog.steps):
@@ -80,9 +81,10 @@ def lifetimes(prog: Program) -> tuple[list[Buffer], dict[tuple[int, int], int]]:
     return buffers, gaps
 
 
-def scratch_key(step: int) -> int:
-    """The buffer key of step `step`'s scratch (negative: tensors have keys >= 0)."""
-    return -1 - step
+def scratch_key(step: int, part: int = 0) -> int:
+    """The buffer key of step `step`'s scratch, or of its second scratch buffer (part 1)
+    (negative: tensors have keys >= 0)."""
+    return -1 - 2 * step - part
 
 
 def _disjoint(a0: int, a_size: int, b0: int, b_size: int) -> bool:
