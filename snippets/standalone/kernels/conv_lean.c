@@ -88,7 +88,7 @@ TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const in
   }
 }
 
-TM_UNUSED static void tm_conv_lean(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
+TM_UNUSED TM_NOINLINE void tm_conv_lean(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out) {
   if (p->fast && TM_FULL_RANGE(p))  /* (the generator uses it for groups 1 only) */
     tm_conv_lean_body(p, in, out, 1, 1);
