@@ -113,16 +113,16 @@ __asm__(
     "cmp    r1, r3\n\t"
     "bne    3b\n\t"
     "ldm    lr!, {r1, r3, r8, r9, r10, r11}\n\t"
-    TM_RQ_ASM("r4", "r1", "r3", "r8")
-    TM_RQ_ASM("r5", "r9", "r10", "r11")
-    "ldm    lr!, {r1, r3, r8, r9, r10, r11}\n\t"
-    TM_RQ_ASM("r6", "r1", "r3", "r8")
-    TM_RQ_ASM("r7", "r9", "r10", "r11")
+    TM_RQ_ASM_R("r4", "r1", "r3", "r8")     /* channel 0 in r8 */
+    TM_RQ_ASM_R("r5", "r9", "r10", "r11")   /* channel 1 in r11 */
+    "ldm    lr!, {r1, r3, r4, r5, r9, r10}\n\t"
+    TM_RQ_ASM_R("r6", "r1", "r3", "r4")     /* channel 2 in r4 */
+    TM_RQ_ASM_R("r7", "r5", "r9", "r10")    /* channel 3 in r10 */
     "ldr    r1, [sp, #12]\n\t"
+    "strb   r8, [r1], #1\n\t"
+    "strb   r11, [r1], #1\n\t"
     "strb   r4, [r1], #1\n\t"
-    "strb   r5, [r1], #1\n\t"
-    "strb   r6, [r1], #1\n\t"
-    "strb   r7, [r1], #1\n\t"
+    "strb   r10, [r1], #1\n\t"
     "str    r1, [sp, #12]\n\t"
     "adds   r0, r0, #4\n\t"
     "ldr    r3, [sp, #16]\n\t"

@@ -176,10 +176,10 @@ __asm__(
     "ldr    r3, [sp, #12]\n\t"
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
     "str    r3, [sp, #12]\n\t"
-    TM_RQ_ASM("r4", "r8", "r9", "r10")
-    TM_RQ_ASM("r6", "r8", "r9", "r10")
-    TM_RQ_ASM("r5", "r11", "r12", "lr")
-    TM_RQ_ASM("r7", "r11", "r12", "lr")
+    TM_RQ_ASM("r4", "r8", "r9", "r10", "r0")
+    TM_RQ_ASM("r6", "r8", "r9", "r10", "r0")
+    TM_RQ_ASM("r5", "r11", "r12", "lr", "r0")
+    TM_RQ_ASM("r7", "r11", "r12", "lr", "r0")
     "ldr    r0, [sp, #16]\n\t"
     "ldr    r2, [sp, #20]\n\t"
     "strb   r4, [r0, #0]\n\t"
