@@ -99,7 +99,7 @@ def test_shared_models_and_twins_bit_exact_within_their_recorded_instructions(tm
     for (name, _, gen, x), ref in zip(cases, refs, strict=True):
         run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
-        if run.instructions[0] > record[name] * (1 + guard.TOLERANCE):
+        if run.instructions[0] > record[name] * (1 + guard.TOLERANCE) + guard.TICK:
             rising[name] = (run.instructions[0], record[name])
     assert not rising, f"instructions rose more than 1 % (measured, recorded): {rising}"
 
