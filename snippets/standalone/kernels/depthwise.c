@@ -57,8 +57,9 @@ TM_NOINLINE void tm_depthwise_generic(const tm_depthwise_t *TM_RESTRICT p, const
 /* Every whole block of 4 channels of one output pixel, requantized in place (the fast
  * requantization with the full int8 range, see common.h). Taps are byte offsets from `base`
  * (`offs` to `oend`); the tap loop is unrolled three times, entered so that taps % 3 run
- * first. 11 instructions per tap and 4 channels; bias, requantization and output stay in
- * registers (r12, lr and the stack) from block to block. */
+ * first, or nine times for 3×3 kernels (`rem` 3). 11 instructions per tap and 4 channels;
+ * bias, requantization and output stay in registers (r12, lr and the stack) from block to
+ * block. */
 typedef struct {
   const int8_t *base;
   const int32_t *offs, *oend;
@@ -80,6 +81,23 @@ void tm_dw_4_rq(const tm_dw_rq_t *a);
   "sxtb16 r10, r10, ror #8\n\t"           \
   "smlabb r5, r8, r10, r5\n\t"            \
   "smlatt r7, r8, r10, r7\n\t"
+/* Requantize the block's four sums, store them, move on to the next block (flags: more). */
+#define TM_DW_RQ_STORE                                                    \
+    "ldm    lr!, {r1, r3, r8, r9, r10, r11}\n\t"                          \
+    TM_RQ_ASM_R("r4", "r1", "r3", "r8")     /* channel 0 in r8 */          \
+    TM_RQ_ASM_R("r5", "r9", "r10", "r11")   /* channel 1 in r11 */         \
+    "ldm    lr!, {r1, r3, r4, r5, r9, r10}\n\t"                           \
+    TM_RQ_ASM_R("r6", "r1", "r3", "r4")     /* channel 2 in r4 */          \
+    TM_RQ_ASM_R("r7", "r5", "r9", "r10")    /* channel 3 in r10 */         \
+    "ldr    r1, [sp, #12]\n\t"                                            \
+    "strb   r8, [r1], #1\n\t"                                             \
+    "strb   r11, [r1], #1\n\t"                                            \
+    "strb   r4, [r1], #1\n\t"                                             \
+    "strb   r10, [r1], #1\n\t"                                            \
+    "str    r1, [sp, #12]\n\t"                                            \
+    "adds   r0, r0, #4\n\t"                                               \
+    "ldr    r3, [sp, #16]\n\t"                                            \
+    "cmp    r0, r3\n\t"
 __asm__(
     "  .pushsection .text.tm_dw_4_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -93,13 +111,15 @@ __asm__(
     "sub    sp, sp, #20\n\t"
     "ldm    r0, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"
     "strd   r1, r2, [sp, #0]\n\t"     /* offs, oend */
-    "str    r8, [sp, #8]\n\t"         /* taps % 3 */
+    "str    r8, [sp, #8]\n\t"         /* taps % 3, or 3: nine taps */
     "str    r6, [sp, #12]\n\t"        /* out */
     "add    r7, r0, r7, lsl #2\n\t"
     "str    r7, [sp, #16]\n\t"        /* base + 4 · blocks */
     "mov    r2, r3\n\t"               /* w */
     "mov    r12, r4\n\t"              /* bias */
-    "mov    lr, r5\n"                  /* rq */
+    "mov    lr, r5\n\t"                /* rq */
+    "cmp    r8, #3\n\t"
+    "beq    6f\n"
     "1:\n\t"
     "ldm    r12!, {r4, r5, r6, r7}\n\t"
     "ldrd   r1, r3, [sp, #0]\n\t"
@@ -112,22 +132,16 @@ __asm__(
     "5:\n\t" TM_DW_TAP
     "cmp    r1, r3\n\t"
     "bne    3b\n\t"
-    "ldm    lr!, {r1, r3, r8, r9, r10, r11}\n\t"
-    TM_RQ_ASM_R("r4", "r1", "r3", "r8")     /* channel 0 in r8 */
-    TM_RQ_ASM_R("r5", "r9", "r10", "r11")   /* channel 1 in r11 */
-    "ldm    lr!, {r1, r3, r4, r5, r9, r10}\n\t"
-    TM_RQ_ASM_R("r6", "r1", "r3", "r4")     /* channel 2 in r4 */
-    TM_RQ_ASM_R("r7", "r5", "r9", "r10")    /* channel 3 in r10 */
-    "ldr    r1, [sp, #12]\n\t"
-    "strb   r8, [r1], #1\n\t"
-    "strb   r11, [r1], #1\n\t"
-    "strb   r4, [r1], #1\n\t"
-    "strb   r10, [r1], #1\n\t"
-    "str    r1, [sp, #12]\n\t"
-    "adds   r0, r0, #4\n\t"
-    "ldr    r3, [sp, #16]\n\t"
-    "cmp    r0, r3\n\t"
+    TM_DW_RQ_STORE
     "bne    1b\n\t"
+    "b      7f\n"
+    "6:\n\t"                          /* nine taps, unrolled */
+    "ldm    r12!, {r4, r5, r6, r7}\n\t"
+    "ldr    r1, [sp, #0]\n\t"
+    TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP
+    TM_DW_RQ_STORE
+    "bne    6b\n"
+    "7:\n\t"
     "add    sp, sp, #20\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_dw_4_rq, .-tm_dw_4_rq\n"
@@ -196,7 +210,7 @@ TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, con
         if (fast && full && blocks) {
           static tm_dw_rq_t args;  /* static: the stack stays as small as before */
           args = (tm_dw_rq_t){base, offs, offs + taps, w, p->bias, p->rq, out, blocks,
-                              taps % 3};
+                              taps == 9 ? 3 : taps % 3};
           tm_dw_4_rq(&args);
           blk = blocks;
           w += 4 * taps * blocks;
