@@ -224,10 +224,10 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
     (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
     lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
     # windows are read from the image in place when inside it; dilated windows, those that
-    # reach outside the image, and those whose kernel rows are short (lean: under 8 bytes) or
-    # not whole words (widened) are gathered first
+    # reach outside the image, and those whose kernel rows are short (under 8 bytes; the
+    # widened kernel reads rows of whole words in place however short) are gathered first
     row = kw * c // groups
-    im2col = int(dw > 1 or (row < 8 if lean else row % 4 != 0))
+    im2col = int(dw > 1 or (row < 8 and (lean or row % 4 != 0)))
     oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
     outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
                    or (oxs + (kw - 1) * dw >= wd).any())
