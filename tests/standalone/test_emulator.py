@@ -80,6 +80,16 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
 
 
+@pytest.mark.parametrize("name", ["ic_resnet8", "kws_dscnn"])
+def test_twins_without_assembly(twins, name, tmp_path):
+    """The DSP kernels' C forms (-DTM_NO_ASM) on the paths the twins take: ResNet-8's lean
+    conv with int16 weights (the flash budget spent), KWS's 3×3 depthwise convs."""
+    if name == "ic_resnet8":
+        assert ".w16 = op" in generate(twins[name]).source
+    _emulate(twins[name], zoo.random_inputs(twins[name].read_bytes(), 2, seed=3), tmp_path,
+             cflags=("-DTM_NO_ASM",))
+
+
 def test_shared_models_and_twins_bit_exact_within_their_recorded_instructions(tmp_path):
     """The regression guard: instructions per inference of each shared model and benchmark
     twin (exact under -icount) at most 1 % above tests/standalone/instructions.json, and the

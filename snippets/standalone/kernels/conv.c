@@ -17,6 +17,7 @@ typedef struct {
   int32_t in_zp, out_offset, act_min, act_max;
   const int8_t *w;      /* interleaved as above; [out_c][k_h][k_w][in_c / groups] for the
                            generic path (groups > 1 or k_h > TM_CONV_MAX_ROWS) */
+  const int16_t *w16;   /* or the lean kernel's weights as int16 (conv_lean.c), else 0 */
   int32_t w_stride;     /* weights per output channel */
   const int32_t *bias;  /* folded */
   const int32_t *rq;    /* requantization per output channel (see common.h) */
