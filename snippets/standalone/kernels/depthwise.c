@@ -98,6 +98,29 @@ void tm_dw_4_rq(const tm_dw_rq_t *a);
     "adds   r0, r0, #4\n\t"                                               \
     "ldr    r3, [sp, #16]\n\t"                                            \
     "cmp    r0, r3\n\t"
+/* Two taps whose weights come in one LDM (r3 is free in the nine-tap loop). */
+#define TM_DW_TAP2                        \
+  "ldm    r2!, {r3, r10}\n\t"             \
+  "ldr    r8, [r1], #4\n\t"               \
+  "ldr    r8, [r0, r8]\n\t"               \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r11, r3\n\t"                    \
+  "smlabb r4, r9, r11, r4\n\t"            \
+  "smlatt r6, r9, r11, r6\n\t"            \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "sxtb16 r3, r3, ror #8\n\t"             \
+  "smlabb r5, r8, r3, r5\n\t"             \
+  "smlatt r7, r8, r3, r7\n\t"             \
+  "ldr    r8, [r1], #4\n\t"               \
+  "ldr    r8, [r0, r8]\n\t"               \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r11, r10\n\t"                   \
+  "smlabb r4, r9, r11, r4\n\t"            \
+  "smlatt r6, r9, r11, r6\n\t"            \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "sxtb16 r10, r10, ror #8\n\t"           \
+  "smlabb r5, r8, r10, r5\n\t"            \
+  "smlatt r7, r8, r10, r7\n\t"
 __asm__(
     "  .pushsection .text.tm_dw_4_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -138,7 +161,7 @@ __asm__(
     "6:\n\t"                          /* nine taps, unrolled */
     "ldm    r12!, {r4, r5, r6, r7}\n\t"
     "ldr    r1, [sp, #0]\n\t"
-    TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP TM_DW_TAP
+    TM_DW_TAP2 TM_DW_TAP2 TM_DW_TAP2 TM_DW_TAP2 TM_DW_TAP
     TM_DW_RQ_STORE
     "bne    6b\n"
     "7:\n\t"
