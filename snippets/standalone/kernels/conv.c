@@ -106,7 +106,7 @@ static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int
     tm_widen(dst, 0, gather, k);
   }
   static const int8_t zeros[4] = {0, 0, 0, 0};
-  tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (its weights are 0) */
+  if (p->w_stride > k) tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (weights 0) */
 }
 
 TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
