@@ -38,6 +38,14 @@ TM_ALWAYS_INLINE int32_t tm_dot_1x1(const int8_t *x, const int8_t *w, int32_t n,
   return s;
 }
 
+/* The generator says which forms its lean steps take (int8 or int16 weights, see emit.py):
+ * code for the others is left out. */
+#ifndef TM_LEAN_INT8
+#define TM_LEAN_INT8 1
+#endif
+#ifndef TM_LEAN_INT16
+#define TM_LEAN_INT16 1
+#endif
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
 /* Every group of 4 output channels of one pixel: each run of the window through the LDM loop
  * of dot4.c, requantized in place (the fast requantization with the full int8 range, see
@@ -136,6 +144,7 @@ void tm_lean16_4_rq(tm_lean16_rq_t *a);
     "bne    6b\n\t" \
     "add    sp, sp, #36\n\t" \
     "pop    {r4-r11, pc}\n"
+#if TM_LEAN_INT8
 __asm__(
     "  .pushsection .text.tm_lean_4_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -150,6 +159,8 @@ __asm__(
     TM_LEAN_BODY(TM_FC_LOOP)
     "  .size tm_lean_4_rq, .-tm_lean_4_rq\n"
     "  .popsection\n");
+#endif
+#if TM_LEAN_INT16
 __asm__(
     "  .pushsection .text.tm_lean16_4_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -201,6 +212,7 @@ __asm__(
     "pop    {r4-r11, pc}\n"
     "  .size tm_lean16_4_rq, .-tm_lean16_4_rq\n"
     "  .popsection\n");
+#endif
 #define TM_LEAN_RQ_ASM 1
 #else
 #define TM_LEAN_RQ_ASM 0
@@ -237,7 +249,7 @@ TM_ALWAYS_INLINE void tm_conv_lean_body(const tm_conv_t *TM_RESTRICT p, const in
         tm_conv_lean_window(p, img, oy, ox, runs);
         const int8_t *w = p->w;
         int oc = 0, g = 0;
-#if TM_LEAN_RQ_ASM
+#if TM_LEAN_RQ_ASM && TM_LEAN_INT8
         if (fast && full && !(len & 3) && groups4) {
           static tm_lean_rq_t args;  /* static: the stack stays small */
           args = (tm_lean_rq_t){runs, runs + nruns, len, (len >> 2) & 3, w, p->bias, p->rq,
@@ -281,7 +293,7 @@ TM_ALWAYS_INLINE void tm_conv_lean_wide_body(const tm_conv_t *TM_RESTRICT p, con
     for (int oy = 0; oy < p->out_h; ++oy) {
       for (int ox = 0; ox < p->out_w; ++ox, out += oc_n) {
         tm_conv_lean_window(p, img, oy, ox, runs);
-#if TM_LEAN_RQ_ASM
+#if TM_LEAN_RQ_ASM && TM_LEAN_INT16
         if (fast && full) {
           static tm_lean16_rq_t args;  /* static: the stack stays small */
           args = (tm_lean16_rq_t){runs, runs + nruns, len, (len >> 2) & 3,
@@ -310,11 +322,14 @@ TM_ALWAYS_INLINE void tm_conv_lean_wide_body(const tm_conv_t *TM_RESTRICT p, con
 
 TM_UNUSED TM_NOINLINE void tm_conv_lean(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out) {
+#if TM_LEAN_INT16
   if (p->w16 && p->fast && TM_FULL_RANGE(p))
     tm_conv_lean_wide_body(p, in, out, 1, 1);
   else if (p->w16)
     tm_conv_lean_wide_body(p, in, out, p->fast, 0);
-  else if (p->fast && TM_FULL_RANGE(p))  /* (the generator uses it for groups 1 only) */
+  else
+#endif
+  if (p->fast && TM_FULL_RANGE(p))  /* (the generator uses it for groups 1 only) */
     tm_conv_lean_body(p, in, out, 1, 1);
   else
     tm_conv_lean_body(p, in, out, p->fast, 0);

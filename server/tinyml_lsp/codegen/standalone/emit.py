@@ -96,7 +96,12 @@ def _kernel_sources(steps: list[Step]) -> str:
                 names.append(name)
     # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c and dot4.c
     names.sort(key=lambda n: (n not in HELPERS, n))
+    lean = [s for s in steps if s.func == "tm_conv_lean"]
+    wide = [any(name == "w16" for name, _ in s.fields) for s in lean]
     parts = [(folder / "common.h").read_text()]
+    if lean:  # only the forms used (kernels/conv_lean.c)
+        parts.append(f"#define TM_LEAN_INT8 {int(not all(wide))}\n"
+                     f"#define TM_LEAN_INT16 {int(any(wide))}")
     parts += [(folder / n).read_text() for n in names]
     return "\n".join(parts)
 
