@@ -305,15 +305,22 @@ TM_ALWAYS_INLINE void tm_conv_lean_wide_body(const tm_conv_t *TM_RESTRICT p, con
 #endif
         const int16_t *w = p->w16;
         for (int g = 0, oc = 0; g < groups4; ++g, oc += 4) {
-          int32_t s[4] = {p->bias[oc], p->bias[oc + 1], p->bias[oc + 2], p->bias[oc + 3]};
+          int32_t s0 = p->bias[oc], s1 = p->bias[oc + 1], s2 = p->bias[oc + 2],
+                  s3 = p->bias[oc + 3];
           for (int r = 0; r < nruns; ++r) {
             const int8_t *x = runs[r];
-            for (int32_t k = 0; k < len; k += 4, x += 4, w += 16)
-              for (int j = 0; j < 4; ++j)
-                s[j] += x[0] * w[4 * j] + x[2] * w[4 * j + 1] + x[1] * w[4 * j + 2] +
-                        x[3] * w[4 * j + 3];
+            for (int32_t k = 0; k < len; k += 4, x += 4, w += 16) {
+              const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+              s0 += x0 * w[0] + x2 * w[1] + x1 * w[2] + x3 * w[3];
+              s1 += x0 * w[4] + x2 * w[5] + x1 * w[6] + x3 * w[7];
+              s2 += x0 * w[8] + x2 * w[9] + x1 * w[10] + x3 * w[11];
+              s3 += x0 * w[12] + x2 * w[13] + x1 * w[14] + x3 * w[15];
+            }
           }
-          for (int j = 0; j < 4; ++j) out[oc + j] = tm_rq(&q, s[j], oc + j, fast, full);
+          out[oc] = tm_rq(&q, s0, oc, fast, full);
+          out[oc + 1] = tm_rq(&q, s1, oc + 1, fast, full);
+          out[oc + 2] = tm_rq(&q, s2, oc + 2, fast, full);
+          out[oc + 3] = tm_rq(&q, s3, oc + 3, fast, full);
         }
       }
     }
