@@ -3,18 +3,22 @@
 #   make test    install, then lint, type-check and run every test
 #   make bench   install, then print the measured benchmarks
 #   make llm-bench  the LLM customization suite (needs TINYML_LLM_BASE_URL / _MODEL / _API_KEY)
+#   make vsix    the VS Code extension, vscode-client/tinyml-lsp.vsix
+#   make test-vscode  the extension in a real VS Code (code-server) and the report page
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-# Debian packages for the emulated board: the Arm cross-compiler with newlib, and QEMU.
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+# Debian packages for the emulated board: the Arm cross-compiler with newlib (and its C++
+# library, for Arduino sketches and TFLite Micro), and QEMU.
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
+	qemu-system-arm
 # and for the tests: Neovim 0.7 (Debian 12's), a real editor the server is driven by
 TEST_APT_PACKAGES := neovim
 
-.PHONY: fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
+.PHONY: vsix test-vscode code-server fuzz install system-deps test-deps demo test test-fast lint client bench llm-bench clean
 
 # $(call apt-install,PACKAGES): install Debian packages that are missing (apt, as root or sudo)
 define apt-install
@@ -53,12 +57,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install test-deps lint client
+test: install test-deps lint client vsix code-server
 	$(BIN)/python -m pytest -q
 
-# the VS Code client: dependencies from the npm registry, then a strict type-check and build
+# the VS Code client: dependencies from the npm registry, a strict type-check, its unit tests
 client:
-	cd vscode-client && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p .
+	cd vscode-client && npm ci --no-audit --no-fund --loglevel=error && npx tsc -p . && npm test --silent
 
 test-fast: install test-deps
 	$(BIN)/python -m pytest -q -m "not slow and not emulator"
@@ -78,5 +82,21 @@ bench: install
 llm-bench: install
 	@$(BIN)/python benchmarks/llm_bench.py
 
+# the extension users install: bundled with esbuild, packaged by @vscode/vsce
+vsix: client
+	cd vscode-client && npm run --silent package
+
+# the VS Code end-to-end test: code-server (a real VS Code, cached once per machine under
+# .state/), Debian's Chromium driven by playwright-core, the built .vsix installed into it
+VSCODE_APT_PACKAGES := build-essential libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config ripgrep chromium
+code-server:
+	$(call apt-install,$(VSCODE_APT_PACKAGES))
+	@tests/editors/vscode/install-code-server.sh $(CURDIR)/.state/code-server
+	cd tests/editors/vscode && npm ci --no-audit --no-fund --loglevel=error
+
+test-vscode: install vsix code-server
+	$(BIN)/python -m pytest -q tests/editors/vscode
+
 clean:
-	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out
+	rm -rf $(VENV) .state .pytest_cache .ruff_cache .mypy_cache vscode-client/node_modules vscode-client/out \
+		vscode-client/dist vscode-client/out-test vscode-client/tinyml-lsp.vsix tests/editors/vscode/node_modules

@@ -1,8 +1,10 @@
 """Train the fruit classifier: three colour ratios → apple / banana / orange.
 
-Writes fruit_model.keras, and fruit_holdout.csv with the rows kept out of training (for
-`tinyml verify --data fruit_holdout.csv`). Classes are numbered in sorted order of their names
-(apple=0, banana=1, orange=2), the convention tinyml-lsp's dataset reader follows too.
+Writes fruit_model.keras, and fruit_holdout.csv with the rows kept out of training (for `tinyml
+verify --data fruit_holdout.csv`) and fruit_holdout_readings.csv with the sensor readings they
+were computed from (to replay through an emulated APDS-9960). Classes are numbered in sorted
+order of their names (apple=0, banana=1, orange=2), the convention tinyml-lsp's dataset reader
+follows too.
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def main() -> None:
         writer.writerow(header)
         for row, label in zip(x_hold, y_hold, strict=True):
             writer.writerow([*map(float, row), CLASSES[label]])
+
+    with (HERE / "fruit_readings.csv").open(newline="") as f:
+        readings = list(csv.reader(f))  # the same rows as fruit.csv, in the same order
+    with (HERE / "fruit_holdout_readings.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([readings[0], *readings[1 + n_train:]])
 
 
 if __name__ == "__main__":

@@ -42,3 +42,8 @@ def labels_file(model: Path) -> Path:
 def expected_file(project: Path) -> Path:
     """What the host expects a firmware project's board to print (deploy.verdict)."""
     return project / "tinyml_expected.json"
+
+
+def model_report_page(model: Path) -> Path:
+    """The model report page: `fruit_model_int8.tflite` → `fruit_model_int8_report.html`."""
+    return model.with_name(f"{model.stem}_report.html")

@@ -131,3 +131,16 @@ async def test_the_board_a_job_started_dies_with_the_server(project: Path):
     finally:
         answering.cancel()
         await server.close()
+
+
+async def test_a_bad_replay_file_stops_the_flash_before_any_build(client: LanguageClient,
+                                                                  project: Path):
+    readings = project / "readings.csv"
+    readings.write_text("red,green,blue,clear\n10,20,30,40\n1,2,3\n")
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tinyml.flash", arguments=[{"project": str(project),
+                                            "replay": [str(readings)]}]))
+    assert result is None
+    shown = [m.message for m in client.messages if m.type == types.MessageType.Error]
+    assert any("readings.csv" in m and "row 3" in m for m in shown), shown
+    assert not (project / ".pio" / "build").exists()  # nothing was built

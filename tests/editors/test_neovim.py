@@ -47,14 +47,15 @@ def _has_worker(tag: str) -> bool:
 
 
 def run_neovim(nvim: str, scenario: str, script: Path, tmp_path: Path,
-               timeout: float = 300) -> tuple[dict, str]:
+               timeout: float = 300, defect: Path | None = None) -> tuple[dict, str]:
     """Run the scenario in a headless Neovim; what it saw, and the tag of its processes (the
     server's and its children's). The go-ahead file is created once a worker runs."""
     tag, out, go = uuid.uuid4().hex, tmp_path / "seen.json", tmp_path / "go"
     env = {**os.environ, TAG_ENV: tag, "TINYML_PYTHON": sys.executable,
            "TINYML_SCRIPT": str(script), "TINYML_SCENARIO": scenario, "TINYML_GO": str(go),
            "TINYML_OUT": str(out), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+           "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           **({"TINYML_DEFECT": str(defect)} if defect else {})}
     editor = subprocess.Popen([nvim, "--headless", "-u", "NONE", "-i", "NONE", "-n",
                                "-c", f"luafile {LUA}"], env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -72,6 +73,42 @@ def run_neovim(nvim: str, scenario: str, script: Path, tmp_path: Path,
     seen = json.loads(out.read_text())
     assert "failure" not in seen, seen
     return seen, tag
+
+
+# An Arduino sketch for the fruit classifier (Dense layers and a softmax) that registers only
+# the fully connected op: "Didn't find op for builtin opcode 'SOFTMAX'" on the board.
+DEFECT_INI = """[env:nano33ble]
+platform = nordicnrf52
+board = nano33ble
+framework = arduino
+monitor_speed = 115200
+lib_deps = https://github.com/tensorflow/tflite-micro-arduino-examples.git
+custom_tinyml_model = ../fruit_model_int8.tflite
+"""
+DEFECT_SKETCH = """#include <TensorFlowLite.h>
+#include "tensorflow/lite/micro/micro_interpreter.h"
+#include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
+
+extern const unsigned char g_model[];
+alignas(16) static uint8_t tensor_arena[8 * 1024];
+static tflite::MicroInterpreter *interpreter;
+
+void setup() {
+  Serial.begin(115200);
+  static tflite::MicroMutableOpResolver<2> resolver;
+  resolver.AddFullyConnected();
+  static tflite::MicroInterpreter static_interpreter(tflite::GetModel(g_model), resolver,
+                                                     tensor_arena, sizeof(tensor_arena));
+  interpreter = &static_interpreter;
+  interpreter->AllocateTensors();
+}
+
+void loop() {
+  interpreter->Invoke();
+  Serial.println(interpreter->output(0)->data.int8[0]);
+  delay(1000);
+}
+"""
 
 
 def _quantized_files(project: Path) -> list[str]:
@@ -118,4 +155,45 @@ async def test_generate_inference_sketch_writes_the_project(nvim, fruit_quantize
         assert len(text) > 100 and text.endswith("\n") and not text.endswith("\n\n"), f
     assert '"apple", "banana", "orange"' in (firmware / "src" / "test_vectors.h").read_text()
     assert any(m.startswith(f"Inference sketch in {firmware}") for m in seen["messages"])
+    assert wait_untagged(tag, timeout=5) == []
+
+
+async def test_the_lifecycle_from_neovim_with_its_own_apply_workspace_edit(
+        nvim, fruit_trained, fresh_copy, tmp_path):
+    """Open the training script, list its code actions, run "Quantize this model" to its
+    result, then take "Generate inference sketch" as a WorkspaceEdit (the user's config
+    declares change annotations) applied by Neovim's own apply_workspace_edit; then open an
+    Arduino sketch for the new model that forgets to register an op, read the diagnostic and
+    apply its quick fix."""
+    project = fresh_copy(fruit_trained)
+    for f in _quantized_files(project):
+        (project / f).unlink()
+    defect = project / "classifier" / "src" / "classifier.ino"
+    defect.parent.mkdir(parents=True)
+    (project / "classifier" / "platformio.ini").write_text(DEFECT_INI)
+    defect.write_text(DEFECT_SKETCH)
+    seen, tag = run_neovim(nvim, "lifecycle", project / "train.py", tmp_path, defect=defect)
+    # before quantizing, only the quantize action; after it, the sketch too
+    assert "Quantize this model (int8)" in seen["titles"]["before"]
+    assert "Generate inference sketch (emulated board)" not in seen["titles"]["before"]
+    assert "Generate inference sketch (emulated board)" in seen["titles"]["after"]
+    assert seen.get("quantize_error") is None, seen["quantize_error"]
+    assert Path(seen["quantize"]["files"]["int8"]) == project / "fruit_model_int8.tflite"
+    assert (project / "fruit_model_int8.tflite").is_file()
+    # the sketch came as an edit (no question asked) and Neovim wrote every file of it
+    assert seen["edits"] == 1 and seen["questions"] == []
+    assert seen.get("error") is None and seen["result"]["applied"], seen
+    assert seen["result"]["unsaved"] == []
+    firmware = project / "fruit_model_firmware"
+    for f in seen["result"]["files"]:
+        text = (firmware / f).read_text()
+        assert len(text) > 100 and text.endswith("\n"), f
+    assert '"apple", "banana", "orange"' in (firmware / "src" / "test_vectors.h").read_text()
+    assert any(m.startswith(f"Inference sketch in {firmware}") for m in seen["messages"])
+    # the defect: SOFTMAX is not registered; the fix adds it and the diagnostic goes away
+    assert "SOFTMAX" in seen["diagnostic"]["message"], seen["diagnostic"]
+    assert seen["diagnostic"]["severity"] == 1  # an error
+    assert DEFECT_SKETCH.splitlines()[seen["diagnostic"]["line"]].lstrip().startswith(
+        "static tflite::MicroMutableOpResolver")
+    assert "AddSoftmax()" in seen["fixed"] and "AddSoftmax()" in defect.read_text()
     assert wait_untagged(tag, timeout=5) == []

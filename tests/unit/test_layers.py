@@ -17,6 +17,8 @@ FLOORS = [
     {"tinyml_lsp.model"},
     {"tinyml_lsp.codegen"},
     {"tinyml_lsp.deploy"},
+    {"tinyml_lsp.check"},
+    {"tinyml_lsp.report"},
     {"tinyml_lsp.llm"},
     {"tinyml_lsp.lsp"},
     {"tinyml_lsp.cli"},

@@ -40,4 +40,5 @@ def test_missing_toolchain_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(pio_setup.TinymlError) as caught:
         pio_setup.ensure()
-    assert caught.value.hint == "sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi"
+    assert caught.value.hint == ("sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi "
+                                 "libstdc++-arm-none-eabi-newlib")

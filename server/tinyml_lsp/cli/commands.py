@@ -89,11 +89,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_sketch(args: argparse.Namespace) -> int:
     from tinyml_lsp.deploy.sketch import render_sketch, sketch_model
 
-    _require_standalone(args)
     run(args, lambda ctx: sketch_model(
         args.model, args.out, ctx, board=args.board, data=args.data, vectors=args.vectors,
         seed=args.seed, labels=_labels(args), label_column=args.label_column,
-        pixel_range=args.pixel_range), lambda s: render_sketch(s, args.out))
+        pixel_range=args.pixel_range, runtime=args.runtime, input=args.input,
+        features=args.features), lambda s: render_sketch(s, args.out))
     return 0
 
 
@@ -149,8 +149,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
+    from tinyml_lsp.deploy import replay
     from tinyml_lsp.deploy.platformio import render_upload, upload
 
+    replay.prepare(args.project, args.replay or [])  # a bad file stops before any build
     run(args, lambda ctx: upload(args.project, ctx, env=args.env),
         lambda r: render_upload(r, args.project))
     return 0

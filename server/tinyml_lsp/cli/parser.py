@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from tinyml_lsp import __version__
-from tinyml_lsp.cli import commands, data_commands, llm_commands
+from tinyml_lsp.cli import check_commands, commands, data_commands, llm_commands, report_command
 from tinyml_lsp.deploy.boards import EMULATED_BOARD
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE, PIXEL_RANGE_CHOICES
 
@@ -165,14 +165,23 @@ def build_parser() -> argparse.ArgumentParser:
                 "the host", _examples(
                     "tinyml sketch model_int8.tflite --out firmware/ --data holdout.csv",
                     "tinyml sketch model_int8.tflite --out firmware/ --vectors 32 --seed 1",
+                    "tinyml sketch model_int8.tflite --board nano33ble --out sketch/",
                     "tinyml build firmware/ && tinyml flash firmware/ && "
                     "tinyml monitor firmware/ --until-done"))
-    p.add_argument("model", help="a full-integer int8 .tflite")
+    p.add_argument("model", help="a full-integer int8 .tflite (or int8 inside, float I/O)")
     p.add_argument("--out", required=True, help="project folder (created, or updated: your "
-                   "platformio.ini and src/main.c are kept)")
-    p.add_argument("--runtime", default="standalone", choices=["standalone"],
-                   help="standalone: dependency-free C generated for this model")
-    p.add_argument("--board", default=EMULATED_BOARD, help="the board to build for")
+                   "platformio.ini and main source are kept)")
+    p.add_argument("--runtime", choices=["tflm", "standalone"],
+                   help="tflm: a TensorFlow Lite Micro Arduino sketch (default for real boards, "
+                   "with a second env `emulated`); standalone: dependency-free C generated for "
+                   "this model (default for the emulated board)")
+    p.add_argument("--board", default=EMULATED_BOARD, help="the board to build for, e.g. "
+                   "nano33ble, esp32-s3, esp32dev, pico, nucleo_f446re, portenta_h7_m7")
+    p.add_argument("--input", default="vectors", choices=["vectors", "apds9960"],
+                   help="tflm: the embedded test vectors, or APDS-9960 colour readings turned "
+                   "into features by features.toml (--data: the readings the board gets)")
+    p.add_argument("--features", help="the feature definition for --input (default: "
+                   "features.toml beside the model)")
     _data_options(p, "data the firmware's test vectors come from (default: random inputs)")
     _labels_option(p)
     p.add_argument("--vectors", type=int, default=vectors.DEFAULT_VECTORS,
@@ -207,9 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_build)
 
     p = command("flash", "build and upload (the emulated board: start it under QEMU)",
-                _examples("tinyml flash firmware/", "tinyml flash firmware/ --env tinyml-qemu-m4"))
+                _examples("tinyml flash firmware/", "tinyml flash firmware/ --env tinyml-qemu-m4",
+                          "tinyml flash sketch/ --replay readings.csv"))
     p.add_argument("project", nargs="?", default=".", help="project folder")
     p.add_argument("--env", help="PlatformIO environment (default: the project's default)")
+    p.add_argument("--replay", action="append", metavar="[DEVICE=]CSV",
+                   help="emulated board: readings its sensor replays (default device apds9960: "
+                        "columns red, green, blue, clear[, proximity]); docs/firmware.md")
     p.set_defaults(func=commands.cmd_flash)
 
     p = command("monitor", "read the board's serial output; with --until-done, judge the run",
@@ -246,4 +259,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_serve)
     llm_commands.add_parsers(command)
     data_commands.add_parsers(command, common)
+    check_commands.add_parsers(command)
+    report_command.add_parser(command)
     return parser

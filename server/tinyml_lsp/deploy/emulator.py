@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyml_lsp.deploy import replay
 from tinyml_lsp.deploy.pio_setup import find_arm_gcc, state_dir
 from tinyml_lsp.deploy.portlock import (
     UploadLock,
@@ -243,7 +244,7 @@ def start(project_dir: str | Path, elf: str | Path, *, machine: str = "mps2-an38
         qmp.unlink(missing_ok=True)
         args = [qemu, "-M", machine, "-cpu", cpu, "-kernel", str(elf), "-icount", icount,
                 "-nodefaults", "-display", "none", "-monitor", "none", "-serial", "pty",
-                "-qmp", f"unix:{qmp},server=on,wait=off", "-S"]
+                "-qmp", f"unix:{qmp},server=on,wait=off", "-S", *replay.loader_args(project)]
         pid = _detach(args, log, timeout)
 
         deadline = time.monotonic() + timeout

@@ -125,6 +125,19 @@ class Exited:
 
 
 @dataclass(frozen=True)
+class ReplayEnd:
+    """The emulated board replayed the last reading of its sensor data (`--replay`): the
+    run is over, successfully (docs/firmware.md §5)."""
+
+    device: str
+    readings: int
+    line: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": "replay_end", **asdict(self)}
+
+
+@dataclass(frozen=True)
 class BoardError:
     message: str
     line: str
@@ -172,14 +185,14 @@ class Disconnected:
         return {"event": "disconnected", **asdict(self)}
 
 
-LineEvent = Ready | Inference | OutputChunk | Done | Exited | BoardError | Text
+LineEvent = Ready | Inference | OutputChunk | Done | ReplayEnd | Exited | BoardError | Text
 MonitorEvent = LineEvent | Attached | Released | Disconnected
 
 
 def ends_run(event: MonitorEvent) -> bool:
-    """The firmware's run is over: it said DONE, it reported an error, its program ended, or
-    the board went."""
-    return isinstance(event, Done | BoardError | Exited | Disconnected)
+    """The firmware's run is over: it said DONE, its replayed sensor data ran out, it reported
+    an error, its program ended, or the board went."""
+    return isinstance(event, Done | ReplayEnd | BoardError | Exited | Disconnected)
 
 
 def is_failure(event: MonitorEvent) -> bool:
@@ -253,6 +266,9 @@ def parse_line(line: str) -> LineEvent:
             return OutputChunk(int(f["seq"]), int(f["offset"]), _ints(f["values"]), line)
         if words[:2] == ["TINYML", "DONE"]:
             return Done(int(_fields(words[2:])["count"]), line)
+        if words[:3] == ["TINYML", "REPLAY", "END"]:
+            f = _fields(words[3:])
+            return ReplayEnd(f["device"], int(f["readings"]), line)
         if words[:2] == ["TINYML", "EXIT"]:
             return Exited(int(_fields(words[2:])["status"]), line)
         if words[:2] == ["TINYML", "ERROR"]:

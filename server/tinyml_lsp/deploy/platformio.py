@@ -24,6 +24,7 @@ from typing import Any
 
 from tinyml_lsp.deploy import emulator, pio_setup
 from tinyml_lsp.deploy.portlock import HELD_ENV, UploadLock
+from tinyml_lsp.deploy.project_ini import IniEnv, scan_ini
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.resources import platform_dir
 from tinyml_lsp.runtime.context import JobContext
@@ -148,6 +149,8 @@ class ProjectEnv:
     board: str | None
     platform: str | None
     build_dir: Path
+    envs: tuple[str, ...] = ()  # every environment of the project, in order
+    runtime: str | None = None  # custom_tinyml_runtime: "tflm" or "standalone"
 
     @property
     def emulated(self) -> bool:
@@ -193,7 +196,8 @@ def project_env(project_dir: str | Path, env: str | None = None) -> ProjectEnv:
     build_dir = Path(parser.get("platformio", "build_dir", fallback=".pio/build"))
     if not build_dir.is_absolute():
         build_dir = project.resolve() / build_dir
-    return ProjectEnv(env, option("board"), option("platform"), build_dir / env)
+    return ProjectEnv(env, option("board"), option("platform"), build_dir / env, tuple(envs),
+                      option("custom_tinyml_runtime"))
 
 
 def _count_sources(project: Path, emulated: bool) -> int:
@@ -208,9 +212,10 @@ def _count_sources(project: Path, emulated: bool) -> int:
 
 # --- output ----------------------------------------------------------------------------------
 
-_GCC = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
+# a file may start with a Windows drive (a log pasted from another machine)
+_GCC = re.compile(r"^(?P<file>(?:[A-Za-z]:[\\/])?[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)?\s*"
                   r"(?P<sev>fatal error|error|warning|note):\s*(?P<msg>.*)$")
-_LD_REF = re.compile(r"^(?P<file>[^\s:][^:]*):(?:(?P<line>\d+)|\([^)]*\)):\s*"
+_LD_REF = re.compile(r"^(?P<file>(?:[A-Za-z]:[\\/])?[^\s:][^:]*):(?:(?P<line>\d+)|\([^)]*\)):\s*"
                      r"(?P<msg>(?:undefined reference|multiple definition).*)$")
 _LD = re.compile(r"(?:^|/)(?:arm-none-eabi-)?ld(?:\.bfd)?: (?P<msg>.*)$")
 # PlatformIO's own failures: "Error: ..." and its exceptions (UnknownBoard, UserSideException)
@@ -374,12 +379,23 @@ def _require_platform(penv: ProjectEnv, project_dir: str | Path) -> None:
         pio_setup.core_dir() / "platforms" / f"{name}.pio-link").exists()
     if local or installed or registry_reachable():
         return
+    others = [e.name for e in _ini_envs(project_dir) if e.name != penv.name]
+    emulated = next((e for e in others if project_env(project_dir, e).emulated), None)
     raise TinymlError(
         f"the environment {penv.name!r} needs PlatformIO's platform {platform!r} (and its "
         "toolchain), which PlatformIO downloads from its registry, and this machine cannot "
         "reach the registry", project_dir,
         hint=f"on a machine with internet access run `pio pkg install -d {project_dir} -e "
-        f"{penv.name}` once; or build for the emulated board")
+        f"{penv.name}` once (then `pio run -d {project_dir} -e {penv.name} -t upload`); here, "
+        + (f"build its env {emulated!r}: tinyml build {project_dir} --env {emulated}"
+           if emulated else "build for the emulated board"))
+
+
+def _ini_envs(project_dir: str | Path) -> list[IniEnv]:
+    try:
+        return scan_ini((Path(project_dir) / "platformio.ini").read_text(errors="replace"))
+    except OSError:
+        return []
 
 
 def registry_reachable(timeout: float = 3.0) -> bool:

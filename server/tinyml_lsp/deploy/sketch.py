@@ -1,10 +1,13 @@
-"""`tinyml sketch --runtime standalone`: a PlatformIO project that runs a model's generated C.
+"""`tinyml sketch`: a PlatformIO project that runs a model and checks it against the host.
 
-The project is for the emulated board: `platformio.ini` (naming the model), `src/main.c` (the
-firmware of snippets/standalone/main_qemu.c), the generated `src/model.h`/`src/model.c`,
-`src/test_vectors.h` with the inputs the firmware runs (docs/firmware.md §3),
-`src/tinyml_report.h` (the serial line format) and `tinyml_expected.json`, what the host
-expects the board to print (the monitor's verdict).
+`--runtime tflm` (the default for real boards) is a TensorFlow Lite Micro Arduino sketch
+(`tflm_sketch`); `--runtime standalone` (the default for the emulated board) is described here.
+
+The standalone project is for the emulated board: `platformio.ini` (naming the model),
+`src/main.c` (the firmware of snippets/standalone/main_qemu.c), the generated
+`src/model.h`/`src/model.c`, `src/test_vectors.h` with the inputs the firmware runs
+(docs/firmware.md §3), `src/tinyml_report.h` (the serial line format) and
+`tinyml_expected.json`, what the host expects the board to print (the monitor's verdict).
 
 `plan_sketch` computes every file's text without writing anything, so the LSP can offer it as
 an edit the user reviews; `write_sketch` writes it. The generated files are rewritten on every
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -24,8 +27,11 @@ import numpy as np
 
 from tinyml_lsp import artifacts
 from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
-from tinyml_lsp.codegen.standalone.sizes import SizeReport, measure_sizes, render_sizes
+from tinyml_lsp.codegen.standalone.sizes import measure_sizes, render_sizes
+from tinyml_lsp.deploy.arduino_ini import EMULATED_ENV
 from tinyml_lsp.deploy.boards import EMULATED_BOARD, Board, board_by_id
+from tinyml_lsp.deploy.sketch_files import Sketch, SketchFile, write_sketch
+from tinyml_lsp.deploy.tflm_sketch import plan_tflm_sketch
 from tinyml_lsp.deploy.vectors import (
     DEFAULT_VECTORS,
     KIND_NAMES,
@@ -37,7 +43,6 @@ from tinyml_lsp.deploy.vectors import (
     render_vectors,
     vectors_header,
 )
-from tinyml_lsp.deploy.verdict import Expected
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
 from tinyml_lsp.model.inspect import inspect_model
@@ -46,53 +51,13 @@ from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext, Stage
 from tinyml_lsp.text import ini_value, one_line
 
+__all__ = ["RUNTIMES", "Sketch", "SketchFile", "plan_sketch", "render_sketch", "sketch_model",
+           "write_sketch"]
+RUNTIMES = ("tflm", "standalone")
+
 # What the firmware adds to the model: board support, newlib-nano's printf with floats, main.
 FIRMWARE_CODE_BYTES = 24 * 1024
 FIRMWARE_RAM_BYTES = 8 * 1024  # stack of main() and the kernels, printf buffers
-
-
-@dataclass(frozen=True)
-class SketchFile:
-    path: str  # relative to the project folder
-    text: str
-    user_owned: bool  # written once; kept when the sketch is updated
-
-
-@dataclass(frozen=True)
-class Sketch:
-    project: str
-    model: str
-    board: str
-    files: tuple[SketchFile, ...]
-    arena_bytes: int
-    weight_bytes: int
-    ops: tuple[str, ...]
-    kind: str  # what the output means (inspect.OUTPUT_KINDS)
-    vectors: TestVectors
-    expected: Expected
-    written: tuple[str, ...] = ()  # files written by write_sketch
-    kept: tuple[str, ...] = ()  # user-owned files left as they were
-    sizes: SizeReport | None = None  # RAM and flash on the Cortex-M4F, when measured
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.vectors.labels
-
-    @property
-    def inputs(self) -> np.ndarray:
-        return self.vectors.inputs
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project, "model": self.model, "board": self.board,
-            "files": [f.path for f in self.files], "written": list(self.written),
-            "kept": list(self.kept), "arena_bytes": self.arena_bytes,
-            "weight_bytes": self.weight_bytes, "ops": sorted(set(self.ops)), "kind": self.kind,
-            "labels": list(self.labels), "vectors": len(self.vectors),
-            "source": self.vectors.source, "rows": list(self.vectors.rows),
-            "truths": list(self.vectors.truths), "notes": list(self.vectors.notes),
-            "sizes": self.sizes.to_json() if self.sizes else None,
-        }
 
 
 def _check_fit(gen: GeneratedModel, board: Board) -> None:
@@ -124,11 +89,23 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
                       vectors: int = DEFAULT_VECTORS, seed: int = 0,
                       labels: list[str] | None = None, label_column: str | None = None,
                       pixel_range: str = DEFAULT_PIXEL_RANGE, build_flags: str = "",
-                      inputs: np.ndarray | None = None) -> Sketch:
+                      inputs: np.ndarray | None = None, runtime: str | None = None,
+                      input: str = "vectors", features: str | Path | None = None) -> Sketch:
     """Every file of the project, as text; nothing is written. The test vectors are `inputs`
     (int8, one row per vector), else `vectors` taken from `data`, else random; the host's
-    outputs for them come from TFLite Micro's interpreter."""
+    outputs for them come from TFLite Micro's interpreter. `runtime` None: TFLite Micro for a
+    real board, the standalone C for the emulated one; `input` and `features`: tflm only."""
     target = board_by_id(board)
+    runtime = runtime or ("standalone" if target.id == EMULATED_BOARD else "tflm")
+    if runtime not in RUNTIMES:
+        raise TinymlError(f"unknown runtime {runtime!r} (one of {', '.join(RUNTIMES)})")
+    if runtime == "tflm":
+        return await plan_tflm_sketch(model, project, ctx, board=board, data=data,
+                                      vectors=vectors, seed=seed, labels=labels,
+                                      label_column=label_column, pixel_range=pixel_range,
+                                      input=input, features=features)
+    if input != "vectors":
+        raise TinymlError(f"--input {input} is for TFLite Micro sketches (--runtime tflm)")
     ctx.progress(0.0, "generating C for the model")
     given = model  # errors name the model as the user gave it
     gen = await asyncio.to_thread(generate, model)
@@ -175,24 +152,6 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
                   gen.ops, kind, chosen, record)
 
 
-def write_sketch(sketch: Sketch) -> Sketch:
-    """Create the project, or update its generated files; user-owned files are kept."""
-    project = Path(sketch.project)
-    written, kept = [], []
-    try:
-        for f in sketch.files:
-            path = project / f.path
-            if f.user_owned and path.exists():
-                kept.append(f.path)
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(f.text)
-            written.append(f.path)
-    except OSError as exc:
-        raise TinymlError(f"cannot write the project: {exc.strerror}", project) from exc
-    return replace(sketch, written=tuple(written), kept=tuple(kept))
-
-
 async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, *,
                        sizes: bool = True, **options: Any) -> Sketch:
     """Plan and write the project; with `sizes`, also measure RAM and flash on the target
@@ -200,7 +159,7 @@ async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, 
     plan = await plan_sketch(model, project, Stage(ctx, 0.0, 0.4), **options)
     ctx.progress(0.4, f"writing {project}")
     sketch = await asyncio.to_thread(write_sketch, plan)
-    if not sizes:
+    if not sizes or sketch.runtime != "standalone":
         return sketch
     ctx.progress(0.5, "measuring flash and RAM with the ARM compiler")
     try:
@@ -222,6 +181,16 @@ def render_sketch(s: Sketch, project: str | Path | None = None) -> str:
     lines.append(render_vectors(s.vectors))
     if s.sizes:
         lines.append(render_sizes(s.sizes))
+    if s.runtime == "tflm":
+        real = board_by_id(s.board)
+        lines.append(f"TensorFlow Lite Micro sketch; envs {real.platformio} (the board: "
+                     f"PlatformIO downloads its {real.pio_platform} platform and the pinned "
+                     f"libraries once) and {EMULATED_ENV} (the same sources on the emulated board)")
+        lines.append(f"on a connected machine: pio run -d {where} -e {real.platformio} -t upload")
+        env = f" --env {EMULATED_ENV}"
+        lines.append(f"here: tinyml build {where}{env} && tinyml flash {where}{env} && "
+                     f"tinyml monitor {where} --until-done")
+        return "\n".join(lines)
     lines.append(f"next: tinyml build {where} && tinyml flash {where} && "
                  f"tinyml monitor {where} --until-done")
     return "\n".join(lines)

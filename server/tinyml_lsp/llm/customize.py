@@ -49,7 +49,8 @@ async def customize(file: str | Path, instruction: str, ctx: JobContext, *, conf
                           "customization cannot be validated", fp.root,
                           hint="generate it with tinyml sketch MODEL --out DIR")
     ctx.progress(0.0, "reading the project's facts")
-    prompt = load_prompt(TASK)
+    # a TensorFlow Lite Micro Arduino sketch keeps other invariants than the standalone C
+    prompt = load_prompt(f"{TASK}-tflm" if fp.tflm else TASK)
     source = (fp.root / rel).read_text()
     messages = prompt.messages(facts=firmware_facts(fp), path=rel, file=source,
                                instruction=instruction.strip(), format=FORMAT)
@@ -58,7 +59,7 @@ async def customize(file: str | Path, instruction: str, ctx: JobContext, *, conf
     async with LlmClient(config, cache=AnswerCache() if cache else None) as client, \
             Scratch(fp.root) as scratch:
         async def check(changes: list[FileChange], stage: JobContext) -> str:
-            problem = contract_problem(changes[0].new)
+            problem = contract_problem(changes[0].new, fp.runtime)
             if problem is not None:
                 raise CheckFailed("line format", problem)
             scratch.write(changes, editable)

@@ -21,7 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyml_lsp.deploy import emulator
+from tinyml_lsp.check.findings import Finding
+from tinyml_lsp.deploy import emulator, tflm_ops
+from tinyml_lsp.deploy.arduino_ini import EMULATED_ENV
 from tinyml_lsp.deploy.board_run import BoardRun, RunFailed, flash_and_read
 from tinyml_lsp.deploy.boards import Board, board_by_id
 from tinyml_lsp.deploy.monitor import Text, parse_line
@@ -51,6 +53,12 @@ class FirmwareProject:
     board: Board | None
     model: Path | None
     expected: Expected | None
+    runtime: str = "standalone"  # or "tflm": a TensorFlow Lite Micro Arduino sketch
+    check_env: str = ""  # where candidates are built and run: `env`, or the emulated env
+
+    @property
+    def tflm(self) -> bool:
+        return self.runtime == "tflm"
 
 
 def firmware_project(source: str | Path, env: str | None = None) -> tuple[FirmwareProject, str]:
@@ -65,8 +73,9 @@ def firmware_project(source: str | Path, env: str | None = None) -> tuple[Firmwa
     if (path.suffix not in FIRMWARE_SUFFIXES or path.parent.name != "src"
             or not ini.is_file()):
         raise TinymlError("not a firmware source of a tinyml project", given,
-                          hint="customize works on src/main.c of a project that `tinyml "
-                          "sketch` wrote (a PlatformIO project for the emulated board)")
+                          hint="customize works on the main source (src/main.c, or "
+                          "src/main.cpp of a TensorFlow Lite Micro sketch) of a project that "
+                          "`tinyml sketch` wrote")
     return load_project(project, env), path.relative_to(project).as_posix()
 
 
@@ -78,9 +87,18 @@ def load_project(project: Path, env: str | None = None) -> FirmwareProject:
         board = board_by_id(penv.board) if penv.board else None
     except TinymlError:
         board = None
+    # A real board cannot run here: candidates for it are validated on the project's emulated
+    # env, which builds the same src/ (tinyml sketch writes one beside every real board's).
+    check_env = penv.name if penv.emulated else next(
+        (e for e in penv.envs if project_env(project, e).emulated), "")
+    if not check_env:
+        raise TinymlError(f"environment {penv.name!r} is a real board and the project has no "
+                          "emulated environment to validate a change on", project,
+                          hint="regenerate it with tinyml sketch MODEL --board BOARD (it adds "
+                          f"an [env:{EMULATED_ENV}])")
     return FirmwareProject(project, penv.name, board,
                            named if named is not None and named.is_file() else None,
-                           read_expected(project))
+                           read_expected(project), penv.runtime or "standalone", check_env)
 
 
 # --- facts -----------------------------------------------------------------------------------
@@ -117,17 +135,28 @@ def _declarations(header: str) -> str:
 def firmware_facts(fp: FirmwareProject) -> str:
     """The facts block of a firmware prompt: measured, never guessed."""
     src = fp.root / "src"
-    lines = [f"- PlatformIO project `{fp.root.name}`, environment `{fp.env}`."]
+    lines = [f"- PlatformIO project `{fp.root.name}`, environment `{fp.env}`"
+             + (f"; every change is validated on environment `{fp.check_env}` (the same src/ "
+                "on the emulated Cortex-M4 board, which presents itself as an Arduino Nano 33 "
+                "BLE Sense)." if fp.check_env != fp.env else ".")]
     if fp.board is not None:
         b = fp.board
         lines.append(f"- Board: {b.name} ({b.mcu}, {b.core}, FPU: {b.fpu}, {b.flash_bytes:,} "
                      f"bytes flash, {b.ram_bytes:,} bytes RAM)"
                      + (": emulated under QEMU, bare metal, newlib-nano (printf with %f), "
-                        "UART0 at 115200 baud is stdout; no Arduino, no RTOS" if b.emulated
-                        else "."))
-    lines.append("- Runtime: the standalone C runtime generated for this model (no "
-                 "interpreter, int8 end to end, one static arena, no malloc); its API is "
-                 "src/model.h below.")
+                        "UART0 at 115200 baud is stdout; no Arduino, no RTOS"
+                        if b.emulated and not fp.tflm else "."))
+    if fp.tflm:
+        lines.append(f"- Runtime: TensorFlow Lite Micro {tflm_ops.VERSION}, the Arduino "
+                     "library pinned in platformio.ini (C++, the Arduino framework: setup(), "
+                     "loop(), Serial). Its API: tflite::MicroMutableOpResolver<N> (the model's "
+                     "ops, registered in src/tinyml_model.h), tflite::MicroInterpreter(model, "
+                     "resolver, arena, arena_size); there is no AllOpsResolver and no "
+                     "MicroErrorReporter in this version.")
+    else:
+        lines.append("- Runtime: the standalone C runtime generated for this model (no "
+                     "interpreter, int8 end to end, one static arena, no malloc); its API is "
+                     "src/model.h below.")
     if fp.model is not None:
         from tinyml_lsp.model.inspect import inspect_model
 
@@ -140,26 +169,34 @@ def firmware_facts(fp: FirmwareProject) -> str:
     if (m := re.search(r"#define MODEL_ARENA_SIZE\s+(\d+)", _read(src / "model.h"))):
         lines.append(f"- Arena: {int(m.group(1)):,} bytes (MODEL_ARENA_SIZE, planned at "
                      "generation)")
+    if (m := re.search(r"kTinymlArenaSize\s*=\s*(\d+)", _read(src / "tinyml_model.h"))):
+        lines.append(f"- Tensor arena: {int(m.group(1)):,} bytes (kTinymlArenaSize: TFLite "
+                     "Micro's measured arena plus a margin)")
     if fp.expected is not None:
         e = fp.expected
         lines.append(f"- Test vectors: {len(e.outputs)} int8 inputs in src/test_vectors.h, "
                      f"already quantized; output kind: {e.kind}"
                      + (f"; classes: {', '.join(e.labels)}" if e.labels else ""))
     parts = ["\n".join(lines)]
+    language = "cpp" if fp.tflm else "c"
     for title, text in (
             ("src/model.h (generated; read only)", _read(src / "model.h")),
+            ("src/tinyml_model.h (generated; read only: ops, arena, I/O quantization)",
+             _declarations(_read(src / "tinyml_model.h"))),
+            ("src/tinyml_input.h (generated; read only: input and output helpers)",
+             _declarations(_read(src / "tinyml_input.h"))),
             ("src/test_vectors.h (generated; read only; arrays elided)",
              _elide_arrays(_read(src / "test_vectors.h"))),
             ("src/tinyml_report.h (the serial reporter; read only; declarations)",
              _declarations(_read(src / "tinyml_report.h"))),
             ("tinyml_board.h (the board API, linked in)", _board_api(fp))):
         if text.strip():
-            parts.append(f"### {title}\n```c\n{text.strip()}\n```")
+            parts.append(f"### {title}\n```{language}\n{text.strip()}\n```")
     return "\n\n".join(parts)
 
 
 def _board_api(fp: FirmwareProject) -> str:
-    if fp.board is None or not fp.board.emulated:
+    if fp.board is None or not fp.board.emulated or fp.tflm:
         return ""
     header = next(platform_dir().glob("board/*/tinyml_board.h"), None)
     return _declarations(header.read_text()) if header else ""
@@ -175,7 +212,7 @@ def _read(path: Path) -> str:
 # --- the check -------------------------------------------------------------------------------
 
 
-def contract_problem(source: str) -> str | None:
+def contract_problem(source: str, runtime: str = "standalone") -> str | None:
     """What a main source no longer does that the line format needs, or None."""
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.DOTALL)
     missing = [c for c in REQUIRED_CALLS if not re.search(rf"\b{c}\s*\(", code)]
@@ -183,7 +220,10 @@ def contract_problem(source: str) -> str | None:
         return (f"the firmware no longer calls {', '.join(missing)}(): the READY, INFERENCE "
                 "and DONE lines must still be printed by tinyml_report.h, one INFERENCE line "
                 "per test vector, in order")
-    if not re.search(r"\bmodel_invoke(_all)?\s*\(", code):
+    if runtime == "tflm":
+        if not re.search(r"(->|\.)\s*Invoke\s*\(", code):
+            return "the sketch no longer calls the interpreter's Invoke()"
+    elif not re.search(r"\bmodel_invoke(_all)?\s*\(", code):
         return "the firmware no longer calls model_invoke() / model_invoke_all()"
     return None
 
@@ -241,16 +281,18 @@ async def check_on_board(scratch: Scratch, fp: FirmwareProject, ctx: JobContext,
     the compiler's errors, the runtime symptom or the verdict otherwise. Without the host's
     expectations (a project `tinyml sketch` did not write) only the build is checked."""
     assert scratch.root is not None
+    if fp.tflm:
+        await static_check(scratch, ctx)
     if fp.expected is None:
         from tinyml_lsp.deploy.platformio import build
 
         try:
-            await build(scratch.root, ctx, env=fp.env)
+            await build(scratch.root, ctx, env=fp.check_env)
         except BuildFailed as exc:
             raise _build_failed(scratch, exc) from None
         return "it builds (the project has no host expectations to run against)", None
     try:
-        run = await flash_and_read(scratch.root, ctx, env=fp.env, timeout=timeout)
+        run = await flash_and_read(scratch.root, ctx, env=fp.check_env, timeout=timeout)
     except BuildFailed as exc:
         raise _build_failed(scratch, exc) from None
     except RunFailed as exc:
@@ -279,6 +321,30 @@ async def check_on_board(scratch: Scratch, fp: FirmwareProject, ctx: JobContext,
                           f"The board printed (last lines):\n```\n{shown}\n```")
     return (f"builds, runs on the emulated board, {run.verdict.equal} of "
             f"{run.verdict.vectors} inferences equal the host's"), run
+
+
+async def static_check(scratch: Scratch, ctx: JobContext) -> None:
+    """`tinyml check` on the candidate, before any build: errors it brings that the user's
+    project does not have (an op left out of the resolver, an accessor of the wrong type, an
+    arena too small) go back to the model as compiler errors would."""
+    from tinyml_lsp.check.task import check_path
+
+    assert scratch.root is not None
+
+    def errors(report_findings: list[Finding], root: Path) -> dict[tuple[str, str], str]:
+        return {(f.code, f.message): f"{Path(f.file).relative_to(root)}:{f.range.line + 1}:"
+                f"{f.range.col + 1}: error: {f.message} [{f.code}]"
+                for f in report_findings if f.severity == "error"
+                and Path(f.file).is_relative_to(root)}
+
+    before = errors((await check_path(scratch.project, ctx)).findings, scratch.project)
+    after = errors((await check_path(scratch.root, ctx)).findings, scratch.root)
+    new = [line for key, line in after.items() if key not in before]
+    if new:
+        shown = "\n".join(new[:20])
+        raise CheckFailed("check failed", f"tinyml check: {new[0]}",
+                          "`tinyml check` (the model's measured facts: its ops, tensor types, "
+                          f"quantization, arena) finds errors in the change:\n```\n{shown}\n```")
 
 
 def _build_failed(scratch: Scratch, exc: BuildFailed) -> CheckFailed:

@@ -33,7 +33,9 @@ from tinyml_lsp.runtime.context import JobContext, Stage
 
 TASK = "fix build errors"
 # written by `tinyml sketch` and rewritten on every update: fixed there, not by hand
-GENERATED = ("src/model.h", "src/model.c", "src/test_vectors.h", "src/tinyml_report.h")
+GENERATED = ("src/model.h", "src/model.c", "src/test_vectors.h", "src/tinyml_report.h",
+             "src/model_data.h", "src/model_data.cc", "src/tinyml_model.h", "src/tinyml_input.h")
+MAIN_SOURCES = ("src/main.c", "src/main.cpp")  # the firmware's main source, either runtime
 EDITABLE_SUFFIXES = (*FIRMWARE_SUFFIXES, ".h", ".hpp")
 
 
@@ -57,12 +59,12 @@ async def fix_build(project: str | Path, ctx: JobContext, *, config: LlmConfig,
                     env: str | None = None) -> LlmEditResult:
     started = time.monotonic()
     fp = load_project(Path(project).resolve(), env)
-    prompt = load_prompt("fix_build")
+    prompt = load_prompt("fix_build-tflm" if fp.tflm else "fix_build")
     async with Scratch(fp.root) as scratch:
         assert scratch.root is not None
         ctx.progress(0.0, "building the project to read its errors")
         try:
-            await build(scratch.root, Stage(ctx, 0.0, 0.2), env=fp.env)
+            await build(scratch.root, Stage(ctx, 0.0, 0.2), env=fp.check_env)
         except BuildFailed as exc:
             failure = exc
         else:
@@ -75,14 +77,15 @@ async def fix_build(project: str | Path, ctx: JobContext, *, config: LlmConfig,
                               "test_vectors.h, …) are fixed by generating them again: tinyml "
                               "sketch; other errors: see tinyml build")
         errors = "\n".join(scratch.relative(str(d)) for d in failure.result.diagnostics[:30])
-        files = "\n\n".join(f"FILE: {rel}\n```c\n{(fp.root / rel).read_text()}\n```"
+        language = "cpp" if fp.tflm else "c"
+        files = "\n\n".join(f"FILE: {rel}\n```{language}\n{(fp.root / rel).read_text()}\n```"
                             for rel in editable)
         messages = prompt.messages(facts=firmware_facts(fp), errors=errors, files=files,
                                    format=FORMAT)
 
         async def check(changes: list[FileChange], stage: JobContext) -> str:
             for c in changes:
-                if c.path == "src/main.c" and (problem := contract_problem(c.new)):
+                if c.path in MAIN_SOURCES and (problem := contract_problem(c.new, fp.runtime)):
                     raise CheckFailed("line format", problem)
             scratch.write(changes, editable)
             passed, _run = await check_on_board(scratch, fp, stage)

@@ -63,6 +63,11 @@ class SketchArguments:
     labels: list[str] | None = arg(  # noqa: RUF009 - arg() makes a dataclasses.field
         "the class names, a list of strings", default=None)
     pixel_range: str | None = arg("the input pixel range, e.g. '0,1'", default=None)
+    runtime: str | None = arg("'tflm' or 'standalone' (default: tflm for a real board)",
+                              default=None)
+    input: str | None = arg("'vectors' or 'apds9960' (tflm)", default=None)
+    features: str | None = arg("the feature definition for a sensor input", exists=FILE,
+                               default=None)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,9 @@ class ProjectArguments:
 
     project: str = arg("the PlatformIO project's folder", exists=FOLDER)
     env: str | None = arg("one of its environments", default=None)
+    replay: list[str] | None = arg(  # noqa: RUF009 - arg() makes a dataclasses.field
+        "flash only: sensor readings the emulated board replays, each '[DEVICE=]CSV'",
+        default=None)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.lsp import check_features
 from tinyml_lsp.lsp.code_actions import opened_file
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.model.formats import ARRAY_SUFFIXES, TABLE_SUFFIXES
@@ -58,6 +59,8 @@ def _markdown(path: Path) -> str:
 
 async def hover(ls: TinymlServer, params: types.HoverParams) -> types.Hover | None:
     uri = params.text_document.uri
+    if check_features.checked(uri):  # a sketch or platformio.ini: the model card
+        return await check_features.hover(ls, params)
     opened = opened_file(ls, uri) if uri.endswith(".py") else None
     if opened is None:
         return None

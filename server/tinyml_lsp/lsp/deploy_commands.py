@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from tinyml_lsp.deploy import platformio
+from tinyml_lsp.deploy import build_log, platformio
 from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent
 from tinyml_lsp.deploy.session import MonitorSummary, render_summary, watch
 from tinyml_lsp.lsp.arguments import MonitorArguments, ProjectArguments, given
@@ -19,28 +20,34 @@ from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
 
 T = TypeVar("T")
+SERIAL_LINE = "tinyml/serialLine"  # notification: one line of a monitored board
 
 
 def publish_build_diagnostics(ls: TinymlServer, project: Path,
                               diagnostics: Iterable[platformio.Diagnostic]) -> None:
     """Compiler messages as editor diagnostics (clickable), replacing the last build's."""
+    publish_placed(ls, str(project), build_log.place(list(diagnostics), project))
+
+
+def publish_placed(ls: TinymlServer, key: str, placed: Iterable[build_log.Placed]) -> None:
+    """Diagnostics on files, each over its token, replacing those last published for `key`
+    (a project; a pasted log's folder): a build without errors clears them."""
     by_file: dict[str, list[types.Diagnostic]] = defaultdict(list)
-    for d in diagnostics:
-        if not d.file or d.line is None:
+    for d in placed:
+        if d.file is None:
             continue
-        line, col = max(d.line - 1, 0), max((d.column or 1) - 1, 0)
         severity = {"error": types.DiagnosticSeverity.Error,
                     "warning": types.DiagnosticSeverity.Warning}.get(
                         d.severity, types.DiagnosticSeverity.Information)
         by_file[from_fs_path(d.file) or d.file].append(types.Diagnostic(
-            range=types.Range(types.Position(line, col), types.Position(line, col + 1)),
+            range=types.Range(types.Position(d.line, d.col), types.Position(d.line, d.end_col)),
             message=d.message, severity=severity, source="tinyml build"))
-    stale = ls.build_diagnostics.get(str(project), set()) - set(by_file)
+    stale = ls.build_diagnostics.get(key, set()) - set(by_file)
     for uri in stale:
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, []))
     for uri, items in by_file.items():
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, items))
-    ls.build_diagnostics[str(project)] = set(by_file)
+    ls.build_diagnostics[key] = set(by_file)
 
 
 async def _published(ls: TinymlServer, project: Path, work: Awaitable[T],
@@ -73,6 +80,11 @@ async def build(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any]
 async def flash(ls: TinymlServer, arguments: ProjectArguments) -> dict[str, Any] | None:
     async def task(ctx: JobContext) -> platformio.UploadResult:
         project = Path(arguments.project)
+        from tinyml_lsp.deploy import replay
+
+        # checked and staged before any build, as `tinyml flash --replay`; none removes a
+        # previous replay, so the board never replays a file it was not given
+        await asyncio.to_thread(replay.prepare, project, arguments.replay or [])
         return await _published(ls, project, platformio.upload(project, ctx, env=arguments.env),
                                 lambda r: r.build.diagnostics)
 
@@ -88,7 +100,10 @@ async def monitor(ls: TinymlServer, arguments: MonitorArguments) -> dict[str, An
     """Stream the board's lines to the log until the run ends, the port goes, or cancel."""
     async def task(ctx: JobContext) -> MonitorSummary:
         def log(event: MonitorEvent) -> None:
-            ctx.log(event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}")
+            line = event.line if isinstance(event, LineEvent) else f"[monitor] {event.to_json()}"
+            ctx.log(line)
+            # the board's lines on their own too, for an editor's serial terminal
+            ls.protocol.notify(SERIAL_LINE, {"project": arguments.project, "line": line})
 
         return await watch(arguments.project, ctx, on_event=log,
                            **given(arguments, "port", "until_done"))

@@ -61,6 +61,7 @@ class Host(Protocol):
 
     def log(self, kind: types.MessageType, text: str) -> None: ...
     def forget(self, uri: str) -> None: ...
+    def document_event(self, event: str, uri: str) -> None: ...
     def terminate(self, code: int) -> None: ...
 
 
@@ -150,6 +151,7 @@ class TinymlProtocol(LanguageServerProtocol):
             self._oversized(document.uri)
             return
         self.workspace.put_text_document(document)
+        self.host.document_event("open", document.uri)
 
     def _oversized(self, uri: str) -> None:
         """Stop keeping a document too big to scan, and say so once."""
@@ -158,6 +160,7 @@ class TinymlProtocol(LanguageServerProtocol):
             self.host.oversized.add(uri)
             self.host.log(types.MessageType.Info, f"{uri}: above the {MAX_DOCUMENT:,} "
                           "characters tinyml reads; it is not scanned")
+        self.host.document_event("oversized", uri)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
@@ -174,6 +177,8 @@ class TinymlProtocol(LanguageServerProtocol):
             self.workspace.update_text_document(params.text_document, change)
         if len(self.workspace.get_text_document(uri).source) > MAX_DOCUMENT:
             self._oversized(uri)  # grew too big: stop following it
+            return
+        self.host.document_event("change", uri)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
@@ -181,6 +186,7 @@ class TinymlProtocol(LanguageServerProtocol):
         self.host.oversized.discard(uri)
         self.host.forget(uri)
         self.workspace.remove_text_document(uri)
+        self.host.document_event("close", uri)
 
 
 def decode(body: bytes) -> Any:

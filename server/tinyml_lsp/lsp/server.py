@@ -7,10 +7,13 @@ import logging
 from lsprotocol import types
 
 from tinyml_lsp.lsp import (
+    build_log_command,
+    check_features,
     code_actions,
     commands,
     data_hover,
     deploy_commands,
+    editor_commands,
     llm_commands,
     sketch_command,
 )
@@ -43,6 +46,9 @@ def create_server() -> TinymlServer:
     sketch_command.register(server)
     llm_commands.register(server)
     data_hover.register(server)
+    check_features.register(server)
+    build_log_command.register(server)
+    editor_commands.register(server)
     return server
 
 

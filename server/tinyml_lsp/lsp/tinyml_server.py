@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -48,6 +49,9 @@ class TinymlServer(LanguageServer):
         self.build_diagnostics: dict[str, set[str]] = {}  # project → URIs with diagnostics
         self.oversized: set[str] = set()  # documents too big to keep (protocol.MAX_DOCUMENT)
         self._scans: dict[str, tuple[int | None, training_script.TrainingScript | None]] = {}
+        # called with ("open" | "change" | "close" | "oversized", uri) after the workspace
+        # follows a document (features that analyse documents as they change listen here)
+        self.document_listeners: list[Callable[[str, str], None]] = []
         self._exit_code: int | None = None
         self._ending: asyncio.Task[None] | None = None
         self._worst_stall = 0.0
@@ -69,6 +73,13 @@ class TinymlServer(LanguageServer):
 
     def forget(self, uri: str) -> None:
         self._scans.pop(uri, None)
+
+    def document_event(self, event: str, uri: str) -> None:
+        for listener in self.document_listeners:
+            try:
+                listener(event, uri)
+            except Exception:  # a listener's bug must not stop the workspace following edits
+                log.exception("document listener failed on %s of %s", event, uri)
 
     def log(self, kind: types.MessageType, text: str) -> None:
         self.window_log_message(types.LogMessageParams(kind, text))

@@ -42,7 +42,7 @@ from tinyml_lsp.runtime.reaper import REAPER_ENV, kill_tree, start_time
 T = TypeVar("T")
 StrPath = str | Path
 
-APT_ARM_TOOLCHAIN = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+APT_ARM_TOOLCHAIN = "gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib"
 # How to install each program the product runs (Debian's package names).
 INSTALL_HINTS = {
     "arm-none-eabi-gcc": f"sudo apt-get install {APT_ARM_TOOLCHAIN}",

@@ -88,6 +88,13 @@ def _boundary(g: Graph) -> tuple[list[ApiTensor], list[ApiTensor], set[int]]:
     return inputs, outputs, absorbed
 
 
+def io_tensors(g: Graph) -> tuple[list[ApiTensor], list[ApiTensor]]:
+    """The int8 tensors at the model's boundary: its inputs and outputs, or for float32 ones
+    the int8 tensors their QUANTIZE / DEQUANTIZE convert (TFLite Micro sketches use them too)."""
+    inputs, outputs, _ = _boundary(g)
+    return inputs, outputs
+
+
 # What the standalone runtime runs: a kernel call per op, reshapes as aliases, and the float
 # conversions at the model's boundary (absorbed into the API's quantize helpers).
 SUPPORTED_OPS = tuple(sorted({*LOWER, *RESHAPE_OPS, "QUANTIZE", "DEQUANTIZE"}))
