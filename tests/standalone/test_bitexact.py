@@ -132,3 +132,16 @@ def test_benchmark_twins_random_inputs(twins, name, tmp_path):
     path = twins[name]
     x = zoo.random_inputs(path.read_bytes(), 4, seed=3)
     _compare(path, x, tmp_path)
+
+
+def test_weights_in_flash_stay_within_the_budget(twins, model_path):
+    """Default builds keep the int8 weights in flash at most 1.05× the model's (padding and
+    the int16 weights bought with the slack included), and ResNet-8 spends the slack."""
+    from tinyml_lsp.codegen.standalone.emit import FLASH_BUDGET
+
+    paths = {**twins, **{n: model_path(n) for n in ("person_detect", "micro_speech_quantized")}}
+    for name, path in paths.items():
+        gen = generate(path)
+        assert gen.filter_bytes <= FLASH_BUDGET * gen.model_filter_bytes, name
+    resnet = generate(twins["ic_resnet8"])
+    assert resnet.filter_bytes > resnet.model_filter_bytes

@@ -80,6 +80,16 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
 
 
+@pytest.mark.parametrize("name", ["ic_resnet8", "kws_dscnn"])
+def test_twins_without_assembly(twins, name, tmp_path):
+    """The DSP kernels' C forms (-DTM_NO_ASM) on the paths the twins take: ResNet-8's lean
+    conv with int16 weights (the flash budget spent), KWS's 3×3 depthwise convs."""
+    if name == "ic_resnet8":
+        assert ".w16 = op" in generate(twins[name]).source
+    _emulate(twins[name], zoo.random_inputs(twins[name].read_bytes(), 2, seed=3), tmp_path,
+             cflags=("-DTM_NO_ASM",))
+
+
 def test_shared_models_and_twins_bit_exact_within_their_recorded_instructions(tmp_path):
     """The regression guard: instructions per inference of each shared model and benchmark
     twin (exact under -icount) at most 1 % above tests/standalone/instructions.json, and the
@@ -99,7 +109,7 @@ def test_shared_models_and_twins_bit_exact_within_their_recorded_instructions(tm
     for (name, _, gen, x), ref in zip(cases, refs, strict=True):
         run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
-        if run.instructions[0] > record[name] * (1 + guard.TOLERANCE):
+        if run.instructions[0] > record[name] * (1 + guard.TOLERANCE) + guard.TICK:
             rising[name] = (run.instructions[0], record[name])
     assert not rising, f"instructions rose more than 1 % (measured, recorded): {rising}"
 

@@ -105,11 +105,13 @@ TM_ALWAYS_INLINE int8_t tm_rq(const tm_rq_t *q, int32_t acc, int ch, const int f
     v = tm_mbqm(acc, t[0], t[1]) + q->out_offset;
   } else {
 #if TM_DSP
-    __asm__("smmulr %0, %1, %2" : "=r"(v) : "r"((int32_t)((uint32_t)acc << 1)), "r"(t[0]));
+    const int32_t a2 = (int32_t)((uint32_t)acc << 1);  /* as TM_RQ_ASM below */
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(v) : "r"(a2), "r"(t[0]), "r"(t[2]));
+    v = (v + (a2 >> 31)) >> t[1];
 #else
     v = (int32_t)(((int64_t)acc * t[0] + ((int64_t)1 << 30)) >> 31);
-#endif
     v = (v + (v >> 31) + t[2]) >> t[1];
+#endif
   }
 #if TM_DSP
   if (full) return (int8_t)__ssat(v, 8);
@@ -121,14 +123,24 @@ TM_ALWAYS_INLINE int8_t tm_rq(const tm_rq_t *q, int32_t acc, int ch, const int f
 }
 
 #if TM_DSP
-/* The fast, full-range requantization in assembly (acc in place; m, e, r registers). */
-#define TM_RQ_ASM(acc, m, e, r)                     \
-  "lsls   " acc ", " acc ", #1\n\t"                 \
-  "smmulr " acc ", " acc ", " m "\n\t"              \
-  "add    " acc ", " acc ", " acc ", asr #31\n\t"   \
-  "add    " acc ", " acc ", " r "\n\t"              \
+/* The fast, full-range requantization in assembly (acc in place; m, e, r registers; t a
+ * scratch register). SMMLAR adds R to the rounded high word for free (R·2^32 is a whole
+ * number of units of the high word), and the rounding correction takes the accumulator's
+ * sign instead of the product's: they differ only when the product rounds to 0 from below,
+ * and then (R - 1) >> e == R >> e == offset (R = 2^(e-1) + offset·2^e, e >= 1). */
+#define TM_RQ_ASM(acc, m, e, r, t)                  \
+  "lsls   " t ", " acc ", #1\n\t"                   \
+  "smmlar " acc ", " t ", " m ", " r "\n\t"         \
+  "add    " acc ", " acc ", " t ", asr #31\n\t"     \
   "asrs   " acc ", " acc ", " e "\n\t"              \
   "ssat   " acc ", #8, " acc "\n\t"
+/* The same with the result in r (r is used up; acc keeps twice the accumulator). */
+#define TM_RQ_ASM_R(acc, m, e, r)                   \
+  "lsls   " acc ", " acc ", #1\n\t"                 \
+  "smmlar " r ", " acc ", " m ", " r "\n\t"         \
+  "add    " r ", " r ", " acc ", asr #31\n\t"       \
+  "asrs   " r ", " r ", " e "\n\t"                  \
+  "ssat   " r ", #8, " r "\n\t"
 #endif
 
 #define TM_RQ_INIT(p) {(p)->rq, (p)->out_offset, (p)->act_min, (p)->act_max}

@@ -8,20 +8,23 @@
  * from the image as k_h runs of k_w·in_c bytes, or first gathered when it reaches outside the
  * image (the zero point for the outside taps) or is dilated (`im2col`). The filters are rows of
  * `w_stride` bytes (k_h·k_w·in_c, zero-padded to a multiple of 4), interleaved as gemm.c says.
- * Scratch: the accumulators of one pair of channels (16 bytes), the widened pair of windows
- * (4·w_stride bytes), then the gathered window (w_stride bytes) if needed. */
+ * Scratch: the accumulators of one pair of channels (16 bytes) and the widened pair of
+ * windows (4·w_stride bytes); the gathered window (w_stride bytes, when needed) apart in
+ * `gather`. */
 typedef struct {
   int16_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, groups;
   int16_t stride_h, stride_w, dil_h, dil_w, pad_t, pad_l;
   int32_t in_zp, out_offset, act_min, act_max;
   const int8_t *w;      /* interleaved as above; [out_c][k_h][k_w][in_c / groups] for the
                            generic path (groups > 1 or k_h > TM_CONV_MAX_ROWS) */
+  const int16_t *w16;   /* or the lean kernel's weights as int16 (conv_lean.c), else 0 */
   int32_t w_stride;     /* weights per output channel */
   const int32_t *bias;  /* folded */
   const int32_t *rq;    /* requantization per output channel (see common.h) */
   int32_t fast;         /* the fast requantization is exact (see common.h) */
   int32_t im2col;       /* gather every window (dilated kernels) */
-  int8_t *scratch;      /* as above, or 0 for the generic path */
+  int8_t *scratch;      /* as above, or 0 for the generic path and the lean kernel */
+  int8_t *gather;       /* the gathered window, or 0 when no window needs gathering */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
 } tm_conv_t;
 
@@ -103,7 +106,7 @@ static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int
     tm_widen(dst, 0, gather, k);
   }
   static const int8_t zeros[4] = {0, 0, 0, 0};
-  tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (its weights are 0) */
+  if (p->w_stride > k) tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (weights 0) */
 }
 
 TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
@@ -113,7 +116,7 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
   const int32_t pixels = (int32_t)p->out_h * p->out_w;
   int32_t *acc = (int32_t *)(void *)p->scratch;  /* one pair of channels */
   int16_t *xb = (int16_t *)(void *)(acc + 4);
-  int8_t *gather = (int8_t *)(xb + 8 * n4);
+  int8_t *gather = p->gather;
   const int8_t *last_w = p->w + pairs * 2 * p->w_stride;
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;

@@ -20,7 +20,7 @@ typedef struct {
 
 #define TM_DW_MAX_TAPS 64
 
-static void tm_depthwise_generic(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+TM_NOINLINE void tm_depthwise_generic(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                  int8_t *out) {
   const tm_rq_t q = TM_RQ_INIT(p);
   const int out_c = p->in_c * p->mult_c;
@@ -54,6 +54,121 @@ static void tm_depthwise_generic(const tm_depthwise_t *TM_RESTRICT p, const int8
 
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
 #define TM_DW_ASM 1
+/* Every whole block of 4 channels of one output pixel, requantized in place (the fast
+ * requantization with the full int8 range, see common.h). Taps are byte offsets from `base`
+ * (`offs` to `oend`); the tap loop is unrolled three times, entered so that taps % 3 run
+ * first, or nine times for 3×3 kernels (`rem` 3). 11 instructions per tap and 4 channels;
+ * bias, requantization and output stay in registers (r12, lr and the stack) from block to
+ * block. */
+typedef struct {
+  const int8_t *base;
+  const int32_t *offs, *oend;
+  const int8_t *w;
+  const int32_t *bias, *rq;
+  int8_t *out;
+  int32_t blocks, rem;
+} tm_dw_rq_t;
+void tm_dw_4_rq(const tm_dw_rq_t *a);
+#define TM_DW_TAP                         \
+  "ldr    r8, [r1], #4\n\t"               \
+  "ldr    r8, [r0, r8]\n\t"               \
+  "ldr    r10, [r2], #4\n\t"              \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r11, r10\n\t"                   \
+  "smlabb r4, r9, r11, r4\n\t"            \
+  "smlatt r6, r9, r11, r6\n\t"            \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "sxtb16 r10, r10, ror #8\n\t"           \
+  "smlabb r5, r8, r10, r5\n\t"            \
+  "smlatt r7, r8, r10, r7\n\t"
+/* Requantize the block's four sums, store them, move on to the next block (flags: more). */
+#define TM_DW_RQ_STORE                                                    \
+    "ldm    lr!, {r1, r3, r8, r9, r10, r11}\n\t"                          \
+    TM_RQ_ASM_R("r4", "r1", "r3", "r8")     /* channel 0 in r8 */          \
+    TM_RQ_ASM_R("r5", "r9", "r10", "r11")   /* channel 1 in r11 */         \
+    "ldm    lr!, {r1, r3, r4, r5, r9, r10}\n\t"                           \
+    TM_RQ_ASM_R("r6", "r1", "r3", "r4")     /* channel 2 in r4 */          \
+    TM_RQ_ASM_R("r7", "r5", "r9", "r10")    /* channel 3 in r10 */         \
+    "ldr    r1, [sp, #12]\n\t"                                            \
+    "strb   r8, [r1], #1\n\t"                                             \
+    "strb   r11, [r1], #1\n\t"                                            \
+    "strb   r4, [r1], #1\n\t"                                             \
+    "strb   r10, [r1], #1\n\t"                                            \
+    "str    r1, [sp, #12]\n\t"                                            \
+    "adds   r0, r0, #4\n\t"                                               \
+    "ldr    r3, [sp, #16]\n\t"                                            \
+    "cmp    r0, r3\n\t"
+/* Two taps whose weights come in one LDM (r3 is free in the nine-tap loop). */
+#define TM_DW_TAP2                        \
+  "ldm    r2!, {r3, r10}\n\t"             \
+  "ldr    r8, [r1], #4\n\t"               \
+  "ldr    r8, [r0, r8]\n\t"               \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r11, r3\n\t"                    \
+  "smlabb r4, r9, r11, r4\n\t"            \
+  "smlatt r6, r9, r11, r6\n\t"            \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "sxtb16 r3, r3, ror #8\n\t"             \
+  "smlabb r5, r8, r3, r5\n\t"             \
+  "smlatt r7, r8, r3, r7\n\t"             \
+  "ldr    r8, [r1], #4\n\t"               \
+  "ldr    r8, [r0, r8]\n\t"               \
+  "sxtb16 r9, r8\n\t"                     \
+  "sxtb16 r11, r10\n\t"                   \
+  "smlabb r4, r9, r11, r4\n\t"            \
+  "smlatt r6, r9, r11, r6\n\t"            \
+  "sxtb16 r8, r8, ror #8\n\t"             \
+  "sxtb16 r10, r10, ror #8\n\t"           \
+  "smlabb r5, r8, r10, r5\n\t"            \
+  "smlatt r7, r8, r10, r7\n\t"
+__asm__(
+    "  .pushsection .text.tm_dw_4_rq,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_dw_4_rq\n"
+    "  .type tm_dw_4_rq, %function\n"
+    "  .thumb_func\n"
+    "tm_dw_4_rq:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "sub    sp, sp, #20\n\t"
+    "ldm    r0, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"
+    "strd   r1, r2, [sp, #0]\n\t"     /* offs, oend */
+    "str    r8, [sp, #8]\n\t"         /* taps % 3, or 3: nine taps */
+    "str    r6, [sp, #12]\n\t"        /* out */
+    "add    r7, r0, r7, lsl #2\n\t"
+    "str    r7, [sp, #16]\n\t"        /* base + 4 · blocks */
+    "mov    r2, r3\n\t"               /* w */
+    "mov    r12, r4\n\t"              /* bias */
+    "mov    lr, r5\n\t"                /* rq */
+    "cmp    r8, #3\n\t"
+    "beq    6f\n"
+    "1:\n\t"
+    "ldm    r12!, {r4, r5, r6, r7}\n\t"
+    "ldrd   r1, r3, [sp, #0]\n\t"
+    "ldr    r8, [sp, #8]\n\t"
+    "cmp    r8, #1\n\t"
+    "beq    5f\n\t"
+    "bhi    4f\n"
+    "3:\n\t" TM_DW_TAP
+    "4:\n\t" TM_DW_TAP
+    "5:\n\t" TM_DW_TAP
+    "cmp    r1, r3\n\t"
+    "bne    3b\n\t"
+    TM_DW_RQ_STORE
+    "bne    1b\n\t"
+    "b      7f\n"
+    "6:\n\t"                          /* nine taps, unrolled */
+    "ldm    r12!, {r4, r5, r6, r7}\n\t"
+    "ldr    r1, [sp, #0]\n\t"
+    TM_DW_TAP2 TM_DW_TAP2 TM_DW_TAP2 TM_DW_TAP2 TM_DW_TAP
+    TM_DW_RQ_STORE
+    "bne    6b\n"
+    "7:\n\t"
+    "add    sp, sp, #20\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_dw_4_rq, .-tm_dw_4_rq\n"
+    "  .popsection\n");
 #endif
 
 TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
@@ -64,11 +179,10 @@ TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, con
   const int32_t in_w = p->in_w, in_h = p->in_h;
 #if TM_DW_ASM
   /* Taps as byte offsets from a base pointer: the same offsets for every window inside the
-   * image; windows at the border get their own, the zero-point row as an offset too. */
-  int32_t inner[TM_DW_MAX_TAPS], border[TM_DW_MAX_TAPS];
-  for (int ky = 0, t = 0; ky < p->k_h; ++ky)
-    for (int kx = 0; kx < p->k_w; ++kx, ++t)
-      inner[t] = ((int32_t)ky * p->dil_h * in_w + kx * p->dil_w) * c_n;
+   * image; windows at the border get their own, the zero-point row as an offset too. One
+   * table (the stack stays small): the inner offsets are written again after a border. */
+  int32_t offs[TM_DW_MAX_TAPS];
+  int inner = 0;  /* offs holds the inner offsets */
 #else
   const int8_t *tap[TM_DW_MAX_TAPS];
 #endif
@@ -81,20 +195,25 @@ TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, con
         const int ix0 = ox * p->stride_w - p->pad_l;
 #if TM_DW_ASM
         const int8_t *base = img;
-        const int32_t *offs = border;
         if (rows_in && ix0 >= 0 && ix0 + (p->k_w - 1) * p->dil_w < in_w) {
           base = img + ((int32_t)iy0 * in_w + ix0) * c_n;
-          offs = inner;
+          if (!inner) {
+            for (int ky = 0, t = 0; ky < p->k_h; ++ky)
+              for (int kx = 0; kx < p->k_w; ++kx, ++t)
+                offs[t] = ((int32_t)ky * p->dil_h * in_w + kx * p->dil_w) * c_n;
+            inner = 1;
+          }
         } else {
           const int32_t zp_off = (int32_t)((uintptr_t)p->zp_row - (uintptr_t)img);
           for (int ky = 0, t = 0; ky < p->k_h; ++ky) {
             const int iy = iy0 + ky * p->dil_h;
             for (int kx = 0; kx < p->k_w; ++kx, ++t) {
               const int ix = ix0 + kx * p->dil_w;
-              border[t] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w
+              offs[t] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w
                   ? ((int32_t)iy * in_w + ix) * c_n : zp_off;
             }
           }
+          inner = 0;
         }
 #else
         for (int ky = 0, t = 0; ky < p->k_h; ++ky) {
@@ -109,7 +228,18 @@ TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, con
         (void)rows_in;
 #endif
         const int8_t *w = p->w;
-        for (int blk = 0, c = 0; blk < blocks; ++blk, c += 4) {
+        int blk = 0;
+#if TM_DW_ASM
+        if (fast && full && blocks) {
+          static tm_dw_rq_t args;  /* static: the stack stays as small as before */
+          args = (tm_dw_rq_t){base, offs, offs + taps, w, p->bias, p->rq, out, blocks,
+                              taps == 9 ? 3 : taps % 3};
+          tm_dw_4_rq(&args);
+          blk = blocks;
+          w += 4 * taps * blocks;
+        }
+#endif
+        for (int c = 4 * blk; blk < blocks; ++blk, c += 4) {
           int32_t a0 = p->bias[c], a1 = p->bias[c + 1], a2 = p->bias[c + 2],
                   a3 = p->bias[c + 3];
 #if TM_DW_ASM
@@ -178,11 +308,22 @@ TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, con
   }
 }
 
+/* Each form its own function: their frames (the tap tables) side by side, not summed. */
+TM_NOINLINE void tm_depthwise_full(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                   int8_t *out) {
+  tm_depthwise_body(p, in, out, 1, 1);
+}
+
+TM_NOINLINE void tm_depthwise_any(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                  int8_t *out) {
+  tm_depthwise_body(p, in, out, p->fast, 0);
+}
+
 static void tm_depthwise(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
   if (!p->blocked)
     tm_depthwise_generic(p, in, out);
   else if (p->fast && TM_FULL_RANGE(p))
-    tm_depthwise_body(p, in, out, 1, 1);
+    tm_depthwise_full(p, in, out);
   else
-    tm_depthwise_body(p, in, out, p->fast, 0);
+    tm_depthwise_any(p, in, out);
 }

@@ -54,11 +54,11 @@ __asm__(
     TM_FC_LOOP
     "ldr    r3, [sp, #12]\n\t"
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
-    TM_RQ_ASM("r4", "r8", "r9", "r10")
-    TM_RQ_ASM("r5", "r11", "r12", "lr")
+    TM_RQ_ASM("r4", "r8", "r9", "r10", "r0")
+    TM_RQ_ASM("r5", "r11", "r12", "lr", "r0")
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
-    TM_RQ_ASM("r6", "r8", "r9", "r10")
-    TM_RQ_ASM("r7", "r11", "r12", "lr")
+    TM_RQ_ASM("r6", "r8", "r9", "r10", "r0")
+    TM_RQ_ASM("r7", "r11", "r12", "lr", "r0")
     "str    r3, [sp, #12]\n\t"
     "ldr    r0, [sp, #16]\n\t"
     "strb   r4, [r0, #0]\n\t"

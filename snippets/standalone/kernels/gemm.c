@@ -155,43 +155,36 @@ __asm__(
     "str    r2, [sp, #0]\n\t"        /* x start */
     "add    r10, r2, r8, lsl #4\n\t"
     "str    r10, [sp, #4]\n\t"       /* x end */
-    "str    r4, [sp, #8]\n\t"        /* bias */
-    "str    r5, [sp, #12]\n\t"       /* rq */
-    "str    r6, [sp, #16]\n\t"       /* out */
-    "str    r7, [sp, #20]\n\t"       /* out_b */
     "and    r8, r8, #3\n\t"
-    "str    r8, [sp, #24]\n\t"       /* groups % 4 */
-    "str    r9, [sp, #28]\n\t"       /* pairs left */
+    "str    r8, [sp, #8]\n\t"        /* groups % 4 */
+    "str    r4, [sp, #12]\n\t"       /* bias */
+    "str    r5, [sp, #16]\n\t"       /* rq */
+    "strd   r6, r7, [sp, #20]\n\t"   /* out, out_b */
+    "add    r9, r6, r9, lsl #1\n\t"
+    "str    r9, [sp, #28]\n\t"       /* out end */
     "mov    r1, r3\n"
     "1:\n\t"
-    "ldr    r3, [sp, #8]\n\t"
-    "ldm    r3!, {r4, r5}\n\t"
-    "str    r3, [sp, #8]\n\t"
-    "mov    r6, r4\n\t"
-    "mov    r7, r5\n\t"
-    "ldr    r0, [sp, #0]\n\t"
-    "ldr    r2, [sp, #4]\n\t"
-    "ldr    r3, [sp, #24]\n\t"
-    TM_MAC_2X2_LOOP
     "ldr    r3, [sp, #12]\n\t"
-    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
+    "ldrd   r6, r7, [r3]\n\t"
+    "ldm    r3!, {r4, r5}\n\t"
     "str    r3, [sp, #12]\n\t"
-    TM_RQ_ASM("r4", "r8", "r9", "r10")
-    TM_RQ_ASM("r6", "r8", "r9", "r10")
-    TM_RQ_ASM("r5", "r11", "r12", "lr")
-    TM_RQ_ASM("r7", "r11", "r12", "lr")
-    "ldr    r0, [sp, #16]\n\t"
-    "ldr    r2, [sp, #20]\n\t"
-    "strb   r4, [r0, #0]\n\t"
-    "strb   r5, [r0, #1]\n\t"
-    "add    r2, r2, r0\n\t"
-    "strb   r6, [r2, #0]\n\t"
-    "strb   r7, [r2, #1]\n\t"
-    "adds   r0, r0, #2\n\t"
-    "str    r0, [sp, #16]\n\t"
+    "ldm    sp, {r0, r2, r3}\n\t"
+    TM_MAC_2X2_LOOP
+    "ldr    r3, [sp, #16]\n\t"
+    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
+    "str    r3, [sp, #16]\n\t"
+    TM_RQ_ASM("r4", "r8", "r9", "r10", "r0")
+    TM_RQ_ASM("r6", "r8", "r9", "r10", "r0")
+    TM_RQ_ASM("r5", "r11", "r12", "lr", "r0")
+    TM_RQ_ASM("r7", "r11", "r12", "lr", "r0")
+    "ldrd   r0, r2, [sp, #20]\n\t"
+    "strb   r6, [r0, r2]\n\t"
+    "strb   r4, [r0], #1\n\t"
+    "strb   r7, [r0, r2]\n\t"
+    "strb   r5, [r0], #1\n\t"
+    "str    r0, [sp, #20]\n\t"
     "ldr    r3, [sp, #28]\n\t"
-    "subs   r3, r3, #1\n\t"
-    "str    r3, [sp, #28]\n\t"
+    "cmp    r0, r3\n\t"
     "bne    1b\n\t"
     "add    sp, sp, #32\n\t"
     "pop    {r4-r11, pc}\n"

@@ -96,7 +96,12 @@ def _kernel_sources(steps: list[Step]) -> str:
                 names.append(name)
     # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c and dot4.c
     names.sort(key=lambda n: (n not in HELPERS, n))
+    lean = [s for s in steps if s.func == "tm_conv_lean"]
+    wide = [any(name == "w16" for name, _ in s.fields) for s in lean]
     parts = [(folder / "common.h").read_text()]
+    if lean:  # only the forms used (kernels/conv_lean.c)
+        parts.append(f"#define TM_LEAN_INT8 {int(not all(wide))}\n"
+                     f"#define TM_LEAN_INT16 {int(any(wide))}")
     parts += [(folder / n).read_text() for n in names]
     return "\n".join(parts)
 
@@ -120,10 +125,15 @@ class _Emitter:
             refs = ", ".join(self.ref(t) for t in step.inputs)
             decls.append(f"static const int8_t *const op{step.op.index}_inputs"
                          f"[{len(step.inputs)}] = {{{refs}}};")
-        scratch = (f"(ARENA + {self.offsets[planner.scratch_key(k)]})" if step.scratch
-                   else "0")
-        fields = ",\n    ".join(f".{name} = {scratch if v == kernels.SCRATCH else _c_value(v)}"
-                                 for name, v in step.fields)
+        scratch = {kernels.SCRATCH: (step.scratch, 0), kernels.SCRATCH2: (step.scratch2, 1)}
+
+        def value(v: Any) -> str:
+            if isinstance(v, str) and v in scratch:
+                size, part = scratch[v]
+                return f"(ARENA + {self.offsets[planner.scratch_key(k, part)]})" if size else "0"
+            return _c_value(v)
+
+        fields = ",\n    ".join(f".{name} = {value(v)}" for name, v in step.fields)
         decls.append(f"static const {step.ptype} {name} = {{\n    {fields}\n}};")
         out = self.ref(step.output)
         if step.call == "binary":
@@ -231,8 +241,11 @@ def _plan(prog: Program) -> planner.Plan:
 def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
     """The program and its arena. Kernels with a lean alternative (less scratch, slower) keep
     their fast form unless it makes the arena bigger than the lean forms would: then, one at
-    a time, the step whose lean form shrinks the arena most goes lean."""
+    a time, the step whose lean form shrinks the arena most goes lean; then every step made
+    lean that the arena does not need (alone, or in a hole of the plan) gets its fast form
+    back."""
     prog = lower(read_graph(model_path))
+    fast = prog.steps
     plan = _plan(prog)
     limit = _plan(replace(prog, steps=[s.lean or s for s in prog.steps])).arena_bytes
     while plan.arena_bytes > limit:
@@ -243,7 +256,47 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
                 trials.append((_plan(trial).arena_bytes, k, trial))
         _, _, prog = min(trials, key=lambda t: (t[0], t[1]))
         plan = _plan(prog)
+    # a step made lean on the way may not be needed once the others are: give back the fast
+    # form wherever the arena stays within the limit (the most multiply-accumulates first)
+    for k in sorted(range(len(fast)), key=lambda k: -fast[k].macs):
+        if prog.steps[k] is fast[k]:
+            continue
+        trial = replace(prog, steps=[*prog.steps[:k], fast[k], *prog.steps[k + 1:]])
+        old, _ = planner.lifetimes(prog)
+        for trial_plan in (_plan(trial), planner.extend(plan, old, *planner.lifetimes(trial))):
+            if trial_plan.arena_bytes <= plan.arena_bytes:
+                prog, plan = trial, trial_plan
+                break
+    # int16 weights where the flash budget allows (the most multiply-accumulates first); the
+    # kernel and its scratch stay the same, so does the plan
+    budget = int(FLASH_BUDGET * _model_filter_bytes(prog)) - _filter_bytes(prog)
+    for k in sorted(range(len(prog.steps)), key=lambda k: -prog.steps[k].macs):
+        wide = prog.steps[k].wide
+        if wide is None:
+            continue
+        extra = _step_filter_bytes(wide) - _step_filter_bytes(prog.steps[k])
+        if extra <= budget:
+            prog = replace(prog, steps=[*prog.steps[:k], wide, *prog.steps[k + 1:]])
+            budget -= extra
     return prog, plan
+
+
+# int8 weights in flash, at most this many times the model's own (padding and int16 weights
+# included)
+FLASH_BUDGET = 1.05
+
+
+def _step_filter_bytes(step: Step) -> int:
+    return sum(c.nbytes for c in step.consts if c.name.endswith("_w"))
+
+
+def _filter_bytes(prog: Program) -> int:
+    return sum(_step_filter_bytes(s) for s in prog.steps) + \
+        sum(c.nbytes for c in prog.consts.values())
+
+
+def _model_filter_bytes(prog: Program) -> int:
+    return sum(t.nbytes for t in prog.graph.tensors if t.is_const and t.dtype == "int8")
 
 
 def generate(model_path: str | Path, out_dir: str | Path | None = None) -> GeneratedModel:
@@ -254,9 +307,7 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
     source = _source(prog, plan, name)
     weight_bytes = sum(c.nbytes for s in prog.steps for c in s.consts) + \
         sum(c.nbytes for c in prog.consts.values())
-    filters = sum(c.nbytes for s in prog.steps for c in s.consts if c.name.endswith("_w")) + \
-        sum(c.nbytes for c in prog.consts.values())
-    model_filters = sum(t.nbytes for t in prog.graph.tensors if t.is_const and t.dtype == "int8")
+    filters, model_filters = _filter_bytes(prog), _model_filter_bytes(prog)
     files: tuple[str, ...] = ()
     if out_dir is not None:
         out = Path(out_dir)

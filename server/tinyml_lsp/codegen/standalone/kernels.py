@@ -49,11 +49,14 @@ class Step:
     consts: list[ConstArray] = field(default_factory=list)
     snippets: tuple[str, ...] = ()
     scratch: int = 0  # bytes of arena the kernel needs while it runs (field value SCRATCH)
+    scratch2: int = 0  # a second, separate scratch buffer (field value SCRATCH2)
     macs: int = 0  # multiply-accumulates per inference (conv, depthwise, fully connected)
     lean: Step | None = None  # the same op with less scratch and slower (emit.build_program)
+    wide: Step | None = None  # the same op with int16 weights: more flash, faster
 
 
 SCRATCH = "@scratch"  # stands for the step's scratch pointer in `fields`
+SCRATCH2 = "@scratch2"  # and for its second scratch buffer's
 
 
 def op_error(g: Graph, op: Op, message: str) -> TinymlError:
@@ -212,9 +215,10 @@ def _conv(g: Graph, op: Op) -> Step:
     return _conv_step(op, ConvCall(f, c // cpg, f.weights.reshape(oc, -1), bias, mults, shifts))
 
 
-def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
+def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -> Step:
     """conv.c's kernel (windows widened to int16, two pixels at a time), with the lean one of
-    conv_lean.c (int8 windows, less scratch) as its alternative."""
+    conv_lean.c (int8 windows, less scratch) as its alternative, and the lean one's with int16
+    weights (`wide`) as the latter's."""
     f, groups = call.f, call.groups
     n, h, wd, c = f.in_shape
     _, oh, ow, oc = f.out_shape
@@ -222,47 +226,52 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False) -> Step:
     (sh, sw), (dh, dw), (pt, pl) = f.stride, f.dilation, f.pad
     lo, hi = qz.activation_range(f.activation, f.yq.scale, f.yq.zero_point)
     # windows are read from the image in place when inside it; dilated windows, those that
-    # reach outside the image, and those whose kernel rows are short (lean: under 8 bytes) or
-    # not whole words (widened) are gathered first
+    # reach outside the image, and those whose kernel rows are short (under 8 bytes; the
+    # widened kernel reads rows of whole words in place however short) are gathered first
     row = kw * c // groups
-    im2col = int(dw > 1 or (row < 8 if lean else row % 4 != 0))
+    im2col = int(dw > 1 or (row < 8 and (lean or row % 4 != 0)))
     oys, oxs = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
     outside = bool((oys < 0).any() or (oys + (kh - 1) * dh >= h).any() or (oxs < 0).any()
                    or (oxs + (kw - 1) * dw >= wd).any())
     rows = np.asarray(call.rows, dtype=np.int8).reshape(oc, -1)
     k = rows.shape[1]
     fast_path = groups == 1 and kh <= CONV_MAX_ROWS
-    stride, scratch, layout = k, 0, rows.reshape(-1)
+    stride, scratch, gather_bytes, layout = k, 0, 0, rows.reshape(-1)
     gather = im2col or outside
+    run = row
     if fast_path and lean:  # filters interleaved by 4 per run (conv_lean.c)
         if im2col:
-            stride = -(-k // 4) * 4
-        layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 4,
-                            stride if im2col else row)
-        scratch = stride if gather else 0
+            stride = run = -(-k // 4) * 4
+        padded = np.pad(rows, ((0, 0), (0, stride - k)))
+        layout = widen_lean(padded, run) if wide else interleave(padded, 4, run)
+        gather_bytes = stride if gather else 0
     elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
         stride = -(-k // 4) * 4
         layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 2)
-        scratch = 16 + 4 * stride + (stride if gather else 0)
+        scratch = 16 + 4 * stride  # the accumulators and the widened pair of windows
+        gather_bytes = stride if gather else 0  # apart: two smaller holes suffice
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
                                           f.yq.zero_point)
-    consts.insert(0, ConstArray(_const_name("w", op), "int8_t", layout))
+    consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t", layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
+    weights = [("w", "0"), ("w16", consts[0].name)] if wide else [("w", consts[0].name)]
     fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
               ("out_w", ow), ("out_c", oc), ("k_h", kh), ("k_w", kw), ("groups", groups),
               ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
               ("pad_t", pt), ("pad_l", pl), ("in_zp", f.xq.zero_point),
               ("out_offset", f.yq.zero_point), ("act_min", lo), ("act_max", hi),
-              ("w", consts[0].name), ("w_stride", stride), *names.items(),
-              ("fast", fast), ("im2col", im2col),
-              ("scratch", SCRATCH), ("zp_row", consts[-1].name)]
+              *weights, ("w_stride", stride), *names.items(), ("fast", fast), ("im2col", im2col),
+              ("scratch", SCRATCH), ("gather", SCRATCH2), ("zp_row", consts[-1].name)]
     gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
     return Step(op, "tm_conv_lean" if lean else "tm_conv", "tm_conv_t", fields, (f.x.index,),
                 f.y.index, overlaps={f.x.index: gap}, consts=consts,
                 snippets=("dot4.c", "gemm.c", "conv.c", "conv_lean.c") if lean
                 else ("gemm.c", "conv.c"),
-                scratch=scratch, macs=n * oh * ow * oc * kh * kw * (c // groups),
-                lean=_conv_step(op, call, True) if fast_path and not lean else None)
+                scratch=scratch, scratch2=gather_bytes,
+                macs=n * oh * ow * oc * kh * kw * (c // groups),
+                lean=_conv_step(op, call, True) if fast_path and not lean else None,
+                wide=_conv_step(op, call, True, True)
+                if fast_path and lean and not wide and oc % 4 == 0 and run % 4 == 0 else None)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
@@ -323,6 +332,15 @@ def interleave(rows: np.ndarray, count: int, run: int | None = None) -> np.ndarr
             parts.append(seg[:, whole:].T.reshape(-1))
     parts.append(rows[n // count * count:].reshape(-1))
     return np.concatenate(parts).astype(np.int8)
+
+
+def widen_lean(rows: np.ndarray, run: int) -> np.ndarray:
+    """Filters [n][k] (n a multiple of 4, k of runs of `run` elements, run a multiple of 4) as
+    int16 in the order tm_lean16_4_rq reads them: per block of 4 filters, per run and per
+    group of 4 elements, for each filter its elements 0, 2, 1, 3 (SXTB16's lanes)."""
+    n, k = rows.shape
+    w = rows.astype(np.int16).reshape(n // 4, 4, k // run, run // 4, 4)[..., [0, 2, 1, 3]]
+    return w.transpose(0, 2, 3, 1, 4).reshape(-1)
 
 
 def _dw_blocked(w: np.ndarray) -> np.ndarray:

@@ -65,8 +65,9 @@ def lifetimes(prog: Program) -> tuple[list[Buffer], dict[tuple[int, int], int]]:
         touch(api.tensor, end, False)
     buffers = [Buffer(r, g.t(r).nbytes, first[r], last[r]) for r in sorted(first)]
     # a kernel's scratch lives while the kernel runs (negative keys: not tensors)
-    buffers += [Buffer(scratch_key(k), step.scratch, k, k)
-                for k, step in enumerate(prog.steps) if step.scratch]
+    buffers += [Buffer(scratch_key(k, part), size, k, k)
+                for k, step in enumerate(prog.steps)
+                for part, size in enumerate((step.scratch, step.scratch2)) if size]
     gaps: dict[tuple[int, int], int] = {}
     outputs = {root.get(a.tensor, a.tensor) for a in prog.outputs}
     for k, step in enumerate(prog.steps):
@@ -80,19 +81,20 @@ def lifetimes(prog: Program) -> tuple[list[Buffer], dict[tuple[int, int], int]]:
     return buffers, gaps
 
 
-def scratch_key(step: int) -> int:
-    """The buffer key of step `step`'s scratch (negative: tensors have keys >= 0)."""
-    return -1 - step
+def scratch_key(step: int, part: int = 0) -> int:
+    """The buffer key of step `step`'s scratch, or of its second scratch buffer (part 1)
+    (negative: tensors have keys >= 0)."""
+    return -1 - 2 * step - part
 
 
 def _disjoint(a0: int, a_size: int, b0: int, b_size: int) -> bool:
     return a0 + a_size <= b0 or b0 + b_size <= a0
 
 
-def _place(order: list[Buffer], gaps: dict[tuple[int, int], int], align: int
-           ) -> dict[int, int]:
+def _place(order: list[Buffer], gaps: dict[tuple[int, int], int], align: int,
+           placed: list[tuple[Buffer, int]] | None = None) -> dict[int, int]:
     """Each buffer in turn at the lowest offset where it fits next to those already placed."""
-    placed: list[tuple[Buffer, int]] = []
+    placed = list(placed or [])
 
     def fits(buf: Buffer, off: int) -> bool:
         for other, o_off in placed:
@@ -147,3 +149,19 @@ def plan(buffers: list[Buffer], gaps: dict[tuple[int, int], int] | None = None,
         if best is None or end < best_end:
             best, best_end = offsets, end
     return Plan(best or {}, align_up(best_end, align))
+
+
+def extend(base: Plan, old: list[Buffer], buffers: list[Buffer],
+           gaps: dict[tuple[int, int], int] | None = None, align: int = ALIGN) -> Plan:
+    """`base` (the plan of buffers `old`) for `buffers`: those unchanged keep their offsets,
+    the others are placed in the holes. How a kernel swapped for one needing more scratch may
+    still fit the same arena."""
+    gaps = {k: align_up(v, align) for k, v in (gaps or {}).items()}
+    same = set(old)
+    kept = [(b, base.offsets[b.key]) for b in buffers if b in same and b.key in base.offsets]
+    kept_keys = {b.key for b, _ in kept}
+    new = sorted((b for b in buffers if b.key not in kept_keys), key=lambda b: -b.size)
+    offsets = _place(new, gaps, align, kept)
+    sizes = {b.key: b.size for b in buffers}
+    end = max((off + sizes[k] for k, off in offsets.items()), default=0)
+    return Plan(offsets, align_up(end, align))
