@@ -12,6 +12,7 @@ from tinyml_lsp.check.findings import Edit, Finding, Fix
 from tinyml_lsp.check.source import Range
 from tinyml_lsp.deploy.boards import Board, board_by_id
 from tinyml_lsp.deploy.fit import fit_card, tflm_footprint
+from tinyml_lsp.deploy.pio_setup import PLATFORM
 from tinyml_lsp.deploy.third_party import TFLITE_MICRO
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import ModelCard
@@ -153,7 +154,10 @@ def ini_findings(ini: IniFile, card: ModelCard | None, arena: ArenaReport | None
                 out.append(Finding(file, value.range, "tinyml/model-does-not-fit", "error",
                                    f"env:{name}: {card.path.split('/')[-1]} does not fit the "
                                    f"{board.name}: {report.problem}"))
-        if uses_tflm:
+        platform = ini.values(env, "platform")
+        # the emulated board's Arduino core provides the pinned library from the third-party
+        # folder (a git URL there would send PlatformIO to the network)
+        if uses_tflm and not (platform and platform[0].text == PLATFORM):
             deps = [v.text.lower() for key in ("lib_deps", "lib_extra_dirs")
                     for v in ini.values(env, key)]
             if not any(n in d for d in deps for n in _TFLM_NAMES):

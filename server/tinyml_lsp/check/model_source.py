@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from tinyml_lsp.check.ini import IniFile, find_ini
 from tinyml_lsp.check.sketch import Include, Sketch
+from tinyml_lsp.deploy.tflm_sketch import per_channel_dense
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import ModelCard, inspect_model
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
@@ -38,6 +40,7 @@ class ModelFacts:
     origin: str  # how it was found, for messages ("the header model_data.h")
     path: Path  # the file that holds it (.tflite, header or source)
     include: Include | None = None  # the sketch's #include that names it
+    dense_per_channel: tuple[str, ...] = ()  # per-channel FULLY_CONNECTED weights
 
     @property
     def arena_32bit_floor(self) -> int | None:
@@ -142,6 +145,19 @@ _facts: dict[str, tuple[ModelCard, ArenaReport | None]] = {}
 _locks: dict[str, asyncio.Lock] = {}
 
 
+def _model_file(data: bytes) -> Path:
+    """The bytes as a .tflite file the model readers take (one per content, reused)."""
+    folder = Path(tempfile.gettempdir()) / "tinyml-check"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.tflite"
+    if not path.is_file():  # written whole under another name, then renamed: never half read
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    return path
+
+
 async def facts_of_bytes(data: bytes, ctx: JobContext | None = None) -> tuple[ModelCard,
                                                                              ArenaReport | None]:
     """The card and measured arena of a model's bytes (once per content per process)."""
@@ -150,13 +166,7 @@ async def facts_of_bytes(data: bytes, ctx: JobContext | None = None) -> tuple[Mo
     async with lock:
         if key in _facts:
             return _facts[key]
-        folder = Path(tempfile.gettempdir()) / "tinyml-check"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{key[:24]}.tflite"
-        if not path.is_file():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        path = await asyncio.to_thread(_model_file, data)
         card = await asyncio.to_thread(inspect_model, path)
         arena: ArenaReport | None = None
         if card.quantization != "hybrid":
@@ -166,6 +176,15 @@ async def facts_of_bytes(data: bytes, ctx: JobContext | None = None) -> tuple[Mo
                 arena = None
         _facts[key] = (card, arena)
         return card, arena
+
+
+def dense_per_channel(data: bytes) -> tuple[str, ...]:
+    """The FULLY_CONNECTED layers quantized per channel, which the pinned TFLite Micro computes
+    wrong (tflm_sketch.per_channel_dense); none for a model the reader refuses."""
+    try:
+        return tuple(per_channel_dense(_model_file(data)))
+    except TinymlError:
+        return ()
 
 
 async def resolve_model(sketch_path: Path, sk: Sketch, given: Path | None = None,
@@ -195,4 +214,5 @@ async def resolve_model(sketch_path: Path, sk: Sketch, given: Path | None = None
         card, arena = await facts_of_bytes(data, ctx)
     except TinymlError as exc:
         return NoModel(f"{origin}: {exc.message}")
-    return ModelFacts(card, arena, origin, where, include)
+    dense = await asyncio.to_thread(dense_per_channel, data)
+    return ModelFacts(card, arena, origin, where, include, dense)

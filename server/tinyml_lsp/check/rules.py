@@ -61,8 +61,8 @@ def remove_statement(sk: Sketch, node: Node) -> Edit:
 
 def check_sketch(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    for rule in (ops_rules, arena_rules, accessor_rules, quantization_rules, removed_api_rules,
-                 preprocessing_rules):
+    for rule in (ops_rules, dense_rules, arena_rules, accessor_rules, quantization_rules,
+                 removed_api_rules, preprocessing_rules):
         out += rule(ctx)
     return out
 
@@ -143,6 +143,23 @@ def ops_rules(ctx: Context) -> list[Finding]:
                            f"the model never uses {extra}: {add.method}() links its kernel into "
                            "flash for nothing", fix))
     return out
+
+
+def dense_rules(ctx: Context) -> list[Finding]:
+    """Per-channel FULLY_CONNECTED weights: the pinned library (and the old Library Manager
+    release) applies the first channel's scale to every output, so the sketch runs and prints
+    other results than the host. Flagged where the sketch registers the kernel."""
+    sk, dense = ctx.sk, ctx.model.dense_per_channel
+    if not dense or (sk.resolver is None and not sk.all_ops):
+        return []
+    add = next((a for a in sk.adds if a.method == RESOLVER_METHODS["FULLY_CONNECTED"]), None)
+    node = add.method_node if add else (sk.resolver.name_node if sk.resolver else sk.all_ops[0])
+    shown = "; ".join(dense[:3]) + (f"; {len(dense) - 3} more" if len(dense) > 3 else "")
+    return [Finding(sk.file_of(node), sk.range(node), "tinyml/per-channel-dense", "error",
+                    f"{ctx.model.origin} quantizes FULLY_CONNECTED weights per channel ({shown}) "
+                    f"and TensorFlow Lite Micro {VERSION} applies one scale to them: the board "
+                    "computes other outputs than the host, silently — requantize with "
+                    "`tinyml quantize MODEL --data DATA --per-tensor-dense`")]
 
 
 # --- the arena -------------------------------------------------------------------------------

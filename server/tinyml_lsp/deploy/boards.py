@@ -19,6 +19,7 @@ from tinyml_lsp.errors import TinymlError
 KB = 1024
 MB = 1024 * 1024
 EMULATED_BOARD = "tinyml-qemu-m4"  # the board that runs here, under QEMU
+EMULATED_NANO = "tinyml-qemu-nano33ble"  # the same, as a Nano 33 BLE Sense (Arduino core)
 ARDUINO_FRAMEWORK = "arduino"
 MONITOR_SPEED = 115200  # the serial speed every generated firmware uses
 
@@ -85,6 +86,12 @@ BOARDS: tuple[Board, ...] = (
           "Cortex-M4F", "single", 25, 4 * MB, 4 * MB, EMULATED_BOARD, emulated=True,
           notes="runs under qemu-system-arm; the whole lifecycle with no hardware",
           pio_platform="tinyml-qemu", aliases=("emulated",)),
+    # the same emulated board presenting itself as a Nano 33 BLE Sense to Arduino sketches (the
+    # `emulated` env of a TFLite Micro sketch), sized like the real Nano
+    Board(EMULATED_NANO, "Arduino Nano 33 BLE Sense, emulated (QEMU mps2-an386)", "mps2-an386",
+          "Cortex-M4F", "single", 25, 1 * MB, 256 * KB, EMULATED_NANO, emulated=True,
+          notes="the emulated board with the Arduino core; 1 MB flash and 256 KB RAM as the "
+          "real Nano"),
 )
 
 
