@@ -25,3 +25,12 @@ def ini_value(text: str, path: str | Path) -> str:
 def from_ini(value: str) -> str:
     """A platformio.ini value as the file name it stands for."""
     return value.replace("%%", "%")
+
+
+def is_number(text: str) -> bool:
+    """Whether a CSV cell reads as a number (a header cell does not)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyml_lsp.errors import TinymlError
+from tinyml_lsp.text import is_number
 
 ADDRESS = 0x21000000  # the board's PSRAM (QEMU mps2-an386), unused by firmware otherwise
 MAGIC = b"TMLREPL1"
@@ -89,14 +90,6 @@ def _column_map(device: Device, header: list[str], path: Path) -> list[int | Non
     return order
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def read(path: str | Path, device: str = APDS9960.name) -> Replay:
     """Read and check a replay CSV; a TinymlError naming the file and row otherwise."""
     spec = DEVICES.get(device)
@@ -113,7 +106,7 @@ def read(path: str | Path, device: str = APDS9960.name) -> Replay:
         raise TinymlError("the replay file holds no readings", str(path))
     first_row = 1
     order: list[int | None]
-    if not all(_is_number(cell) for cell in lines[0]):
+    if not all(is_number(cell) for cell in lines[0]):
         order = _column_map(spec, lines[0], path)
         width = len(lines[0])
         lines, first_row = lines[1:], 2

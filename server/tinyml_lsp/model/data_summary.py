@@ -26,6 +26,7 @@ from tinyml_lsp.model.formats import (
     LABEL_COLUMN_NAMES,
     TABLE_SUFFIXES,
 )
+from tinyml_lsp.text import is_number
 
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 IMBALANCE = 3.0  # largest class / smallest class above this is worth a note
@@ -136,14 +137,6 @@ def _with_notes(s: DataSummary) -> DataSummary:
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _csv(p: Path, label_column: str | None) -> DataSummary:
     delimiter = "\t" if p.suffix.lower() == ".tsv" else ","
     try:
@@ -165,7 +158,7 @@ def _csv(p: Path, label_column: str | None) -> DataSummary:
         values = [row[i].strip() for row in body]
         present = [v for v in values if v.lower() not in MISSING]
         missing += len(values) - len(present)
-        if present and all(_is_number(v) for v in present):
+        if present and all(is_number(v) for v in present):
             x = np.array([float(v) for v in present])
             finite = x[np.isfinite(x)]
             missing += len(x) - len(finite)
