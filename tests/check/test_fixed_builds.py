@@ -1,7 +1,8 @@
 """The corpus's Arduino sketches, with every quick fix applied, build for the emulated Nano 33
 BLE Sense (the Arduino core of the emulated board, the pinned TFLite Micro library): the fixes
-are code the compiler takes, not just text the checker stops flagging. Plain C++ cases (their
-own `main()`) are checked by the corpus tests but not built here."""
+are code the compiler takes, not just text the checker stops flagging. Plain C++ cases with
+their own `main()` build there too (the core's main() is weak); fragments without one (a helper
+file, the standalone runtime's C) are checked by the corpus tests only."""
 
 from __future__ import annotations
 
@@ -25,7 +26,16 @@ platform = tinyml-qemu
 board = tinyml-qemu-nano33ble
 framework = arduino
 """
-ARDUINO = [c for c in load_cases() if any(f.suffix == ".ino" for f in c.files())]
+BUILT_SUFFIXES = (".ino", ".cpp", ".h", ".cc")
+
+
+def _buildable(case: Case) -> bool:
+    files = case.files()
+    return any(f.suffix == ".ino" for f in files) or any(
+        f.suffix == ".cpp" and "int main(" in f.read_text() for f in files)
+
+
+ARDUINO = [c for c in load_cases() if _buildable(c)]
 
 
 @pytest.mark.parametrize("case", ARDUINO, ids=[c.name for c in ARDUINO])
@@ -41,7 +51,7 @@ def test_fixed_sketch_builds_on_the_emulated_board(case: Case,
     else:
         (project / "src").mkdir(parents=True)
         for f in target.parent.iterdir():
-            if f.is_file() and f.suffix in (".ino", ".h", ".cc"):
+            if f.is_file() and f.suffix in BUILT_SUFFIXES:
                 shutil.copy(f, project / "src" / f.name)
     (project / "platformio.ini").write_text(EMULATED_INI)
     result = asyncio.run(build(project, SilentContext(), jobs=2, timeout=1800))

@@ -80,3 +80,37 @@ async def test_tinyml_check_errors_in_a_candidate_go_back_like_compiler_errors(
     assert "[tinyml/accessor-type]" in failed.value.feedback
     assert "src/main.cpp:" in failed.value.feedback
     assert main.read_text() == original  # the user's file untouched
+
+
+@pytest.mark.emulator
+async def test_customize_a_sketch_validated_on_its_emulated_env(tflm_project: Path):
+    """The whole loop on a TensorFlow Lite Micro sketch: a candidate that reads the int8 output
+    as float goes back with tinyml check's error; the next one builds for the emulated env,
+    runs, and its inferences equal the host's. The LLM is the scripted server; the build and
+    the board are real."""
+    from tests.llm.conftest import config_for
+    from tests.llm_server import Reply, ScriptedLlm, fenced
+    from tests.support import SilentContext
+    from tinyml_lsp.llm.customize import customize
+
+    main = tflm_project / "src" / "main.cpp"
+    original = main.read_text()
+    done = "        tinyml_report_done(seq);\n"
+    assert original.count(done) == 1
+    stats = '        Serial.print("STATS inferences="); Serial.println(seq);\n'
+    wrong = original.replace(done, "        Serial.println(interpreter->output(0)->data.f[0]);\n"
+                             + done)
+    with ScriptedLlm() as llm:
+        llm.script(Reply(fenced(wrong, "cpp", path="src/main.cpp")),
+                   Reply(fenced(original.replace(done, stats + done), "cpp",
+                                path="src/main.cpp")))
+        result = await customize(main, "print STATS inferences=<count> at the end",
+                                 SilentContext(), config=config_for(llm))
+        prompt = llm.requests[0].prompt
+        repair = llm.requests[1].messages[-1]["content"]
+    assert [r.outcome for r in result.rounds] == ["check failed", "passed"], result.problem
+    assert result.success and "+" + stats.rstrip("\n") in result.diff
+    assert "equal the host's" in (result.passed or "")
+    assert "[tinyml/accessor-type]" in repair
+    assert "TensorFlow Lite Micro 2.4.0" in prompt and "kTinymlArenaSize" in prompt
+    assert main.read_text() == original  # nothing written without apply

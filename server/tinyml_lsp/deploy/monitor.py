@@ -251,6 +251,17 @@ class Assembler:
         return event
 
 
+# Lines a board prints for people that carry no event: the stack high-water mark of a TFLite
+# Micro sketch (docs/firmware.md §4) and the Arduino core's LED changes (§5). They start with
+# TINYML but are part of the format, not lines that break it.
+STACK_LINE = "TINYML STACK used="
+INFO_PREFIXES = (STACK_LINE, "TINYML LED ")
+
+
+def is_info(line: str) -> bool:
+    return line.startswith(INFO_PREFIXES)
+
+
 def parse_line(line: str) -> LineEvent:
     """One line of a board's output as an event; anything malformed is `Text`."""
     line = line.strip("\r\n\x00")

@@ -19,13 +19,13 @@ import numpy as np
 from tinyml_lsp.deploy import emulator, third_party
 from tinyml_lsp.deploy.arduino_ini import EMULATED_ENV, NANO33BLE
 from tinyml_lsp.deploy.board_run import BoardRun, flash_and_read
+from tinyml_lsp.deploy.monitor import STACK_LINE
 from tinyml_lsp.deploy.sketch import plan_sketch, write_sketch
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.runtime.context import JobContext, Stage
 from tinyml_lsp.runtime.process import find_tool, run_tool
 
 MODEL_SYMBOL = "g_model"  # the flatbuffer in flash (model_data.cc)
-STACK_LINE = "TINYML STACK used="  # main.cpp prints it on the emulated board
 KERNELS = Path("src/tensorflow/lite/micro/kernels")
 
 

@@ -26,7 +26,7 @@ from tinyml_lsp.deploy import emulator, tflm_ops
 from tinyml_lsp.deploy.arduino_ini import EMULATED_ENV
 from tinyml_lsp.deploy.board_run import BoardRun, RunFailed, flash_and_read
 from tinyml_lsp.deploy.boards import Board, board_by_id
-from tinyml_lsp.deploy.monitor import Text, parse_line
+from tinyml_lsp.deploy.monitor import Text, is_info, parse_line
 from tinyml_lsp.deploy.pio_setup import state_dir
 from tinyml_lsp.deploy.platformio import BuildFailed, project_env
 from tinyml_lsp.deploy.project_ini import scan_ini
@@ -231,7 +231,7 @@ def contract_problem(source: str, runtime: str = "standalone") -> str | None:
 def format_problems(lines: tuple[str, ...]) -> list[str]:
     """Board lines that start like the line format but do not parse as it."""
     return [line for line in lines if line.split()[:1] and line.split()[0] in RESERVED_WORDS
-            and isinstance(parse_line(line), Text)]
+            and isinstance(parse_line(line), Text) and not is_info(line)]
 
 
 class Scratch:

@@ -7,6 +7,9 @@ void init(void);  // time.cpp: the millisecond clock
 void initVariant(void) __attribute__((weak));
 void initVariant(void) {}
 
+// Weak too, as in STM32duino's core: a plain C++ program with its own main() builds and runs
+// on the board (the library and Serial work; setup() and loop() are then not needed).
+int main(void) __attribute__((weak));
 int main(void)
 {
     init();
