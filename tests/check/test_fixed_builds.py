@@ -1,8 +1,9 @@
 """The corpus's Arduino sketches, with every quick fix applied, build for the emulated Nano 33
 BLE Sense (the Arduino core of the emulated board, the pinned TFLite Micro library): the fixes
 are code the compiler takes, not just text the checker stops flagging. Plain C++ cases with
-their own `main()` build there too (the core's main() is weak); fragments without one (a helper
-file, the standalone runtime's C) are checked by the corpus tests only."""
+their own `main()` build there too (the core's main() is weak), and a C++ fragment (a helper
+file of a bigger program) builds beside an empty sketch. The standalone runtime's C case has no
+TFLite Micro in it and is checked by the corpus tests only."""
 
 from __future__ import annotations
 
@@ -29,10 +30,18 @@ framework = arduino
 BUILT_SUFFIXES = (".ino", ".cpp", ".h", ".cc")
 
 
+EMPTY_SKETCH = "void setup() {}\nvoid loop() {}\n"  # beside a fragment: the rest of a program
+
+
 def _buildable(case: Case) -> bool:
-    files = case.files()
-    return any(f.suffix == ".ino" for f in files) or any(
-        f.suffix == ".cpp" and "int main(" in f.read_text() for f in files)
+    return any(f.suffix in (".ino", ".cpp") for f in case.files())
+
+
+def _fragment(project: Path) -> bool:
+    """C++ sources with neither a sketch nor a main() of their own."""
+    sources = list((project / "src").iterdir())
+    return not any(f.suffix == ".ino" or "int main(" in f.read_text() for f in sources
+                   if f.suffix in (".ino", ".cpp"))
 
 
 ARDUINO = [c for c in load_cases() if _buildable(c)]
@@ -53,6 +62,8 @@ def test_fixed_sketch_builds_on_the_emulated_board(case: Case,
         for f in target.parent.iterdir():
             if f.is_file() and f.suffix in BUILT_SUFFIXES:
                 shutil.copy(f, project / "src" / f.name)
+    if _fragment(project):
+        (project / "src" / "sketch.ino").write_text(EMPTY_SKETCH)
     (project / "platformio.ini").write_text(EMULATED_INI)
     result = asyncio.run(build(project, SilentContext(), jobs=2, timeout=1800))
     assert result.success, "\n".join(str(d) for d in result.diagnostics)
