@@ -80,10 +80,14 @@ class Row:
         return self.tflm.instructions[0] if self.tflm else None
 
 
+TFLM_TIMEOUT = 1800.0  # seconds: a cold library build takes 5-15 minutes on 2 busy cores
+
+
 async def measure_tflm(path: Path, x, work: Path) -> tuple[TflmOnBoard | None, str]:
     """The model's TFLite Micro sketch on the emulated board, on input `x`; or why not."""
     try:
-        r = await tflm_on_board(path, work, NullContext(), inputs=x)
+        # the first sketch compiles the whole TFLite Micro library when its cache is cold
+        r = await tflm_on_board(path, work, NullContext(), inputs=x, timeout=TFLM_TIMEOUT)
     except TinymlError as exc:
         return None, exc.message
     return (r, "") if r.outputs_equal else (None, "outputs differ from the host's")
