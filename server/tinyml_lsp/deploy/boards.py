@@ -85,13 +85,10 @@ BOARDS: tuple[Board, ...] = (
     Board(EMULATED_BOARD, "tinyml-lsp emulated Cortex-M4 (QEMU mps2-an386)", "mps2-an386",
           "Cortex-M4F", "single", 25, 4 * MB, 4 * MB, EMULATED_BOARD, emulated=True,
           notes="runs under qemu-system-arm; the whole lifecycle with no hardware",
-          pio_platform="tinyml-qemu", aliases=("emulated",)),
-    # the same emulated board presenting itself as a Nano 33 BLE Sense to Arduino sketches (the
-    # `emulated` env of a TFLite Micro sketch), sized like the real Nano
-    Board(EMULATED_NANO, "Arduino Nano 33 BLE Sense, emulated (QEMU mps2-an386)", "mps2-an386",
-          "Cortex-M4F", "single", 25, 1 * MB, 256 * KB, EMULATED_NANO, emulated=True,
-          notes="the emulated board with the Arduino core; 1 MB flash and 256 KB RAM as the "
-          "real Nano"),
+          pio_platform="tinyml-qemu",
+          # the same board with the Arduino core, as a Nano 33 BLE Sense (a TFLite Micro
+          # sketch's `emulated` env); its build enforces the real Nano's flash and RAM
+          aliases=("emulated", EMULATED_NANO)),
 )
 
 
