@@ -20,10 +20,23 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest):
     """The server as VS Code (1.65) and Neovim (0.11) drive it, with their recorded
     capabilities."""
     _parse_code_actions_correctly(lsp_client)
-    await lsp_client.initialize_session(types.InitializeParams(
+    result = await lsp_client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities(request.param)))
+    ENCODINGS[id(lsp_client)] = result.capabilities.position_encoding or "utf-16"
     yield
+    ENCODINGS.pop(id(lsp_client), None)
     await lsp_client.shutdown_session()
+
+
+# the position encoding the server chose with each client (VS Code: UTF-16; Neovim: UTF-8)
+ENCODINGS: dict[int, str] = {}
+
+
+def units(client: LanguageClient, text: str) -> int:
+    """The length of `text` in the position units of the client's session."""
+    encoding = ENCODINGS[id(client)]
+    width = {"utf-8": 1, "utf-16": 2, "utf-32": 4}[encoding]
+    return len(text.encode(encoding + ("" if encoding == "utf-8" else "-le"))) // width
 
 
 def _parse_code_actions_correctly(client: LanguageClient) -> None:

@@ -15,6 +15,7 @@ from pytest_lsp import LanguageClient
 
 from tests.check.cases import CORPUS
 from tests.conftest import MODELS
+from tests.e2e.conftest import units
 from tinyml_lsp.check.findings import Edit, apply_edits
 from tinyml_lsp.check.source import Range
 from tinyml_lsp.codegen.c_array import export_model
@@ -80,6 +81,41 @@ async def test_diagnostics_and_quick_fix(client: LanguageClient, project: Path):
         types.VersionedTextDocumentIdentifier(version=2, uri=uri),
         [types.TextDocumentContentChangeWholeDocument(fixed)]))
     assert await _diagnostics(client, uri, until=lambda found: found == []) == []
+
+
+async def test_positions_in_utf16_units_after_non_ascii_text(client: LanguageClient,
+                                                               project: Path):
+    """An emoji is one character but two UTF-16 units (the protocol's default; four with the
+    UTF-8 Neovim negotiates): the squiggle, the quick fix and the hover must land on the code."""
+    sketch = project / "sketch.ino"
+    text = (CORPUS / "d09_f_on_int8_input.ino").read_text().replace(
+        "  input->data.f[0] = x;", "  /* 😀 °C */ input->data.f[0] = x;")
+    sketch.write_text(text)
+    uri = _open(client, sketch)
+    found = await _diagnostics(client, uri)
+    line = text.splitlines()[25]
+    at = units(client, line[:line.index("input->data.f")])
+    assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == [
+        ("tinyml/accessor-type", 25, at)]
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri), range=found[0].range,
+        context=types.CodeActionContext(diagnostics=found)))
+    fix = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.edit)
+    assert fix.edit is not None and fix.edit.changes
+    edits = [e for e in fix.edit.changes[uri] if e.range.start.line == 25]
+    assert edits and all(e.range.start.character >= at for e in edits)
+
+    shutil.copy(MODELS / "hello_world_int8.tflite", project / "hello.tflite")
+    note = '// 😀😀😀 "hello.tflite"'
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        types.VersionedTextDocumentIdentifier(version=2, uri=uri),
+        [types.TextDocumentContentChangeWholeDocument(text + note + "\n")]))
+    # just after the closing quote, in units: read as characters, the position would be past
+    # the string and show nothing
+    end = units(client, note)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        types.TextDocumentIdentifier(uri), types.Position(len(text.splitlines()), end)))
+    assert hover is not None and "FULLY_CONNECTED" in hover.contents.value  # type: ignore[union-attr]
 
 
 async def test_hover_shows_the_model_card(client: LanguageClient, project: Path):

@@ -69,19 +69,35 @@ def checked(uri: str) -> bool:
     return uri.startswith("file:") and (name == INI_NAME or name.endswith(SKETCH_SUFFIXES))
 
 
-def _lsp_range(r: Range) -> types.Range:
-    return types.Range(types.Position(r.line, r.col), types.Position(r.end_line, r.end_col))
+def _lines(ls: TinymlServer, path: str) -> list[str]:
+    """A file's lines as the editor has them (its open document, else the file on disk)."""
+    doc = ls.workspace.text_documents.get(unquote(from_fs_path(path) or path))
+    if doc is not None:
+        return doc.lines
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines(True)
+    except OSError:
+        return []
 
 
-def diagnostic(f: Finding) -> types.Diagnostic:
-    return types.Diagnostic(range=_lsp_range(f.range), message=f.message,
+def _lsp_range(ls: TinymlServer, r: Range, lines: list[str]) -> types.Range:
+    """The checker counts columns in characters; the editor in its position encoding's units
+    (UTF-16 unless it negotiated another): a line with "°C" or an emoji before a finding must
+    not shift its squiggle."""
+    return ls.workspace.position_codec.range_to_client_units(lines, types.Range(
+        types.Position(r.line, r.col), types.Position(r.end_line, r.end_col)))
+
+
+def diagnostic(ls: TinymlServer, f: Finding, lines: list[str]) -> types.Diagnostic:
+    return types.Diagnostic(range=_lsp_range(ls, f.range, lines), message=f.message,
                             severity=_SEVERITY.get(f.severity), code=f.code, source=SOURCE)
 
 
 def _publish(ls: TinymlServer, uri: str, version: int | None, findings: list[Finding]) -> None:
     _checks.findings[uri] = (version, findings)
+    lines = _lines(ls, to_fs_path(uri) or uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-        uri, [diagnostic(f) for f in findings], version))
+        uri, [diagnostic(ls, f, lines) for f in findings], version))
 
 
 def _on_document(ls: TinymlServer, event: str, uri: str) -> None:
@@ -138,14 +154,16 @@ async def quick_fixes(ls: TinymlServer,
     for f in stored[1]:
         if f.fix is None or f.range.end_line < want.start.line or f.range.line > want.end.line:
             continue
+        lines = _lines(ls, f.file)
         changes: dict[str, list[types.TextEdit]] = {}
         for e in f.fix.edits:  # a fix may also edit a header the sketch includes
-            where = from_fs_path(e.file) if e.file and e.file != f.file else uri
-            changes.setdefault(where or uri, []).append(
-                types.TextEdit(_lsp_range(e.range), e.new_text))
+            other = e.file if e.file and e.file != f.file else None
+            where = from_fs_path(other) if other else uri
+            changes.setdefault(where or uri, []).append(types.TextEdit(
+                _lsp_range(ls, e.range, _lines(ls, other) if other else lines), e.new_text))
         actions.append(types.CodeAction(
             title=f.fix.title, kind=types.CodeActionKind.QuickFix,
-            diagnostics=[diagnostic(f)], is_preferred=True,
+            diagnostics=[diagnostic(ls, f, lines)], is_preferred=True,
             edit=types.WorkspaceEdit(changes=changes)))
     return actions
 
@@ -161,9 +179,9 @@ async def hover(ls: TinymlServer, params: types.HoverParams) -> types.Hover | No
         return None
     from tinyml_lsp.check.hover import hover_markdown
 
+    at = ls.workspace.position_codec.position_from_client_units(doc.lines, params.position)
     try:
-        text = await hover_markdown(Path(path), lines[params.position.line],
-                                    params.position.character,
+        text = await hover_markdown(Path(path), lines[params.position.line], at.character,
                                     doc.source if Path(path).name == INI_NAME else None)
     except TinymlError as exc:
         text = f"tinyml: {exc.message}"
@@ -204,7 +222,8 @@ async def check_command(ls: TinymlServer, *raw: Any) -> dict[str, Any]:
         if opened is not None:
             _publish(ls, uri, opened.version, found)
     return report.to_json() | {"diagnostics": {
-        uri: [_CONVERTER.unstructure(diagnostic(f)) for f in found]
+        uri: [_CONVERTER.unstructure(diagnostic(ls, f, _lines(ls, found[0].file)))
+              for f in found]
         for uri, found in by_uri.items()}}
 
 
