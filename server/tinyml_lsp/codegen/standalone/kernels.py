@@ -328,7 +328,7 @@ DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
 # tm_depthwise_3x3 prepares each block of channels once per group of pixels whose windows
 # have the same taps inside the image: it pays off from about this many pixels per group
 DW3_GROUP_PIXELS = 8
-DW_BAND_PIXELS = 48  # output pixels per band of tm_depthwise_3x3 at least (whole rows)
+DW_BAND_PIXELS = 100  # output pixels per band of tm_depthwise_3x3 at least (whole rows)
 CONV_MAX_ROWS = 16  # TM_CONV_MAX_ROWS in kernels/conv.c
 
 
