@@ -187,7 +187,8 @@ __asm__(
  * are kept doubled (weights and bias ×2, exact as |sum| < 2^30 with `fast`): the fast
  * requantization starts from that. 13 instructions per 2 taps and 4 channels. */
 #define TM_DW3_AREA 43
-/* The preparation around tm_dw3_rq is not where the time goes: small code. */
+/* The preparation around tm_dw3_rq (but tm_dw3_fill, once per group and block) is not where
+ * the time goes: small code. */
 #define TM_DW3_SETUP __attribute__((optimize("Os")))
 typedef struct {
   uintptr_t base;  /* the first pixel's window origin + channel (may lie outside the image) */
@@ -324,7 +325,7 @@ TM_DW3_SETUP static void tm_dw3_channel(const tm_depthwise_t *TM_RESTRICT p, con
 /* The area's weights and sums' start for the block of 4 channels at `wb` (its weights,
  * 4 per tap), `bias` and `rq`: the taps kept (halves of `keep`, per pair; keep[4] the ninth)
  * with their weights, the others' zero point × weight into the sums' start. */
-TM_DW3_SETUP TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
+TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
                              const uint32_t *keep, const int32_t *bias, const int32_t *rq,
                              uint32_t zpp) {
   int32_t b0 = 2 * bias[0], b1 = 2 * bias[1], b2 = 2 * bias[2], b3 = 2 * bias[3];
