@@ -65,7 +65,8 @@ def test_dsp_intrinsics_without_assembly(model_path, tmp_path):
                      cflags=("-DTM_NO_ASM",))
 
 
-@pytest.mark.parametrize("kind", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "CHAIN",
+@pytest.mark.parametrize("kind", ["CONV_2D", "DEPTHWISE_CONV_2D", "DEPTHWISE_3X3",
+                                  "FULLY_CONNECTED", "CHAIN",
                                   "AVERAGE_POOL_2D", "SOFTMAX", "ADD", "MEAN"])
 def test_zoo_on_the_emulated_m4(kind, tmp_path):
     """Random shapes reach every path of the DSP kernels: channel and depth remainders,

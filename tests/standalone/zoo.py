@@ -243,6 +243,38 @@ def _depthwise(b: Builder, rng, info) -> tuple[int, int]:
     return x, y
 
 
+def _depthwise_3x3(b: Builder, rng, info) -> tuple[int, int]:
+    """A 3×3 depthwise conv of depth multiplier 1, 4 channels or more and the full output
+    range on bigger images: what the Cortex-M kernel takes by blocks of channels and bands of
+    rows (borders, strides, dilations, channels after the last block of 4, two images)."""
+    while True:
+        h, w = int(rng.integers(4, 13)), int(rng.integers(4, 13))
+        sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        dh = dw = 1
+        if rng.random() < 0.3:
+            dh, dw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+            sh = sw = 1
+        padding = "SAME" if rng.random() < 0.6 else "VALID"
+        oh, ow = _out_size(h, 3, sh, dh, padding), _out_size(w, 3, sw, dw, padding)
+        if oh >= 1 and ow >= 1:
+            break
+    n, c = int(rng.integers(1, 3)), int(rng.integers(4, 10))
+    per_channel = bool(rng.random() < 0.6)
+    act = "RELU" if rng.random() < 0.3 else "NONE"
+    x = b.act((n, h, w, c))
+    wt, ws = b.weights((1, 3, 3, c), 3, per_channel)
+    bias = b.bias(c, b.scale_of(x), ws)
+    # with RELU, an output zero point of -128 keeps the whole int8 range
+    y = b.act((n, oh, ow, c), b.out_scale_for(b.scale_of(x), ws, 9),
+              -128 if act == "RELU" else None)
+    b.op("DEPTHWISE_CONV_2D", [x, wt, bias], [y], "DepthwiseConv2DOptions",
+         padding=_padding_code(padding), strideH=sh, strideW=sw, depthMultiplier=1,
+         dilationHFactor=dh, dilationWFactor=dw, fusedActivationFunction=_act_code(act))
+    info.update(padding=padding, stride=(sh, sw), dilation=(dh, dw), activation=act,
+                per_channel=per_channel, depth_multiplier=1)
+    return x, y
+
+
 def _fully_connected(b: Builder, rng, info) -> tuple[int, int]:
     batches, depth, units = int(rng.integers(1, 4)), int(rng.integers(1, 40)), \
         int(rng.integers(1, 12))
@@ -427,6 +459,7 @@ def _chain(b: Builder, rng, info) -> tuple[int, int]:
 CASES: dict[str, Callable[..., tuple[int, int]]] = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _depthwise,
+    "DEPTHWISE_3X3": _depthwise_3x3,
     "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": lambda b, r, i: _pool(b, r, i, "AVERAGE_POOL_2D"),
     "MAX_POOL_2D": lambda b, r, i: _pool(b, r, i, "MAX_POOL_2D"),

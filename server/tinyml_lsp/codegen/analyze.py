@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinyml_lsp.codegen.standalone import planner
-from tinyml_lsp.codegen.standalone.graph import read_graph
-from tinyml_lsp.codegen.standalone.program import lower
+from tinyml_lsp.codegen.standalone.emit import build_program
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.datasets import load_dataset, pick
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
@@ -71,13 +70,13 @@ class AnalyzeReport:
 def _live_bytes(model: str | Path) -> tuple[dict[int, int], int | None, str | None]:
     """Activation bytes alive at each op (by op index), and the planned arena; or why not."""
     try:
-        prog = lower(read_graph(model))
+        prog, plan = build_program(model)  # the kernels the generated C uses, and its arena
     except TinymlError as exc:
         return {}, None, f"activation bytes come from the standalone runtime: {exc.message}"
-    buffers, gaps = planner.lifetimes(prog)
+    buffers, _ = planner.lifetimes(prog)
     live = {step.op.index: sum(b.size for b in buffers if b.first <= k <= b.last)
             for k, step in enumerate(prog.steps)}
-    return live, planner.plan(buffers, gaps).arena_bytes, None
+    return live, plan.arena_bytes, None
 
 
 def layers_of(model: str | Path) -> AnalyzeReport:

@@ -14,7 +14,10 @@ typedef struct {
   const int32_t *bias;  /* folded */
   const int32_t *rq;    /* requantization per output channel (see common.h) */
   int32_t fast;         /* the fast requantization is exact (see common.h) */
-  int32_t blocked;      /* depth multiplier 1 and the blocked weight layout */
+  int32_t blocked;      /* depth multiplier 1 and the blocked weight layout; 2: and the
+                         * 3×3 kernel applies (tm_depthwise_3x3) */
+  int32_t band;         /* its rows per band, safe when the output starts band_gap bytes or */
+  int32_t band_gap;     /* more before the input (or the two do not overlap) */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
 } tm_depthwise_t;
 
@@ -171,6 +174,279 @@ __asm__(
     "  .popsection\n");
 #endif
 
+#if TM_DW_ASM
+/* 3×3 kernels (any stride, dilation, padding) with depth multiplier 1 and the fast
+ * full-range requantization: blocks of 4 channels outside, output pixels inside, so that a
+ * block's weights are widened once per group of pixels, not once per pixel. The groups are
+ * rectangles of pixels whose windows have the same taps inside the image (the interior, each
+ * border). For a group and a block, the "area" holds what every pixel needs, read with LDM:
+ * the 4 sums' start (twice the bias, plus zero point × weight of each outside tap, whose
+ * weight is then 0 and whose offset that of an inside tap); per pair of taps their two byte
+ * offsets and, per channel, their two weights as int16 halves (SMLAD does 2 MACs); the ninth
+ * tap's offset and weights (channels 0, 2 and 1, 3); the requantization triples. The sums
+ * are kept doubled (weights and bias ×2, exact as |sum| < 2^30 with `fast`): the fast
+ * requantization starts from that. 13 instructions per 2 taps and 4 channels. */
+#define TM_DW3_AREA 43
+/* The preparation around tm_dw3_rq (but tm_dw3_fill, once per group and block) is not where
+ * the time goes: small code. */
+#define TM_DW3_SETUP __attribute__((optimize("Os")))
+typedef struct {
+  uintptr_t base;  /* the first pixel's window origin + channel (may lie outside the image) */
+  int8_t *out;
+  const int32_t *area;
+  int32_t in_step, out_step, rows, in_row_step, out_row_step, row_len;
+} tm_dw3_t;
+void tm_dw3_rq(const tm_dw3_t *a);
+#define TM_DW3_PAIR                           \
+  "ldm    r2!, {r3, r4, r6, r7, r8, r9}\n\t"  \
+  "ldr    r3, [r0, r3]\n\t"                   \
+  "ldr    r4, [r0, r4]\n\t"                   \
+  "pkhbt  r5, r3, r4, lsl #16\n\t"            \
+  "pkhtb  r4, r4, r3, asr #16\n\t"            \
+  "sxtb16 r3, r5\n\t"                         \
+  "smlad  r10, r3, r6, r10\n\t"               \
+  "sxtb16 r5, r5, ror #8\n\t"                 \
+  "smlad  r11, r5, r7, r11\n\t"               \
+  "sxtb16 r3, r4\n\t"                         \
+  "smlad  r12, r3, r8, r12\n\t"               \
+  "sxtb16 r4, r4, ror #8\n\t"                 \
+  "smlad  lr, r4, r9, lr\n\t"
+/* Two doubled sums a, b requantized (triples in r3-r8) and stored at out + i, i + 1. */
+#define TM_DW3_RQ2(a, b, i, j)                  \
+  "smmlar r5, " a ", r3, r5\n\t"                \
+  "add    r5, r5, " a ", asr #31\n\t"           \
+  "asrs   r5, r5, r4\n\t"                       \
+  "ssat   r5, #8, r5\n\t"                       \
+  "smmlar r8, " b ", r6, r8\n\t"                \
+  "add    r8, r8, " b ", asr #31\n\t"           \
+  "asrs   r8, r8, r7\n\t"                       \
+  "ssat   r8, #8, r8\n\t"                       \
+  "strb   r5, [r1, #" i "]\n\t"                 \
+  "strb   r8, [r1, #" j "]\n\t"
+__asm__(
+    "  .pushsection .text.tm_dw3_rq,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_dw3_rq\n"
+    "  .type tm_dw3_rq, %function\n"
+    "  .thumb_func\n"
+    "tm_dw3_rq:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "sub    sp, sp, #32\n\t"
+    "ldm    r0, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"
+    "stm    sp, {r2, r3, r4, r5, r6, r7, r8}\n"  /* area, steps, rows, row steps, row_len */
+    "1:\n\t"
+    "ldr    r3, [sp, #24]\n\t"
+    "add    r3, r1, r3\n\t"
+    "str    r3, [sp, #28]\n"                     /* the row's output end */
+    "2:\n\t"
+    "ldr    r2, [sp, #0]\n\t"
+    "ldm    r2!, {r10, r11, r12, lr}\n\t"
+    TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
+    "ldm    r2!, {r3, r6, r7}\n\t"               /* the ninth tap */
+    "ldr    r3, [r0, r3]\n\t"
+    "sxtb16 r4, r3\n\t"
+    "smlabb r10, r4, r6, r10\n\t"
+    "smlatt r12, r4, r6, r12\n\t"
+    "sxtb16 r3, r3, ror #8\n\t"
+    "smlabb r11, r3, r7, r11\n\t"
+    "smlatt lr, r3, r7, lr\n\t"
+    "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
+    TM_DW3_RQ2("r10", "r11", "0", "1")
+    "ldm    r2, {r3, r4, r5, r6, r7, r8}\n\t"
+    TM_DW3_RQ2("r12", "lr", "2", "3")
+    "ldrd   r3, r4, [sp, #4]\n\t"
+    "add    r0, r0, r3\n\t"
+    "add    r1, r1, r4\n\t"
+    "ldr    r3, [sp, #28]\n\t"
+    "cmp    r1, r3\n\t"
+    "bne    2b\n\t"
+    "ldrd   r3, r4, [sp, #16]\n\t"
+    "add    r0, r0, r3\n\t"
+    "add    r1, r1, r4\n\t"
+    "ldr    r3, [sp, #12]\n\t"
+    "subs   r3, r3, #1\n\t"
+    "str    r3, [sp, #12]\n\t"
+    "bne    1b\n\t"
+    "add    sp, sp, #32\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_dw3_rq, .-tm_dw3_rq\n"
+    "  .popsection\n");
+
+/* Runs of output rows (or columns) whose 3 taps inside the image are the same: starts, ends
+ * and tap masks; at most 7 runs (each tap enters and leaves once). */
+typedef struct {
+  int16_t start[8], end[8];
+  uint8_t mask[8];
+  int n;
+} tm_dw3_runs_t;
+
+TM_DW3_SETUP static void tm_dw3_runs(tm_dw3_runs_t *r, int out, int stride, int pad, int dil, int in) {
+  r->n = 0;
+  for (int o = 0; o < out; ++o) {
+    int m = 0;
+    for (int k = 0, i = o * stride - pad; k < 3; ++k, i += dil) m |= (i >= 0 && i < in) << k;
+    if (r->n && r->mask[r->n - 1] == m) {
+      r->end[r->n - 1] = (int16_t)(o + 1);
+    } else {
+      r->start[r->n] = (int16_t)o;
+      r->end[r->n] = (int16_t)(o + 1);
+      r->mask[r->n++] = (uint8_t)m;
+    }
+  }
+}
+
+TM_ALWAYS_INLINE uint32_t tm_dw3_double(uint32_t x) { return (uint32_t)__sadd16(x, x); }
+
+/* One output channel of row oy, the plain way (the in_c % 4 channels after the blocks). */
+TM_DW3_SETUP static void tm_dw3_channel(const tm_depthwise_t *TM_RESTRICT p, const int8_t *img, int8_t *o,
+                           int c, int oy) {
+  const tm_rq_t q = TM_RQ_INIT(p);
+  const int blocks = p->in_c / 4;
+  const int8_t *w0 = p->w + 36 * blocks + 9 * (c - blocks * 4);
+  const int iy0 = oy * p->stride_h - p->pad_t;
+  for (int ox = 0; ox < p->out_w; ++ox, o += p->in_c) {
+    const int ix0 = ox * p->stride_w - p->pad_l;
+    const int8_t *w = w0;
+    int32_t acc = p->bias[c];
+    for (int ky = 0; ky < 3; ++ky) {
+      const int iy = iy0 + ky * p->dil_h;
+      for (int kx = 0; kx < 3; ++kx) {
+        const int ix = ix0 + kx * p->dil_w;
+        acc += *w++ * (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w
+                       ? img[((int32_t)iy * p->in_w + ix) * p->in_c + c] : p->in_zp);
+      }
+    }
+    *o = tm_rq(&q, acc, c, 1, 1);
+  }
+}
+
+/* The area's weights and sums' start for the block of 4 channels at `wb` (its weights,
+ * 4 per tap), `bias` and `rq`: the taps kept (halves of `keep`, per pair; keep[4] the ninth)
+ * with their weights, the others' zero point × weight into the sums' start. */
+TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
+                             const uint32_t *keep, const int32_t *bias, const int32_t *rq,
+                             uint32_t zpp) {
+  int32_t b0 = 2 * bias[0], b1 = 2 * bias[1], b2 = 2 * bias[2], b3 = 2 * bias[3];
+  for (int k = 0; k < 4; ++k, wb += 8, area += 6) {
+    const uint32_t A = tm_load32(wb), B = tm_load32(wb + 4), m = keep[k];
+    uint32_t lo, hi;  /* taps 2k and 2k + 1 of channels 0, 1 and of channels 2, 3 */
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(lo) : "r"(A), "r"(B));
+    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(hi) : "r"(A), "r"(B));
+    const uint32_t w0 = tm_dw3_double(__sxtb16(lo)), w1 = tm_dw3_double(tm_sxtb16_ror8(lo));
+    const uint32_t w2 = tm_dw3_double(__sxtb16(hi)), w3 = tm_dw3_double(tm_sxtb16_ror8(hi));
+    area[6] = (int32_t)(w0 & m);
+    area[7] = (int32_t)(w1 & m);
+    area[8] = (int32_t)(w2 & m);
+    area[9] = (int32_t)(w3 & m);
+    if (~m) {
+      b0 = __smlad(w0 & ~m, zpp, b0);
+      b1 = __smlad(w1 & ~m, zpp, b1);
+      b2 = __smlad(w2 & ~m, zpp, b2);
+      b3 = __smlad(w3 & ~m, zpp, b3);
+    }
+  }
+  area -= 24;
+  const uint32_t A = tm_load32(wb), m = keep[4];
+  const uint32_t w02 = tm_dw3_double(__sxtb16(A)), w13 = tm_dw3_double(tm_sxtb16_ror8(A));
+  area[29] = (int32_t)(w02 & m);
+  area[30] = (int32_t)(w13 & m);
+  area[0] = __smlabb(w02 & ~m, zpp, b0);
+  area[2] = __smlatt(w02 & ~m, zpp, b2);
+  area[1] = __smlabb(w13 & ~m, zpp, b1);
+  area[3] = __smlatt(w13 & ~m, zpp, b3);
+  typedef struct { int32_t v[12]; } tm_rq4_t;  /* copied with LDM/STM */
+  *(tm_rq4_t *)(void *)(area + 31) = *(const tm_rq4_t *)(const void *)rq;
+}
+
+/* Bands of `band` output rows (counted over all images) one after the other, each wholly
+ * written before the next is read: the generator's band_gap assumes that much. */
+TM_DW3_SETUP TM_NOINLINE void tm_depthwise_3x3(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                  int8_t *out, const int band) {
+  const tm_rq_t q = TM_RQ_INIT(p);
+  const int c_n = p->in_c, blocks = c_n / 4, out_h = p->out_h;
+  const int32_t in_w = p->in_w, in_h = p->in_h, out_w = p->out_w, zp = p->in_zp;
+  tm_dw3_runs_t rows, cols;
+  tm_dw3_runs(&rows, out_h, p->stride_h, p->pad_t, p->dil_h, in_h);
+  tm_dw3_runs(&cols, out_w, p->stride_w, p->pad_l, p->dil_w, in_w);
+  static int32_t area[TM_DW3_AREA];  /* static: the stack stays as small as before */
+  static tm_dw3_t a;
+  a.area = area;
+  a.in_step = p->stride_w * c_n;
+  a.out_step = c_n;
+  const int32_t row_off = (int32_t)p->dil_h * in_w * c_n, col_off = p->dil_w * c_n;
+  const uint32_t zpp = (uint16_t)zp | (uint32_t)zp << 16;
+  for (int b = 0; b < p->batches; ++b) {
+    const int8_t *img = in + (int32_t)b * in_h * in_w * c_n;
+    int8_t *oimg = out + (int32_t)b * out_h * out_w * c_n;
+    for (int ya = 0, yb; ya < out_h; ya = yb) {
+      yb = ya + band - ((int32_t)b * out_h + ya) % band;
+      if (yb > out_h) yb = out_h;
+      for (int ry = 0; ry < rows.n; ++ry) {
+        const int oy0 = TM_MAX(rows.start[ry], ya), oy1 = TM_MIN(rows.end[ry], yb);
+        if (oy0 >= oy1) continue;
+        const int rm = rows.mask[ry];
+        for (int rx = 0; rx < cols.n; ++rx) {
+          const int cm = cols.mask[rx], ox0 = cols.start[rx], nc = cols.end[rx] - ox0;
+          int8_t *o0 = oimg + ((int32_t)oy0 * out_w + ox0) * c_n;
+          if (!rm || !cm) {  /* no tap inside: the zero point everywhere */
+            for (int c = 0; c < blocks * 4; ++c) {
+              int32_t acc = p->bias[c];
+              for (int t = 0; t < 9; ++t) acc += zp * p->w[36 * (c / 4) + 4 * t + c % 4];
+              const int8_t v = tm_rq(&q, acc, c, 1, 1);
+              for (int y = 0; y < oy1 - oy0; ++y)
+                for (int x = 0; x < nc; ++x) o0[((int32_t)y * out_w + x) * c_n + c] = v;
+            }
+            continue;
+          }
+          /* an outside tap reads the first inside row or column instead, with weight 0 */
+          const int ky_in = rm & 1 ? 0 : rm & 2 ? 1 : 2, kx_in = cm & 1 ? 0 : cm & 2 ? 1 : 2;
+          const int32_t r0 = (rm & 1 ? 0 : ky_in) * row_off,
+                        r1 = (rm & 2 ? 1 : ky_in) * row_off,
+                        r2 = (rm & 4 ? 2 : ky_in) * row_off;
+          const int32_t x0 = (cm & 1 ? 0 : kx_in) * col_off,
+                        x1 = (cm & 2 ? 1 : kx_in) * col_off,
+                        x2 = (cm & 4 ? 2 : kx_in) * col_off;
+          area[4] = r0 + x0;
+          area[5] = r0 + x1;
+          area[10] = r0 + x2;
+          area[11] = r1 + x0;
+          area[16] = r1 + x1;
+          area[17] = r1 + x2;
+          area[22] = r2 + x0;
+          area[23] = r2 + x1;
+          area[28] = r2 + x2;
+#define TM_DW3_IN(ky, kx, half) ((rm >> (ky) & cm >> (kx) & 1) ? (half) : 0u)
+          const uint32_t keep[5] = {
+              TM_DW3_IN(0, 0, 0xffffu) | TM_DW3_IN(0, 1, 0xffff0000u),
+              TM_DW3_IN(0, 2, 0xffffu) | TM_DW3_IN(1, 0, 0xffff0000u),
+              TM_DW3_IN(1, 1, 0xffffu) | TM_DW3_IN(1, 2, 0xffff0000u),
+              TM_DW3_IN(2, 0, 0xffffu) | TM_DW3_IN(2, 1, 0xffff0000u),
+              TM_DW3_IN(2, 2, 0xffffffffu)};
+#undef TM_DW3_IN
+          a.base = (uintptr_t)img + (uintptr_t)(
+              ((oy0 * p->stride_h - p->pad_t) * in_w + ox0 * p->stride_w - p->pad_l) * c_n);
+          a.out = o0;
+          a.rows = oy1 - oy0;
+          a.in_row_step = (p->stride_h * in_w - nc * p->stride_w) * c_n;
+          a.out_row_step = (out_w - nc) * c_n;
+          a.row_len = nc * c_n;
+          const int8_t *wb = p->w;
+          for (int c = 0; c < blocks * 4; c += 4, wb += 36, a.base += 4, a.out += 4) {
+            tm_dw3_fill(area, wb, keep, p->bias + c, p->rq + 3 * c, zpp);
+            tm_dw3_rq(&a);
+          }
+        }
+      }
+      for (int oy = ya; oy < yb; ++oy)  /* the last in_c % 4 channels */
+        for (int c = blocks * 4; c < c_n; ++c)
+          tm_dw3_channel(p, img, oimg + (int32_t)oy * out_w * c_n + c, c, oy);
+    }
+  }
+}
+#endif
+
 TM_ALWAYS_INLINE void tm_depthwise_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                         int8_t *out, const int fast, const int full) {
   const tm_rq_t q = TM_RQ_INIT(p);
@@ -319,9 +595,31 @@ TM_NOINLINE void tm_depthwise_any(const tm_depthwise_t *TM_RESTRICT p, const int
   tm_depthwise_body(p, in, out, p->fast, 0);
 }
 
-static void tm_depthwise(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+#if TM_DW_ASM
+/* The band tm_depthwise_3x3 may take with these buffers: all rows when they do not overlap,
+ * p->band when the output starts early enough, else 0 (the planner only promised the
+ * pixel-by-pixel kernel's gap). */
+TM_ALWAYS_INLINE int tm_dw3_band(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                 const int8_t *out) {
+  const uintptr_t i = (uintptr_t)in, o = (uintptr_t)out;
+  const int32_t rows = (int32_t)p->batches * p->out_h;
+  if (o + (uintptr_t)(rows * p->out_w * p->in_c) <= i ||
+      i + (uintptr_t)((int32_t)p->batches * p->in_h * p->in_w * p->in_c) <= o)
+    return rows;
+  return o + (uintptr_t)p->band_gap <= i ? p->band : 0;
+}
+#endif
+
+/* Inlined: with the call's constant parameters and buffers the choice is made when compiling,
+ * and the forms no layer takes are left out of the firmware. */
+TM_ALWAYS_INLINE void tm_depthwise(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                   int8_t *out) {
   if (!p->blocked)
     tm_depthwise_generic(p, in, out);
+#if TM_DW_ASM
+  else if (p->blocked == 2 && tm_dw3_band(p, in, out))
+    tm_depthwise_3x3(p, in, out, tm_dw3_band(p, in, out));
+#endif
   else if (p->fast && TM_FULL_RANGE(p))
     tm_depthwise_full(p, in, out);
   else

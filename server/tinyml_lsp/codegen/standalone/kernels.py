@@ -8,7 +8,8 @@ far its output may overlap its input (for the planner).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -303,15 +304,39 @@ def _depthwise(g: Graph, op: Op) -> Step:
               ("w", consts[0].name), *names.items(),
               ("fast", fast), ("blocked", int(blocked)),
               ("zp_row", consts[-1].name)]
-    gap = spatial_gap(f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad,
-                      channelwise=True)
-    return Step(op, "tm_depthwise", "tm_depthwise_t", fields, (f.x.index,), f.y.index,
-                overlaps={f.x.index: gap}, consts=consts, snippets=("depthwise.c",),
-                macs=n * oh * ow * oc * kh * kw)
+    geometry = (f.in_shape, (n, oh, ow, oc), (kh, kw), f.stride, f.dilation, f.pad)
+    step = Step(op, "tm_depthwise", "tm_depthwise_t", fields, (f.x.index,), f.y.index,
+                overlaps={f.x.index: spatial_gap(*geometry, channelwise=True)}, consts=consts,
+                snippets=("depthwise.c",), macs=n * oh * ow * oc * kh * kw)
+    if not (blocked and (kh, kw) == (3, 3) and c >= 4 and fast and (lo, hi) == (-128, 127)
+            and oh * ow >= DW3_GROUP_PIXELS * _dw3_runs(oh, sh, pt, dh, h)
+            * _dw3_runs(ow, sw, pl, dw, wd)):
+        return step
+    # tm_depthwise_3x3 (Cortex-M) runs blocks of channels outside, pixels inside, over a
+    # band of output rows at a time. Writing all of a band before reading the rest needs a
+    # bigger in-place gap: the kernel checks its buffers against it (it takes the whole layer
+    # at once when they do not overlap, and goes pixel by pixel when the output starts too
+    # late); the plan leaves that room unless the arena would grow (the lean form).
+    band = -(-DW_BAND_PIXELS // ow)
+    band_gap = spatial_gap(*geometry, pixels_per_step=band * ow)
+    fields[-2:-1] = [("blocked", 2), ("band", band), ("band_gap", band_gap)]
+    return replace(step, fields=fields, overlaps={f.x.index: band_gap},
+                   lean=replace(step, fields=fields))
 
 
 DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
+# tm_depthwise_3x3 prepares each block of channels once per group of pixels whose windows
+# have the same taps inside the image: it pays off from about this many pixels per group
+DW3_GROUP_PIXELS = 8
+DW_BAND_PIXELS = 100  # output pixels per band of tm_depthwise_3x3 at least (whole rows)
 CONV_MAX_ROWS = 16  # TM_CONV_MAX_ROWS in kernels/conv.c
+
+
+def _dw3_runs(out: int, stride: int, pad: int, dil: int, size: int) -> int:
+    """How many runs of output rows (or columns) of a 3-tap window have the same taps inside
+    the input (tm_dw3_runs in kernels/depthwise.c)."""
+    masks = [tuple(0 <= o * stride - pad + k * dil < size for k in range(3)) for o in range(out)]
+    return 1 + sum(a != b for a, b in itertools.pairwise(masks))
 
 
 def interleave(rows: np.ndarray, count: int, run: int | None = None) -> np.ndarray:
