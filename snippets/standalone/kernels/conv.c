@@ -7,7 +7,8 @@
  * (tm_mac_2x2 in gemm.c): each pixel's window is widened once to int16 into `scratch`, read
  * from the image as k_h runs of k_w·in_c bytes, or first gathered when it reaches outside the
  * image (the zero point for the outside taps) or is dilated (`im2col`). The filters are rows of
- * `w_stride` bytes (k_h·k_w·in_c, zero-padded to a multiple of 4), interleaved as gemm.c says.
+ * `w_stride` bytes (each kernel row in whole groups of 4, see tm_conv_widen; with `im2col`,
+ * k_h·k_w·in_c zero-padded to a multiple of 4), interleaved as gemm.c says.
  * Scratch: the accumulators of one pair of channels (16 bytes) and the widened pair of
  * windows (4·w_stride bytes); the gathered window (w_stride bytes, when needed) apart in
  * `gather`. */
@@ -90,23 +91,33 @@ static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, in
   }
 }
 
-/* Widen the window of output pixel `pix` into lane `dst` of the pair buffer: k_h runs read in
- * place, or the window gathered first. */
+/* Widen the window of output pixel `pix` into lane `dst` of the pair buffer: with `im2col`,
+ * the window gathered as one run (zero-padded to w_stride); else its k_h rows, in place or
+ * gathered first, each as whole groups of 4: a row of len bytes (len % 4 != 0, len > 4) ends
+ * with the group of its last 4 bytes, which overlaps the one before (the generator zeroes the
+ * weights of the overlap): widening a word costs as much as a single byte. */
 static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int32_t pix,
                           int8_t *gather, int16_t *dst) {
   const int iy0 = (int)(pix / p->out_w) * p->stride_h - p->pad_t;
   const int ix0 = (int)(pix % p->out_w) * p->stride_w - p->pad_l;
-  const int32_t k = (int32_t)p->k_h * p->k_w * p->in_c, len = (int32_t)p->k_w * p->in_c;
-  if (tm_conv_inside(p, iy0, ix0)) {
-    const int8_t *src = img + ((int32_t)iy0 * p->in_w + ix0) * p->in_c;
-    const int32_t row = (int32_t)p->dil_h * p->in_w * p->in_c;
-    for (int r = 0; r < p->k_h; ++r, src += row) tm_widen(dst, r * len, src, len);
-  } else {
+  const int32_t len = (int32_t)p->k_w * p->in_c;
+  if (p->im2col) {
+    const int32_t k = (int32_t)p->k_h * len;
+    static const int8_t zeros[4] = {0, 0, 0, 0};
     tm_conv_gather(p, img, iy0, ix0, gather);
     tm_widen(dst, 0, gather, k);
+    if (p->w_stride > k) tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (weights 0) */
+    return;
   }
-  static const int8_t zeros[4] = {0, 0, 0, 0};
-  if (p->w_stride > k) tm_widen(dst, k, zeros, p->w_stride - k);  /* the padding (weights 0) */
+  const int8_t *src = gather;
+  int32_t step = len;
+  if (tm_conv_inside(p, iy0, ix0)) {
+    src = img + ((int32_t)iy0 * p->in_w + ix0) * p->in_c;
+    step = (int32_t)p->dil_h * p->in_w * p->in_c;
+  } else {
+    tm_conv_gather(p, img, iy0, ix0, gather);
+  }
+  for (int r = 0; r < p->k_h; ++r, src += step) dst = tm_widen_run(dst, src, len);
 }
 
 TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,

@@ -51,6 +51,42 @@ static void tm_widen(int16_t *dst, int32_t k, const int8_t *x, int32_t n) {
   for (i += 4 * words; i < n; ++i) dst[((k + i) >> 2) * 8 + lane[(k + i) & 3]] = x[i];
 }
 
+/* Widen a run of len >= 4 int8 values into whole groups of a pixel's lane from group pointer
+ * d on (8 halfwords apart); when len % 4 != 0 the last group holds the run's last 4 values,
+ * overlapping the group before (see conv.c's tm_conv_widen). Inline: a call costs as much as
+ * a short run. Returns the next group. */
+TM_ALWAYS_INLINE int16_t *tm_widen_run(int16_t *d, const int8_t *x, int32_t len) {
+#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
+  const int8_t *end = x + (len & ~3);
+  uint32_t a, even;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr    %[a], [%[x]], #4\n\t"
+      "sxtb16 %[even], %[a]\n\t"
+      "sxtb16 %[a], %[a], ror #8\n\t"
+      "strd   %[even], %[a], [%[d]], #16\n\t"
+      "cmp    %[x], %[end]\n\t"
+      "bne    1b"
+      : [x] "+r"(x), [d] "+r"(d), [a] "=&r"(a), [even] "=&r"(even)
+      : [end] "r"(end)
+      : "cc", "memory");
+  if (len & 3) {
+    a = tm_load32(x + (len & 3) - 4);
+    even = __sxtb16(a);
+    a = tm_sxtb16_ror8(a);
+    __builtin_memcpy(d, &even, 4);
+    __builtin_memcpy(d + 2, &a, 4);
+    d += 8;
+  }
+  return d;
+#else
+  const int32_t whole = len & ~3;
+  tm_widen(d, 0, x, whole);
+  if (len & 3) tm_widen(d, whole, x + len - 4, 4);
+  return d + ((len + 3) >> 2) * 8;
+#endif
+}
+
 /* Pixels A, B (x: n4 groups of 8 halfwords) against `pairs` pairs of channels: for each pair,
  * acc gets A·c, A·d, B·c, B·d, starting from the pair's biases. */
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)

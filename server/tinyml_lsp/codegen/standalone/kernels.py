@@ -246,8 +246,9 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
         layout = widen_lean(padded, run) if wide else interleave(padded, 4, run)
         gather_bytes = stride if gather else 0
     elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
-        stride = -(-k // 4) * 4
-        layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 2)
+        padded = np.pad(rows, ((0, 0), (0, -k % 4))) if im2col else row_groups(rows, row)
+        stride = padded.shape[1]
+        layout = interleave(padded, 2)
         scratch = 16 + 4 * stride  # the accumulators and the widened pair of windows
         gather_bytes = stride if gather else 0  # apart: two smaller holes suffice
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
@@ -332,6 +333,22 @@ def interleave(rows: np.ndarray, count: int, run: int | None = None) -> np.ndarr
             parts.append(seg[:, whole:].T.reshape(-1))
     parts.append(rows[n // count * count:].reshape(-1))
     return np.concatenate(parts).astype(np.int8)
+
+
+def row_groups(rows: np.ndarray, row: int) -> np.ndarray:
+    """Filters [n][k] (k a whole number of kernel rows of `row` elements, row >= 4) with each
+    kernel row as whole groups of 4, as conv.c widens a window read in place: a row whose
+    length is not a multiple of 4 ends with the group of its last 4 elements, overlapping the
+    one before, whose overlapping weights are zero."""
+    n, k = rows.shape
+    tail, whole = row % 4, row // 4 * 4
+    if not tail:
+        return rows
+    r = rows.reshape(n, k // row, row)
+    out = np.zeros((n, k // row, whole + 4), dtype=rows.dtype)
+    out[:, :, :whole] = r[:, :, :whole]
+    out[:, :, whole + 4 - tail:] = r[:, :, whole:]
+    return out.reshape(n, -1)
 
 
 def widen_lean(rows: np.ndarray, run: int) -> np.ndarray:
