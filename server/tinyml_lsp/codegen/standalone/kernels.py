@@ -217,8 +217,8 @@ def _conv(g: Graph, op: Op) -> Step:
 
 def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -> Step:
     """conv.c's kernel (windows widened to int16, two pixels at a time), with the lean one of
-    conv_lean.c (int8 windows, less scratch) as its alternative, and the lean one's with int16
-    weights (`wide`) as the latter's."""
+    conv_lean.c (int8 windows, less scratch) as its alternative; each with int16 weights
+    (`wide`: the same scratch, more flash) as its own."""
     f, groups = call.f, call.groups
     n, h, wd, c = f.in_shape
     _, oh, ow, oc = f.out_shape
@@ -248,7 +248,7 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
     elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
         padded = np.pad(rows, ((0, 0), (0, -k % 4))) if im2col else row_groups(rows, row)
         stride = padded.shape[1]
-        layout = interleave(padded, 2)
+        layout = widen_pairs(padded) if wide else interleave(padded, 2)
         scratch = 16 + 4 * stride  # the accumulators and the widened pair of windows
         gather_bytes = stride if gather else 0  # apart: two smaller holes suffice
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
@@ -271,8 +271,11 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
                 scratch=scratch, scratch2=gather_bytes,
                 macs=n * oh * ow * oc * kh * kw * (c // groups),
                 lean=_conv_step(op, call, True) if fast_path and not lean else None,
-                wide=_conv_step(op, call, True, True)
-                if fast_path and lean and not wide and oc % 4 == 0 and run % 4 == 0 else None)
+                wide=_conv_step(op, call, lean, True) if fast_path and not wide and (
+                    oc % 4 == 0 and run % 4 == 0 if lean
+                    # the int16 form of conv.c requantizes in its assembly loop only
+                    else oc % 2 == 0 and fast and lo == qz.INT8_MIN and hi == qz.INT8_MAX)
+                else None)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
@@ -349,6 +352,15 @@ def row_groups(rows: np.ndarray, row: int) -> np.ndarray:
     out[:, :, :whole] = r[:, :, :whole]
     out[:, :, whole + 4 - tail:] = r[:, :, whole:]
     return out.reshape(n, -1)
+
+
+def widen_pairs(rows: np.ndarray) -> np.ndarray:
+    """Filters [n][k] (n even, k a multiple of 4) as int16 in the order tm_mac16_2x2_rq
+    (kernels/gemm.c) reads them: per pair of filters and per group of 4 elements, for each
+    filter of the pair its elements 0, 2, 1, 3 (SXTB16's lanes)."""
+    n, k = rows.shape
+    w = rows.astype(np.int16).reshape(n // 2, 2, k // 4, 4)[..., [0, 2, 1, 3]]
+    return w.transpose(0, 2, 1, 3).reshape(-1)
 
 
 def widen_lean(rows: np.ndarray, run: int) -> np.ndarray:
