@@ -177,22 +177,14 @@ typedef struct {
 } tm_mac_rq_t;
 void tm_mac_2x2_rq(const tm_mac_rq_t *a);
 /* The loop of a group macro unrolled eight times, for the requantizing routines below: entered
- * so that the groups % 8 left over run first (r3 = groups % 8; r0 = x, r2 = x end). A long
- * row runs half as many loop tests as with four. */
+ * by a table branch so that the groups % 8 left over run first (r3 = groups % 8; r0 = x, r2 =
+ * x end). A long row runs half as many loop tests as with four; every group is 4-byte
+ * instructions only, so the table's offsets (in halfwords) stay within a byte. */
 #define TM_LOOP8(group)                   \
-  "cbz    r3, 20f\n\t"                   \
-  "cmp    r3, #4\n\t"                    \
-  "beq    24f\n\t"                       \
-  "bhi    29f\n\t"                       \
-  "cmp    r3, #2\n\t"                    \
-  "beq    26f\n\t"                       \
-  "bhi    25f\n\t"                       \
-  "b      27f\n"                          \
-  "29:\n\t"                              \
-  "cmp    r3, #6\n\t"                    \
-  "beq    22f\n\t"                       \
-  "bhi    21f\n\t"                       \
-  "b      23f\n"                          \
+  "tbb    [pc, r3]\n"                     \
+  "28:\n\t"                              \
+  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
+  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
   "20:\n\t" group                        \
   "21:\n\t" group                        \
   "22:\n\t" group                        \
