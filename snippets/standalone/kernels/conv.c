@@ -197,7 +197,7 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
   int32_t *acc = (int32_t *)(void *)p->scratch;  /* one pair of channels */
   int16_t *xb = (int16_t *)(void *)(acc + 4);
   int8_t *gather = p->gather;
-  const int16_t *w16 = p->w16;  /* with `wide` (even out_c) */
+  const int16_t *w16 = p->w16;  /* with `wide` (even out_c), doubled, as the bias */
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;
     for (int32_t px = 0; px < pixels; px += 2) {
@@ -219,10 +219,12 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       {
         const int8_t *w = p->w;
         for (int32_t i = 0; i < pairs; ++i, w += 8 * n4) {
-          if (wide)
+          if (wide) {  /* doubled weights and biases: halve the exact, even sums */
             tm_mac16_2x2(xb, w16 + 8 * n4 * i, p->bias + 2 * i, acc, n4, 1);
-          else
+            for (int j = 0; j < 4; ++j) acc[j] /= 2;
+          } else {
             tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
+          }
           out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
           out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
           pb[2 * i] = tm_rq(&q, acc[2], 2 * i, fast, full);

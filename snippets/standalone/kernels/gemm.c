@@ -195,7 +195,7 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
   "27:\n\t" group                        \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
-#define TM_MAC_2X2_RQ_FUNC(name, loop) \
+#define TM_MAC_2X2_RQ_FUNC(name, loop, rq) \
     "  .pushsection .text." name ",\"ax\",%progbits\n" \
     "  .syntax unified\n"                              \
     "  .thumb\n"                                       \
@@ -228,10 +228,10 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "ldr    r3, [sp, #16]\n\t"                         \
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"      \
     "str    r3, [sp, #16]\n\t"                         \
-    TM_RQ_ASM("r4", "r8", "r9", "r10", "r0")           \
-    TM_RQ_ASM("r6", "r8", "r9", "r10", "r0")           \
-    TM_RQ_ASM("r5", "r11", "r12", "lr", "r0")          \
-    TM_RQ_ASM("r7", "r11", "r12", "lr", "r0")          \
+    rq("r4", "r8", "r9", "r10", "r0")                  \
+    rq("r6", "r8", "r9", "r10", "r0")                  \
+    rq("r5", "r11", "r12", "lr", "r0")                 \
+    rq("r7", "r11", "r12", "lr", "r0")                 \
     "ldrd   r0, r2, [sp, #20]\n\t"                     \
     "strb   r6, [r0, r2]\n\t"                          \
     "strb   r4, [r0], #1\n\t"                          \
@@ -245,10 +245,17 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "pop    {r4-r11, pc}\n"                            \
     "  .size " name ", .-" name "\n"                   \
     "  .popsection\n"
-__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP)));
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_ASM));
 /* The same with int16 weights (the generator's `wide` form, kernels.py widen_pairs): per pair
  * and per group of 4, c's halfwords w0, w2, w1, w3 (SXTB16's lanes of x), then d's; 11
- * instructions per 16 multiply-accumulates instead of 14, no weight to widen. */
+ * instructions per 16 multiply-accumulates instead of 14, no weight to widen. The weights and
+ * biases are doubled (|2w| <= 256 fits), so the sums are twice the accumulators, as the fast
+ * requantization wants them: TM_RQ2_ASM is TM_RQ_ASM without its doubling. */
+#define TM_RQ2_ASM(acc, m, e, r, t)                 \
+  "smmlar " t ", " acc ", " m ", " r "\n\t"         \
+  "add    " acc ", " t ", " acc ", asr #31\n\t"     \
+  "asrs   " acc ", " acc ", " e "\n\t"              \
+  "ssat   " acc ", #8, " acc "\n\t"
 #define TM_MAC16_2X2_GROUP                \
   "ldm    r0!, {r8, r9, r10, r11}\n\t"    \
   "ldm    r1!, {r3, r12}\n\t"             \
@@ -262,7 +269,7 @@ __asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP)));
   "smlad  r7, r10, r3, r7\n\t"            \
   "smlad  r7, r11, r12, r7\n\t"
 void tm_mac16_2x2_rq(const tm_mac_rq_t *a);
-__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8(TM_MAC16_2X2_GROUP)));
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8(TM_MAC16_2X2_GROUP), TM_RQ2_ASM));
 #define TM_MAC_RQ_ASM 1
 #else
 static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t *acc,
@@ -302,8 +309,8 @@ static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, i
 #define TM_MAC_RQ_ASM 0
 #endif
 
-/* tm_mac_2x2 with int16 weights (laid out as for tm_mac16_2x2_rq): the portable form, and the
- * one for a requantization the assembly does not do. */
+/* tm_mac_2x2 with int16 weights (laid out as for tm_mac16_2x2_rq, doubled: acc gets twice the
+ * sums): the portable form. */
 TM_UNUSED static void tm_mac16_2x2(const int16_t *x, const int16_t *w, const int32_t *bias,
                                    int32_t *acc, int32_t n4, int32_t pairs) {
   for (int32_t i = 0; i < pairs; ++i, bias += 2, acc += 4) {

@@ -253,6 +253,9 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
         gather_bytes = stride if gather else 0  # apart: two smaller holes suffice
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
                                           f.yq.zero_point)
+    if wide and not lean:  # doubled weights and bias: the sums come doubled (gemm.c)
+        layout = layout * 2
+        consts[0] = ConstArray(consts[0].name, "int32_t", _wrap32(2 * call.bias))
     consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t", layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
     weights = [("w", "0"), ("w16", consts[0].name)] if wide else [("w", consts[0].name)]
@@ -357,7 +360,7 @@ def row_groups(rows: np.ndarray, row: int) -> np.ndarray:
 def widen_pairs(rows: np.ndarray) -> np.ndarray:
     """Filters [n][k] (n even, k a multiple of 4) as int16 in the order tm_mac16_2x2_rq
     (kernels/gemm.c) reads them: per pair of filters and per group of 4 elements, for each
-    filter of the pair its elements 0, 2, 1, 3 (SXTB16's lanes)."""
+    filter of the pair its elements 0, 2, 1, 3 (SXTB16's lanes). (_conv_step doubles them.)"""
     n, k = rows.shape
     w = rows.astype(np.int16).reshape(n // 2, 2, k // 4, 4)[..., [0, 2, 1, 3]]
     return w.transpose(0, 2, 1, 3).reshape(-1)
