@@ -89,26 +89,14 @@ TM_INLINE int tm_conv_inside(const tm_conv_t *TM_RESTRICT p, int iy0, int ix0) {
          ix0 + (p->k_w - 1) * p->dil_w < p->in_w;
 }
 
-/* n bytes of the zero point (zp4: in every byte), then n bytes copied from src: by words
- * (unaligned loads and stores on Cortex-M4). Each returns where dst ends. TM_OPAQUE keeps GCC
- * from making the loops calls of memset and memcpy (the runtime needs nothing from libc). */
+/* n bytes copied from src by words (unaligned loads and stores on Cortex-M4); returns where
+ * dst ends. TM_OPAQUE keeps GCC from making such loops calls of memcpy or memset (the runtime
+ * needs nothing from libc). */
 #if defined(__GNUC__)
 #define TM_OPAQUE(x) __asm__("" : "+r"(x))
 #else
 #define TM_OPAQUE(x) (void)0
 #endif
-TM_INLINE int8_t *tm_put_zp(int8_t *dst, uint32_t zp4, int32_t n) {
-  for (; n >= 4; n -= 4, dst += 4) {
-    tm_store32(dst, zp4);
-    TM_OPAQUE(dst);
-  }
-  for (; n > 0; --n) {
-    *dst++ = (int8_t)zp4;
-    TM_OPAQUE(dst);
-  }
-  return dst;
-}
-
 TM_INLINE int8_t *tm_put_run(int8_t *dst, const int8_t *src, int32_t n) {
   for (; n >= 4; n -= 4, dst += 4, src += 4) {
     tm_store32(dst, tm_load32(src));
@@ -121,41 +109,53 @@ TM_INLINE int8_t *tm_put_run(int8_t *dst, const int8_t *src, int32_t n) {
   return dst;
 }
 
-/* One kernel row of the window whose taps lo..hi-1 only are inside the image's columns (apart:
- * inline, its setup would weigh on every window). */
-TM_NOINLINE int8_t *tm_conv_gather_cols(const tm_conv_t *TM_RESTRICT p, const int8_t *row,
-                                        int lo, int hi, uint32_t zp4, int8_t *dst) {
-  const int c = p->in_c;
-  dst = tm_put_zp(dst, zp4, (int32_t)lo * c);
-  if (p->dil_w == 1)
-    dst = tm_put_run(dst, row + (int32_t)lo * c, (int32_t)(hi - lo) * c);
-  else
-    for (int kx = lo; kx < hi; ++kx) dst = tm_put_run(dst, row + (int32_t)kx * p->dil_w * c, c);
-  return tm_put_zp(dst, zp4, (int32_t)(p->k_w - hi) * c);
-}
-
 /* Gather the window at input origin (iy0, ix0) into `dst` (k_h·k_w·in_c bytes, the zero point
- * for taps outside the image): kernel rows inside the image copied as one run when undilated,
- * those above or below it filled, the others tap by tap. */
+ * for taps outside the image): undilated kernel rows inside the image as runs, tap by tap only
+ * rows outside it or dilated ones. All in one function: a call for the edges would deepen the
+ * stack. */
 static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int iy0,
                            int ix0, int8_t *dst) {
-  const int c = p->in_c, dw = p->dil_w;
-  const int32_t len = (int32_t)p->k_w * c;
-  const uint32_t zp4 = (uint8_t)p->in_zp * 0x01010101u;
-  int lo = 0, hi = p->k_w;  /* the taps inside the image's columns */
-  if (ix0 < 0 || ix0 + (hi - 1) * dw >= p->in_w) {
-    while (lo < hi && ix0 + lo * dw < 0) ++lo;
-    while (hi > lo && ix0 + (hi - 1) * dw >= p->in_w) --hi;
-  }
-  const int run = lo == 0 && hi == p->k_w && dw == 1;
+  const int c = p->in_c;
+  const int cols_in = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
   for (int ky = 0; ky < p->k_h; ++ky) {
     const int iy = iy0 + ky * p->dil_h;
-    if (iy < 0 || iy >= p->in_h) {
-      dst = tm_put_zp(dst, zp4, len);
+    if (cols_in && iy >= 0 && iy < p->in_h) {  /* the whole kernel row: one run to copy */
+      dst = tm_put_run(dst, img + ((int32_t)iy * p->in_w + ix0) * c, (int32_t)p->k_w * c);
       continue;
     }
-    const int8_t *row = img + ((int32_t)iy * p->in_w + ix0) * c;
-    dst = run ? tm_put_run(dst, row, len) : tm_conv_gather_cols(p, row, lo, hi, zp4, dst);
+    if (iy < 0 || iy >= p->in_h) {  /* a row above or below the image: the zero point */
+      const uint32_t zp4 = (uint8_t)p->in_zp * 0x01010101u;
+      int32_t n = (int32_t)p->k_w * c;
+      for (; n >= 4; n -= 4, dst += 4) {
+        tm_store32(dst, zp4);
+        TM_OPAQUE(dst);
+      }
+      for (; n > 0; --n) {
+        *dst++ = (int8_t)zp4;
+        TM_OPAQUE(dst);
+      }
+      continue;
+    }
+    if (p->dil_w == 1) {  /* the inside taps as one run */
+      const int lo = ix0 < 0 ? TM_MIN(-ix0, p->k_w) : 0;
+      const int hi = TM_MAX(TM_MIN(p->in_w - ix0, p->k_w), lo);
+      for (int32_t i = 0, n = (int32_t)lo * c; i < n; ++i) {
+        *dst++ = (int8_t)p->in_zp;
+        TM_OPAQUE(dst);
+      }
+      dst = tm_put_run(dst, img + ((int32_t)iy * p->in_w + ix0 + lo) * c, (int32_t)(hi - lo) * c);
+      for (int32_t i = 0, n = (int32_t)(p->k_w - hi) * c; i < n; ++i) {
+        *dst++ = (int8_t)p->in_zp;
+        TM_OPAQUE(dst);
+      }
+      continue;
+    }
+    for (int kx = 0; kx < p->k_w; ++kx, dst += c) {
+      const int ix = ix0 + kx * p->dil_w;
+      const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+      const int8_t *src = inside ? img + ((int32_t)iy * p->in_w + ix) * c : p->zp_row;
+      for (int i = 0; i < c; ++i) dst[i] = src[i];
+    }
   }
 }
 
