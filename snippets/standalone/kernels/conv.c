@@ -219,12 +219,10 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       {
         const int8_t *w = p->w;
         for (int32_t i = 0; i < pairs; ++i, w += 8 * n4) {
-          if (wide) {  /* doubled weights and biases: halve the exact, even sums */
+          if (wide)
             tm_mac16_2x2(xb, w16 + 8 * n4 * i, p->bias + 2 * i, acc, n4, 1);
-            for (int j = 0; j < 4; ++j) acc[j] /= 2;
-          } else {
+          else
             tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
-          }
           out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
           out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
           pb[2 * i] = tm_rq(&q, acc[2], 2 * i, fast, full);

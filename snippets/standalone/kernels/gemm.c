@@ -309,23 +309,25 @@ static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, i
 #define TM_MAC_RQ_ASM 0
 #endif
 
-/* tm_mac_2x2 with int16 weights (laid out as for tm_mac16_2x2_rq, doubled: acc gets twice the
- * sums): the portable form. */
+/* tm_mac_2x2 with int16 weights (laid out as for tm_mac16_2x2_rq, doubled): the portable
+ * form. */
 TM_UNUSED static void tm_mac16_2x2(const int16_t *x, const int16_t *w, const int32_t *bias,
                                    int32_t *acc, int32_t n4, int32_t pairs) {
   for (int32_t i = 0; i < pairs; ++i, bias += 2, acc += 4) {
     int32_t ac = bias[0], ad = bias[1], bc = bias[0], bd = bias[1];
     const int16_t *xp = x;
     for (int32_t g = 0; g < n4; ++g, xp += 8, w += 8) {
-      ac += xp[0] * w[0] + xp[1] * w[1] + xp[2] * w[2] + xp[3] * w[3];
-      bc += xp[4] * w[0] + xp[5] * w[1] + xp[6] * w[2] + xp[7] * w[3];
-      ad += xp[0] * w[4] + xp[1] * w[5] + xp[2] * w[6] + xp[3] * w[7];
-      bd += xp[4] * w[4] + xp[5] * w[5] + xp[6] * w[6] + xp[7] * w[7];
+      const int32_t a0 = xp[0], a1 = xp[1], a2 = xp[2], a3 = xp[3];
+      const int32_t b0 = xp[4], b1 = xp[5], b2 = xp[6], b3 = xp[7];
+      ac += a0 * w[0] + a1 * w[1] + a2 * w[2] + a3 * w[3];
+      bc += b0 * w[0] + b1 * w[1] + b2 * w[2] + b3 * w[3];
+      ad += a0 * w[4] + a1 * w[5] + a2 * w[6] + a3 * w[7];
+      bd += b0 * w[4] + b1 * w[5] + b2 * w[6] + b3 * w[7];
     }
-    acc[0] = ac;
-    acc[1] = ad;
-    acc[2] = bc;
-    acc[3] = bd;
+    acc[0] = ac / 2;  /* the exact, even sums of doubled weights and biases */
+    acc[1] = ad / 2;
+    acc[2] = bc / 2;
+    acc[3] = bd / 2;
   }
 }
 
