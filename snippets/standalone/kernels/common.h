@@ -165,3 +165,14 @@ TM_ALWAYS_INLINE uint32_t tm_load32(const int8_t *p) {
          (uint32_t)(uint8_t)p[2] << 16 | (uint32_t)(uint8_t)p[3] << 24;
 #endif
 }
+
+TM_ALWAYS_INLINE void tm_store32(int8_t *p, uint32_t v) {
+#if defined(__GNUC__)
+  __builtin_memcpy(p, &v, 4); /* an unaligned STR on Cortex-M4 */
+#else
+  p[0] = (int8_t)v;
+  p[1] = (int8_t)(v >> 8);
+  p[2] = (int8_t)(v >> 16);
+  p[3] = (int8_t)(v >> 24);
+#endif
+}

@@ -51,6 +51,42 @@ static void tm_widen(int16_t *dst, int32_t k, const int8_t *x, int32_t n) {
   for (i += 4 * words; i < n; ++i) dst[((k + i) >> 2) * 8 + lane[(k + i) & 3]] = x[i];
 }
 
+/* Widen a run of len >= 4 int8 values into whole groups of a pixel's lane from group pointer
+ * d on (8 halfwords apart); when len % 4 != 0 the last group holds the run's last 4 values,
+ * overlapping the group before (see conv.c's tm_conv_widen). Inline: a call costs as much as
+ * a short run. Returns the next group. */
+TM_ALWAYS_INLINE int16_t *tm_widen_run(int16_t *d, const int8_t *x, int32_t len) {
+#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
+  const int8_t *end = x + (len & ~3);
+  uint32_t a, even;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr    %[a], [%[x]], #4\n\t"
+      "sxtb16 %[even], %[a]\n\t"
+      "sxtb16 %[a], %[a], ror #8\n\t"
+      "strd   %[even], %[a], [%[d]], #16\n\t"
+      "cmp    %[x], %[end]\n\t"
+      "bne    1b"
+      : [x] "+r"(x), [d] "+r"(d), [a] "=&r"(a), [even] "=&r"(even)
+      : [end] "r"(end)
+      : "cc", "memory");
+  if (len & 3) {
+    a = tm_load32(x + (len & 3) - 4);
+    even = __sxtb16(a);
+    a = tm_sxtb16_ror8(a);
+    __builtin_memcpy(d, &even, 4);
+    __builtin_memcpy(d + 2, &a, 4);
+    d += 8;
+  }
+  return d;
+#else
+  const int32_t whole = len & ~3;
+  tm_widen(d, 0, x, whole);
+  if (len & 3) tm_widen(d, whole, x + len - 4, 4);
+  return d + ((len + 3) >> 2) * 8;
+#endif
+}
+
 /* Pixels A, B (x: n4 groups of 8 halfwords) against `pairs` pairs of channels: for each pair,
  * acc gets A·c, A·d, B·c, B·d, starting from the pair's biases. */
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
@@ -140,56 +176,100 @@ typedef struct {
   int32_t out_b, n4, pairs;
 } tm_mac_rq_t;
 void tm_mac_2x2_rq(const tm_mac_rq_t *a);
-__asm__(
-    "  .pushsection .text.tm_mac_2x2_rq,\"ax\",%progbits\n"
-    "  .syntax unified\n"
-    "  .thumb\n"
-    "  .p2align 2\n"
-    "  .global tm_mac_2x2_rq\n"
-    "  .type tm_mac_2x2_rq, %function\n"
-    "  .thumb_func\n"
-    "tm_mac_2x2_rq:\n\t"
-    "push   {r4-r11, lr}\n\t"
-    "sub    sp, sp, #32\n\t"
-    "ldm    r0, {r2, r3, r4, r5, r6, r7, r8, r9}\n\t"
-    "str    r2, [sp, #0]\n\t"        /* x start */
-    "add    r10, r2, r8, lsl #4\n\t"
-    "str    r10, [sp, #4]\n\t"       /* x end */
-    "and    r8, r8, #3\n\t"
-    "str    r8, [sp, #8]\n\t"        /* groups % 4 */
-    "str    r4, [sp, #12]\n\t"       /* bias */
-    "str    r5, [sp, #16]\n\t"       /* rq */
-    "strd   r6, r7, [sp, #20]\n\t"   /* out, out_b */
-    "add    r9, r6, r9, lsl #1\n\t"
-    "str    r9, [sp, #28]\n\t"       /* out end */
-    "mov    r1, r3\n"
-    "1:\n\t"
-    "ldr    r3, [sp, #12]\n\t"
-    "ldrd   r6, r7, [r3]\n\t"
-    "ldm    r3!, {r4, r5}\n\t"
-    "str    r3, [sp, #12]\n\t"
-    "ldm    sp, {r0, r2, r3}\n\t"
-    TM_MAC_2X2_LOOP
-    "ldr    r3, [sp, #16]\n\t"
-    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"
-    "str    r3, [sp, #16]\n\t"
-    TM_RQ_ASM("r4", "r8", "r9", "r10", "r0")
-    TM_RQ_ASM("r6", "r8", "r9", "r10", "r0")
-    TM_RQ_ASM("r5", "r11", "r12", "lr", "r0")
-    TM_RQ_ASM("r7", "r11", "r12", "lr", "r0")
-    "ldrd   r0, r2, [sp, #20]\n\t"
-    "strb   r6, [r0, r2]\n\t"
-    "strb   r4, [r0], #1\n\t"
-    "strb   r7, [r0, r2]\n\t"
-    "strb   r5, [r0], #1\n\t"
-    "str    r0, [sp, #20]\n\t"
-    "ldr    r3, [sp, #28]\n\t"
-    "cmp    r0, r3\n\t"
-    "bne    1b\n\t"
-    "add    sp, sp, #32\n\t"
-    "pop    {r4-r11, pc}\n"
-    "  .size tm_mac_2x2_rq, .-tm_mac_2x2_rq\n"
-    "  .popsection\n");
+/* The loop of a group macro unrolled eight times, for the requantizing routines below: entered
+ * by a table branch so that the groups % 8 left over run first (r3 = groups % 8; r0 = x, r2 =
+ * x end). A long row runs half as many loop tests as with four; every group is 4-byte
+ * instructions only, so the table's offsets (in halfwords) stay within a byte. */
+#define TM_LOOP8(group)                   \
+  "tbb    [pc, r3]\n"                     \
+  "28:\n\t"                              \
+  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
+  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
+  "20:\n\t" group                        \
+  "21:\n\t" group                        \
+  "22:\n\t" group                        \
+  "23:\n\t" group                        \
+  "24:\n\t" group                        \
+  "25:\n\t" group                        \
+  "26:\n\t" group                        \
+  "27:\n\t" group                        \
+  "cmp    r0, r2\n\t"                    \
+  "bne    20b\n\t"
+#define TM_MAC_2X2_RQ_FUNC(name, loop, rq) \
+    "  .pushsection .text." name ",\"ax\",%progbits\n" \
+    "  .syntax unified\n"                              \
+    "  .thumb\n"                                       \
+    "  .p2align 2\n"                                   \
+    "  .global " name "\n"                             \
+    "  .type " name ", %function\n"                    \
+    "  .thumb_func\n"                                  \
+    name ":\n\t"                                       \
+    "push   {r4-r11, lr}\n\t"                          \
+    "sub    sp, sp, #32\n\t"                           \
+    "ldm    r0, {r2, r3, r4, r5, r6, r7, r8, r9}\n\t"  \
+    "str    r2, [sp, #0]\n\t"        /* x start */     \
+    "add    r10, r2, r8, lsl #4\n\t"                   \
+    "str    r10, [sp, #4]\n\t"       /* x end */       \
+    "and    r8, r8, #7\n\t"                            \
+    "str    r8, [sp, #8]\n\t"        /* groups % 8 */  \
+    "str    r4, [sp, #12]\n\t"       /* bias */        \
+    "str    r5, [sp, #16]\n\t"       /* rq */          \
+    "strd   r6, r7, [sp, #20]\n\t"   /* out, out_b */  \
+    "add    r9, r6, r9, lsl #1\n\t"                    \
+    "str    r9, [sp, #28]\n\t"       /* out end */     \
+    "mov    r1, r3\n"                                  \
+    "1:\n\t"                                           \
+    "ldr    r3, [sp, #12]\n\t"                         \
+    "ldrd   r6, r7, [r3]\n\t"                          \
+    "ldm    r3!, {r4, r5}\n\t"                         \
+    "str    r3, [sp, #12]\n\t"                         \
+    "ldm    sp, {r0, r2, r3}\n\t"                      \
+    loop                                               \
+    "ldr    r3, [sp, #16]\n\t"                         \
+    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"      \
+    "str    r3, [sp, #16]\n\t"                         \
+    rq("r4", "r8", "r9", "r10", "r0")                  \
+    rq("r6", "r8", "r9", "r10", "r0")                  \
+    rq("r5", "r11", "r12", "lr", "r0")                 \
+    rq("r7", "r11", "r12", "lr", "r0")                 \
+    "ldrd   r0, r2, [sp, #20]\n\t"                     \
+    "strb   r6, [r0, r2]\n\t"                          \
+    "strb   r4, [r0], #1\n\t"                          \
+    "strb   r7, [r0, r2]\n\t"                          \
+    "strb   r5, [r0], #1\n\t"                          \
+    "str    r0, [sp, #20]\n\t"                         \
+    "ldr    r3, [sp, #28]\n\t"                         \
+    "cmp    r0, r3\n\t"                                \
+    "bne    1b\n\t"                                    \
+    "add    sp, sp, #32\n\t"                           \
+    "pop    {r4-r11, pc}\n"                            \
+    "  .size " name ", .-" name "\n"                   \
+    "  .popsection\n"
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_ASM));
+/* The same with int16 weights (the generator's `wide` form, kernels.py widen_pairs): per pair
+ * and per group of 4, c's halfwords w0, w2, w1, w3 (SXTB16's lanes of x), then d's; 11
+ * instructions per 16 multiply-accumulates instead of 14, no weight to widen. The weights and
+ * biases are doubled (|2w| <= 256 fits), so the sums are twice the accumulators, as the fast
+ * requantization wants them: TM_RQ2_ASM is TM_RQ_ASM without its doubling. */
+#define TM_RQ2_ASM(acc, m, e, r, t)                 \
+  "smmlar " t ", " acc ", " m ", " r "\n\t"         \
+  "add    " acc ", " t ", " acc ", asr #31\n\t"     \
+  "asrs   " acc ", " acc ", " e "\n\t"              \
+  "ssat   " acc ", #8, " acc "\n\t"
+#define TM_MAC16_2X2_GROUP                \
+  "ldm    r0!, {r8, r9, r10, r11}\n\t"    \
+  "ldm    r1!, {r3, r12}\n\t"             \
+  "smlad  r4, r8, r3, r4\n\t"             \
+  "smlad  r4, r9, r12, r4\n\t"            \
+  "smlad  r6, r10, r3, r6\n\t"            \
+  "smlad  r6, r11, r12, r6\n\t"           \
+  "ldm    r1!, {r3, r12}\n\t"             \
+  "smlad  r5, r8, r3, r5\n\t"             \
+  "smlad  r5, r9, r12, r5\n\t"            \
+  "smlad  r7, r10, r3, r7\n\t"            \
+  "smlad  r7, r11, r12, r7\n\t"
+void tm_mac16_2x2_rq(const tm_mac_rq_t *a);
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8(TM_MAC16_2X2_GROUP), TM_RQ2_ASM));
 #define TM_MAC_RQ_ASM 1
 #else
 static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t *acc,
@@ -228,6 +308,28 @@ static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, i
 #ifndef TM_MAC_RQ_ASM
 #define TM_MAC_RQ_ASM 0
 #endif
+
+/* tm_mac_2x2 with int16 weights (laid out as for tm_mac16_2x2_rq, doubled): the portable
+ * form. */
+TM_UNUSED static void tm_mac16_2x2(const int16_t *x, const int16_t *w, const int32_t *bias,
+                                   int32_t *acc, int32_t n4, int32_t pairs) {
+  for (int32_t i = 0; i < pairs; ++i, bias += 2, acc += 4) {
+    int32_t ac = bias[0], ad = bias[1], bc = bias[0], bd = bias[1];
+    const int16_t *xp = x;
+    for (int32_t g = 0; g < n4; ++g, xp += 8, w += 8) {
+      const int32_t a0 = xp[0], a1 = xp[1], a2 = xp[2], a3 = xp[3];
+      const int32_t b0 = xp[4], b1 = xp[5], b2 = xp[6], b3 = xp[7];
+      ac += a0 * w[0] + a1 * w[1] + a2 * w[2] + a3 * w[3];
+      bc += b0 * w[0] + b1 * w[1] + b2 * w[2] + b3 * w[3];
+      ad += a0 * w[4] + a1 * w[5] + a2 * w[6] + a3 * w[7];
+      bd += b0 * w[4] + b1 * w[5] + b2 * w[6] + b3 * w[7];
+    }
+    acc[0] = ac / 2;  /* the exact, even sums of doubled weights and biases */
+    acc[1] = ad / 2;
+    acc[2] = bc / 2;
+    acc[3] = bd / 2;
+  }
+}
 
 /* Pixels A, B against one channel (its weights one row of n4 groups): acc gets A·c, B·c. */
 static void tm_mac_2x1(const int16_t *x, const int8_t *w, int32_t bias, int32_t *acc,

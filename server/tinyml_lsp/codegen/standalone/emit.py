@@ -102,6 +102,17 @@ def _kernel_sources(steps: list[Step]) -> str:
     if lean:  # only the forms used (kernels/conv_lean.c)
         parts.append(f"#define TM_LEAN_INT8 {int(not all(wide))}\n"
                      f"#define TM_LEAN_INT16 {int(any(wide))}")
+    convs = [dict(s.fields) for s in steps if s.func == "tm_conv"]
+    if convs:  # the same for kernels/conv.c
+        generic = [f["groups"] != 1 or f["k_h"] > kernels.CONV_MAX_ROWS for f in convs]
+        int16 = ["w16" in f for f in convs]
+        full = [bool(f["fast"]) and (f["act_min"], f["act_max"]) == (-128, 127) for f in convs]
+        rest = [not (g or w) for g, w in zip(generic, int16, strict=True)]
+        parts.append(
+            f"#define TM_CONV_GENERIC {int(any(generic))}\n"
+            f"#define TM_CONV_INT16 {int(any(int16))}\n"
+            f"#define TM_CONV_FULL {int(any(r and f for r, f in zip(rest, full, strict=True)))}\n"
+            f"#define TM_CONV_ANY {int(any(r and not f for r, f in zip(rest, full, strict=True)))}")
     parts += [(folder / n).read_text() for n in names]
     return "\n".join(parts)
 
@@ -267,14 +278,15 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
             if trial_plan.arena_bytes <= plan.arena_bytes:
                 prog, plan = trial, trial_plan
                 break
-    # int16 weights where the flash budget allows (the most multiply-accumulates first); the
-    # kernel and its scratch stay the same, so does the plan
+    # int16 weights where the flash budget allows (the most instructions saved per byte first);
+    # the kernel and its scratch stay the same, so does the plan
     budget = int(FLASH_BUDGET * _model_filter_bytes(prog)) - _filter_bytes(prog)
-    for k in sorted(range(len(prog.steps)), key=lambda k: -prog.steps[k].macs):
-        wide = prog.steps[k].wide
-        if wide is None:
-            continue
-        extra = _step_filter_bytes(wide) - _step_filter_bytes(prog.steps[k])
+    extras = {k: _step_filter_bytes(s.wide) - _step_filter_bytes(s)
+              for k, s in enumerate(prog.steps) if s.wide is not None}
+    for k in sorted(extras, key=lambda k: (-prog.steps[k].macs * WIDE_GAIN[prog.steps[k].func]
+                                           / max(extras[k], 1), k)):
+        wide, extra = prog.steps[k].wide, extras[k]
+        assert wide is not None
         if extra <= budget:
             prog = replace(prog, steps=[*prog.steps[:k], wide, *prog.steps[k + 1:]])
             budget -= extra
@@ -284,6 +296,9 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
 # int8 weights in flash, at most this many times the model's own (padding and int16 weights
 # included)
 FLASH_BUDGET = 1.05
+# instructions saved per 16 multiply-accumulates by a kernel's int16 weights: the lean loop
+# drops 20 to 13 (dot4.c, conv_lean.c), the pair loop 14 to 11 (gemm.c)
+WIDE_GAIN = {"tm_conv_lean": 7, "tm_conv": 3}
 
 
 def _step_filter_bytes(step: Step) -> int:

@@ -218,8 +218,8 @@ def _conv(g: Graph, op: Op) -> Step:
 
 def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -> Step:
     """conv.c's kernel (windows widened to int16, two pixels at a time), with the lean one of
-    conv_lean.c (int8 windows, less scratch) as its alternative, and the lean one's with int16
-    weights (`wide`) as the latter's."""
+    conv_lean.c (int8 windows, less scratch) as its alternative; each with int16 weights
+    (`wide`: the same scratch, more flash) as its own."""
     f, groups = call.f, call.groups
     n, h, wd, c = f.in_shape
     _, oh, ow, oc = f.out_shape
@@ -247,12 +247,16 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
         layout = widen_lean(padded, run) if wide else interleave(padded, 4, run)
         gather_bytes = stride if gather else 0
     elif fast_path:  # padded to whole groups of 4, interleaved by pairs (gemm.c)
-        stride = -(-k // 4) * 4
-        layout = interleave(np.pad(rows, ((0, 0), (0, stride - k))), 2)
+        padded = np.pad(rows, ((0, 0), (0, -k % 4))) if im2col else row_groups(rows, row)
+        stride = padded.shape[1]
+        layout = widen_pairs(padded) if wide else interleave(padded, 2)
         scratch = 16 + 4 * stride  # the accumulators and the widened pair of windows
         gather_bytes = stride if gather else 0  # apart: two smaller holes suffice
     consts, names, fast = _requant_consts(op, call.bias, call.rows, call.mults, call.shifts,
                                           f.yq.zero_point)
+    if wide and not lean:  # doubled weights and bias: the sums come doubled (gemm.c)
+        layout = layout * 2
+        consts[0] = ConstArray(consts[0].name, "int32_t", _wrap32(2 * call.bias))
     consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t", layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
     weights = [("w", "0"), ("w16", consts[0].name)] if wide else [("w", consts[0].name)]
@@ -271,8 +275,11 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
                 scratch=scratch, scratch2=gather_bytes,
                 macs=n * oh * ow * oc * kh * kw * (c // groups),
                 lean=_conv_step(op, call, True) if fast_path and not lean else None,
-                wide=_conv_step(op, call, True, True)
-                if fast_path and lean and not wide and oc % 4 == 0 and run % 4 == 0 else None)
+                wide=_conv_step(op, call, lean, True) if fast_path and not wide and (
+                    oc % 4 == 0 and run % 4 == 0 if lean
+                    # the int16 form of conv.c requantizes in its assembly loop only
+                    else oc % 2 == 0 and fast and lo == qz.INT8_MIN and hi == qz.INT8_MAX)
+                else None)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
@@ -357,6 +364,31 @@ def interleave(rows: np.ndarray, count: int, run: int | None = None) -> np.ndarr
             parts.append(seg[:, whole:].T.reshape(-1))
     parts.append(rows[n // count * count:].reshape(-1))
     return np.concatenate(parts).astype(np.int8)
+
+
+def row_groups(rows: np.ndarray, row: int) -> np.ndarray:
+    """Filters [n][k] (k a whole number of kernel rows of `row` elements, row >= 4) with each
+    kernel row as whole groups of 4, as conv.c widens a window read in place: a row whose
+    length is not a multiple of 4 ends with the group of its last 4 elements, overlapping the
+    one before, whose overlapping weights are zero."""
+    n, k = rows.shape
+    tail, whole = row % 4, row // 4 * 4
+    if not tail:
+        return rows
+    r = rows.reshape(n, k // row, row)
+    out = np.zeros((n, k // row, whole + 4), dtype=rows.dtype)
+    out[:, :, :whole] = r[:, :, :whole]
+    out[:, :, whole + 4 - tail:] = r[:, :, whole:]
+    return out.reshape(n, -1)
+
+
+def widen_pairs(rows: np.ndarray) -> np.ndarray:
+    """Filters [n][k] (n even, k a multiple of 4) as int16 in the order tm_mac16_2x2_rq
+    (kernels/gemm.c) reads them: per pair of filters and per group of 4 elements, for each
+    filter of the pair its elements 0, 2, 1, 3 (SXTB16's lanes). (_conv_step doubles them.)"""
+    n, k = rows.shape
+    w = rows.astype(np.int16).reshape(n // 2, 2, k // 4, 4)[..., [0, 2, 1, 3]]
+    return w.transpose(0, 2, 1, 3).reshape(-1)
 
 
 def widen_lean(rows: np.ndarray, run: int) -> np.ndarray:
