@@ -139,13 +139,16 @@ def test_benchmark_twins_random_inputs(twins, name, tmp_path):
     _compare(path, x, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["vww_mobilenet", "kws_dscnn", "ic_resnet8"])
-def test_twins_with_int16_weights(twins, name, tmp_path):
-    """`--weights-budget 2.1` on the host: gemm16.c's pairs of channels (and the lean kernel's
-    int16 form) give the same bytes, within the budget."""
+@pytest.mark.parametrize(("name", "kernel"), [
+    ("vww_mobilenet", "tm_conv"), ("kws_dscnn", "tm_conv"), ("ic_resnet8", "tm_conv"),
+    ("ad_autoencoder", "tm_conv_lean")])
+def test_twins_with_int16_weights(twins, name, kernel, tmp_path):
+    """`--weights-budget 2.1` on the host: the int16 forms — conv.c's pairs of channels, the
+    lean kernel's blocks of 4 (also for dense layers) — give the same bytes, within the
+    budget."""
     path = twins[name]
     gen, _ = _compare(path, zoo.random_inputs(path.read_bytes(), 3, seed=4), tmp_path, 2.1)
-    assert wide_convs(path, 2.1).get("tm_conv", 0) >= 2
+    assert wide_convs(path, 2.1).get(kernel, 0) >= 2
     assert gen.model_filter_bytes < gen.filter_bytes <= 2.1 * gen.model_filter_bytes
 
 
