@@ -212,18 +212,19 @@ def _per_record(t: Twin | None, instructions: int) -> str:
 def print_wide(rows: list[Row], wides: list[WideRow]) -> None:
     print(f"\nFlash for speed: --weights-budget {WIDE_BUDGET} (int16 weights) next to the "
           "default build, on the emulated board")
-    print(f"{'model':<24}{'instr':>8}{'÷record':>8}{'flash':>10}{'w ratio':>8}"
-          f"{'default':>9}{'÷record':>8}{'flash':>10}{'w ratio':>8}  same outputs")
+    print(f"{'model':<24}{'instr':>8}{'÷record':>8}{'flash':>10}{'w ratio':>8}{'RAM':>8}"
+          f"{'default':>9}{'÷record':>8}{'flash':>10}{'w ratio':>8}{'RAM':>8}  same outputs")
     by_name = {r.name: r for r in rows}
     for w in wides:
         r, t = by_name[w.name], _twin(w.name)
         print(f"{w.name:<24}{_m(w.instructions):>8}{_per_record(t, w.instructions):>8}"
               f"{w.sizes.flash_bytes:>10,}{w.gen.filter_bytes / w.gen.model_filter_bytes:>8.3f}"
-              f"{_m(r.instructions):>9}{_per_record(t, r.instructions):>8}"
+              f"{w.sizes.ram_bytes:>8,}{_m(r.instructions):>9}{_per_record(t, r.instructions):>8}"
               f"{r.sizes.flash_bytes:>10,}"
-              f"{r.gen.filter_bytes / r.gen.model_filter_bytes:>8.3f}  "
+              f"{r.gen.filter_bytes / r.gen.model_filter_bytes:>8.3f}{r.sizes.ram_bytes:>8,}  "
               f"{'yes' if w.same_outputs else 'NO'}")
-    print("  RAM (arena + stack) is the same in both builds")
+    print("  flash = code + all constants; RAM = arena + stack (a dense layer with int16 "
+          "weights runs as the lean convolution, whose frame is bigger)")
 
 
 def print_figures(rows: list[Row]) -> None:

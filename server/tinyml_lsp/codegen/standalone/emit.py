@@ -278,6 +278,8 @@ def build_program(model_path: str | Path,
         if wide is None:
             continue
         extra = _step_filter_bytes(wide) - _step_filter_bytes(prog.steps[k])
+        if flash_budget is None and wide.func != prog.steps[k].func:
+            continue  # another kernel's code (and frame) for a few bytes of slack: asked only
         if extra <= budget:
             prog = replace(prog, steps=[*prog.steps[:k], wide, *prog.steps[k + 1:]])
             budget -= extra
