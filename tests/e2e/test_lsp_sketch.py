@@ -10,6 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.conftest import MODELS
 from tests.e2e.conftest import actions_at, execute, line_of, open_document
 from tinyml_lsp.deploy import emulator
 
@@ -102,3 +103,21 @@ async def test_sketch_flash_monitor_from_the_editor(client: LanguageClient, frui
     # the monitor judged the board against the host's outputs, and said so
     assert read["verdict"]["ok"] and read["verdict"]["equal"] == 16
     assert any("board agrees with the host" in m.message for m in client.messages)
+
+
+async def test_weights_budget_from_the_editor(client: LanguageClient, tmp_path: Path) -> None:
+    """`weights_budget` (VS Code's tinyml.standalone.weightsBudget): int16 weights in model.c;
+    a budget that is no ratio is refused with the reason, and nothing is written."""
+    _answer_like_an_editor(client)
+    model = MODELS / "person_detect.tflite"
+    refused = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tinyml.sketch", arguments=[{"model": str(model), "project": str(tmp_path / "a"),
+                                             "weights_budget": 0.5}]))
+    assert refused is None and not (tmp_path / "a").exists()
+    assert any("weights budget is a ratio from 1" in m.message for m in client.messages)
+    done = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="tinyml.sketch", arguments=[{"model": str(model), "project": str(tmp_path / "b"),
+                                             "weights_budget": 2.1}]))
+    assert done["applied"]
+    source = (tmp_path / "b" / "src" / "model.c").read_text()
+    assert source.count("static const int16_t op") >= 5

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import DATA
-from tinyml_lsp.codegen.standalone.emit import GeneratedModel, generate
+from tinyml_lsp.codegen.standalone.emit import GeneratedModel, build_program, generate
 from tinyml_lsp.codegen.standalone.host import build_host, run_host
 
 HERE = Path(__file__).resolve().parent
@@ -38,15 +38,27 @@ def tflm_outputs(models: list[bytes], inputs: list[np.ndarray],
 
 
 def standalone_outputs(model: str | Path, inputs: np.ndarray, workdir: str | Path,
-                       extra_flags: tuple[str, ...] = ()) -> tuple[GeneratedModel, np.ndarray]:
-    """Generate C for `model`, build it with gcc in workdir, run it on `inputs`."""
-    gen = generate(model)
+                       extra_flags: tuple[str, ...] = (), flash_budget: float | None = None,
+                       ) -> tuple[GeneratedModel, np.ndarray]:
+    """Generate C for `model` (weights within `flash_budget`), build it with gcc in workdir,
+    run it on `inputs`."""
+    gen = generate(model, flash_budget=flash_budget)
 
     async def go() -> np.ndarray:
         exe = await build_host(gen, workdir, extra_flags=extra_flags)
         return (await run_host(gen, exe, inputs)).outputs
 
     return gen, asyncio.run(go())
+
+
+def wide_convs(model: str | Path, flash_budget: float | None = None) -> dict[str, int]:
+    """How many convolutions of each kernel (tm_conv, tm_conv_lean) take int16 weights."""
+    prog, _ = build_program(model, flash_budget)
+    found: dict[str, int] = {}
+    for s in prog.steps:
+        if any(name == "w16" for name, _ in s.fields):
+            found[s.func] = found.get(s.func, 0) + 1
+    return found
 
 
 def person_images() -> np.ndarray:

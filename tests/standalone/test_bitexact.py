@@ -6,15 +6,20 @@ import numpy as np
 import pytest
 
 from tests.standalone import zoo
-from tests.standalone.helpers import person_images, standalone_outputs, tflm_outputs
+from tests.standalone.helpers import (
+    person_images,
+    standalone_outputs,
+    tflm_outputs,
+    wide_convs,
+)
 from tests.standalone.zoo import Builder
 from tinyml_lsp.codegen.standalone import quantization as qz
 from tinyml_lsp.codegen.standalone.emit import generate
 from tinyml_lsp.errors import TinymlError
 
 
-def _compare(model, x, tmp_path):
-    gen, ours = standalone_outputs(model, x, tmp_path)
+def _compare(model, x, tmp_path, flash_budget=None):
+    gen, ours = standalone_outputs(model, x, tmp_path, flash_budget=flash_budget)
     ref = tflm_outputs([model.read_bytes()], [x])[0]
     assert not isinstance(ref, str), ref
     ref = ref.reshape(len(x), -1)
@@ -132,6 +137,25 @@ def test_benchmark_twins_random_inputs(twins, name, tmp_path):
     path = twins[name]
     x = zoo.random_inputs(path.read_bytes(), 4, seed=3)
     _compare(path, x, tmp_path)
+
+
+@pytest.mark.parametrize(("name", "kernel"), [
+    ("vww_mobilenet", "tm_conv"), ("kws_dscnn", "tm_conv"), ("ic_resnet8", "tm_conv"),
+    ("ad_autoencoder", "tm_conv_lean")])
+def test_twins_with_int16_weights(twins, name, kernel, tmp_path):
+    """`--weights-budget 2.1` on the host: the int16 forms — conv.c's pairs of channels, the
+    lean kernel's blocks of 4 (also for dense layers) — give the same bytes, within the
+    budget."""
+    path = twins[name]
+    gen, _ = _compare(path, zoo.random_inputs(path.read_bytes(), 3, seed=4), tmp_path, 2.1)
+    assert wide_convs(path, 2.1).get(kernel, 0) >= 2
+    assert gen.model_filter_bytes < gen.filter_bytes <= 2.1 * gen.model_filter_bytes
+
+
+def test_weights_budget_must_be_a_sane_ratio(twins):
+    for bad in (0.5, 9.0, float("nan")):
+        with pytest.raises(TinymlError, match="weights budget is a ratio from 1"):
+            generate(twins["kws_dscnn"], flash_budget=bad)
 
 
 def test_weights_in_flash_stay_within_the_budget(twins, model_path):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.standalone import guard, zoo
-from tests.standalone.helpers import person_images, tflm_outputs
+from tests.standalone.helpers import person_images, tflm_outputs, wide_convs
 from tinyml_lsp.codegen.standalone.emit import generate
 from tinyml_lsp.deploy.board_profile import profile_on_emulator, render_profile
 from tinyml_lsp.deploy.board_run import run_on_emulator
@@ -79,6 +79,23 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
         path.write_bytes(model)
         run = asyncio.run(run_on_emulator(generate(path), x, tmp_path / name))
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
+
+
+@pytest.mark.parametrize(("name", "kernel"), [("kws_dscnn", "tm_conv"),
+                                            ("ad_autoencoder", "tm_conv_lean")])
+def test_int16_weights_on_the_emulated_m4(twins, name, kernel, tmp_path):
+    """`--weights-budget 2.1` on the board: bit-exact with the assembly and with its C form,
+    and fewer instructions than the default build (counts are exact under -icount)."""
+    path = twins[name]
+    x = np.concatenate([guard.guard_input(name, generate(path).inputs[0].shape),
+                        zoo.random_inputs(path.read_bytes(), 2, seed=5)])
+    ref = tflm_outputs([path.read_bytes()], [x])[0].reshape(len(x), -1)
+    wide = generate(path, flash_budget=2.1)
+    assert wide_convs(path, 2.1).get(kernel, 0) >= 4  # KWS's 1×1 convs, AD's dense layers
+    fast = asyncio.run(run_on_emulator(wide, x, tmp_path / "asm"))
+    plain = asyncio.run(run_on_emulator(wide, x[1:], tmp_path / "c", cflags=("-DTM_NO_ASM",)))
+    assert np.array_equal(fast.outputs, ref) and np.array_equal(plain.outputs, ref[1:])
+    assert fast.instructions[0] < guard.recorded()[name] * 0.95
 
 
 @pytest.mark.parametrize("name", ["ic_resnet8", "kws_dscnn"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.standalone import zoo
-from tests.standalone.helpers import standalone_outputs, tflm_outputs
+from tests.standalone.helpers import standalone_outputs, tflm_outputs, wide_convs
 from tinyml_lsp.codegen.standalone.graph import read_graph
 from tinyml_lsp.codegen.standalone.program import SUPPORTED_OPS, lower
 
@@ -20,7 +20,8 @@ SAMPLES = 24
 SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all")
 
 
-def _check(kind: str, seeds, tmp_path, flags: tuple[str, ...] = ()) -> list[dict]:
+def _check(kind: str, seeds, tmp_path, flags: tuple[str, ...] = (),
+           flash_budget: float | None = None) -> list[dict]:
     """The zoo models of `kind` whose outputs differ from TFLite Micro's (none, we hope)."""
     cases = [zoo.case(kind, s) for s in seeds]
     inputs = [zoo.random_inputs(m, SAMPLES, seed=i) for i, (_, m, _) in enumerate(cases)]
@@ -30,7 +31,7 @@ def _check(kind: str, seeds, tmp_path, flags: tuple[str, ...] = ()) -> list[dict
         assert not isinstance(ref, str), f"TFLite Micro refused zoo model {name}: {ref}"
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(model)
-        _, ours = standalone_outputs(path, x, tmp_path / name, flags)
+        _, ours = standalone_outputs(path, x, tmp_path / name, flags, flash_budget)
         ref = ref.reshape(len(x), -1)
         if ours.shape != ref.shape or not np.array_equal(ours, ref):
             failures.append({**info, "differ": int((ours != ref).sum())
@@ -49,6 +50,24 @@ def test_zoo_fast(kind, tmp_path):
 def test_zoo_many_seeds(kind, tmp_path):
     failures = _check(kind, SLOW_SEEDS, tmp_path)
     assert not failures, failures
+
+
+# the dense zoo models with an int16 form (units and depth multiples of 4) are rarer: the
+# first four seeds that have one, and three that do not
+INT16_SEEDS = {"CONV_2D": range(12), "CHAIN": range(12),
+               "FULLY_CONNECTED": (0, 1, 2, 15, 25, 26, 31)}
+
+
+@pytest.mark.parametrize("kind", sorted(INT16_SEEDS))
+def test_zoo_with_int16_weights(kind, tmp_path):
+    """`--weights-budget 2.1`: the convs and dense layers with an int16 form take it (here
+    mostly the lean kernel's; conv.c's pairs in test_bitexact and test_emulator) and give the
+    same bytes."""
+    seeds = INT16_SEEDS[kind]
+    failures = _check(kind, seeds, tmp_path, SANITIZE, flash_budget=2.1)
+    assert not failures, failures
+    widened = sum(bool(wide_convs(tmp_path / f"{kind.lower()}_{s}.tflite", 2.1)) for s in seeds)
+    assert widened >= 2, widened
 
 
 def test_zoo_covers_every_op_and_option():

@@ -165,10 +165,6 @@ def twin_models(timeout: float = 900, per_tensor_dense: bool = False) -> dict[st
     return paths
 
 
-def twin(name: str) -> Twin:
-    return next(t for t in TWINS if t.name == name)
-
-
 if __name__ == "__main__":
     target = Path(sys.argv[1])
     target.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinyml_lsp.deploy.build_log import map_path, read_build_log, token_end
+from tinyml_lsp.deploy.build_log import column_index, map_path, read_build_log, token_end
 
 SKETCH = """#include <TensorFlowLite.h>
 void setup() {
@@ -87,3 +87,36 @@ def test_token_ranges():
     assert line[33:token_end(line, 33)] == "->"
     assert line[47:token_end(line, 47)] == '"text"'
     assert token_end("", 5) == 6
+
+
+TABBED = "void loop() {\n\tfloat t = 21.5; /* °C */ int v = undefined_thing;\n}\n"
+
+
+def test_columns_of_gcc_11_and_later_count_tabs_to_8():
+    """GCC 12 (the emulated board's, ESP32's) says column 35 for a token after a tab and a
+    "°": on screen, the tab reaches column 9; an older GCC counts bytes."""
+    line = TABBED.splitlines()[1]
+    at = line.index("undefined_thing")
+    display = 8 + len(line[1:at]) + 1  # 1-based, the tab 8 wide
+    byte = len(line[:at].encode("utf-8")) + 1
+    assert (column_index(line, display), column_index(line, byte, "byte")) == (at, at)
+    assert column_index("\t\tx", 17) == 2 and column_index("漢字x", 5) == 2
+    assert column_index("ab", 6) == 5  # past the end: as far past it
+
+
+def test_the_log_says_how_its_compiler_counts_columns(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.cpp").write_text(TABBED)
+    line = TABBED.splitlines()[1]
+    at = line.index("undefined_thing")
+    display = 8 + len(line[1:at]) + 1
+    byte = len(line[:at].encode("utf-8")) + 1
+    message = "error: 'undefined_thing' was not declared in this scope"
+    new = read_build_log(f"src/main.cpp:2:{display}: {message}\n", tmp_path)
+    old = read_build_log(
+        "PACKAGES:\n - framework-arduino-mbed @ 4.1.5\n"
+        " - toolchain-gccarmnoneeabi @ 1.70201.0 (7.2.1)\n"
+        f"src/main.cpp:2:{byte}: {message}\n", tmp_path)
+    for log in (new, old):
+        (d,) = log.diagnostics
+        assert line[d.col:d.end_col] == "undefined_thing"

@@ -199,7 +199,8 @@ const handlers: Record<string, Handler> = {
       return;
     }
     const script = file?.endsWith(".py") ? file : undefined;
-    return server.run("tinyml.sketch", sketchArgs({ model, board, runtime, script }), "Generate inference sketch");
+    const weightsBudget = vscode.workspace.getConfiguration("tinyml").get<number | null>("standalone.weightsBudget");
+    return server.run("tinyml.sketch", sketchArgs({ model, board, runtime, script, weightsBudget }), "Generate inference sketch");
   },
   "tinyml.buildFirmware": async (uri) => {
     if (!needWorkspace()) {

@@ -38,6 +38,13 @@ test("sketch arguments: the board and the runtime chosen, the script's URI for i
   assert.equal(sketchArgs({ model: "/w/m_int8.tflite", board: "nano33ble", runtime: "tflm" }).runtime, "tflm");
 });
 
+test("the weights budget goes with the standalone runtime only, when set", () => {
+  const base = { model: "/w/m_int8.tflite", board: "tinyml-qemu-m4" };
+  assert.equal(sketchArgs({ ...base, runtime: "standalone", weightsBudget: 2.1 }).weights_budget, 2.1);
+  assert.equal(sketchArgs({ ...base, runtime: "standalone", weightsBudget: null }).weights_budget, undefined);
+  assert.equal(sketchArgs({ ...base, runtime: "tflm", weightsBudget: 2.1 }).weights_budget, undefined);
+});
+
 test("the runtime offered first: the setting, else the server's default for the board", () => {
   assert.equal(defaultRuntime("tinyml-qemu-m4"), "standalone");
   assert.equal(defaultRuntime("nano33ble", ""), "tflm");

@@ -60,11 +60,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from tinyml_lsp.codegen.analyze import analyze_model, render_analyze
     from tinyml_lsp.deploy.board_profile import analyze_on_board
 
+    if args.weights_budget is not None and not args.on_board:
+        raise TinymlError("--weights-budget goes with --on-board (the firmware it measures)")
+    board = {"weights_budget": args.weights_budget} if args.on_board else {}
     analyze = analyze_on_board if args.on_board else analyze_model
     run(args, lambda ctx: analyze(
         args.model, ctx, reference=args.reference, data=args.data,
         label_column=args.label_column, pixel_range=args.pixel_range, samples=args.samples,
-        seed=args.seed), render_analyze)
+        seed=args.seed, **board), render_analyze)
     return 0
 
 
@@ -94,7 +97,8 @@ def cmd_sketch(args: argparse.Namespace) -> int:
         args.model, args.out, ctx, board=args.board, data=args.data, vectors=args.vectors,
         seed=args.seed, labels=_labels(args), label_column=args.label_column,
         pixel_range=args.pixel_range, runtime=args.runtime, input=args.input,
-        features=args.features), lambda s: render_sketch(s, args.out))
+        features=args.features, weights_budget=args.weights_budget),
+        lambda s: render_sketch(s, args.out))
     return 0
 
 

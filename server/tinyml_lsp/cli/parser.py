@@ -28,6 +28,14 @@ def _examples(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
+def _weights_budget_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights-budget", type=float, metavar="RATIO",
+                   help="standalone runtime: flash for speed — the weights may take up to "
+                   "RATIO × the model's int8 weights, int16 copies going to the layers they "
+                   "speed up most (2.1: every layer that has one; default: a few percent, "
+                   "docs/firmware.md)")
+
+
 def _data_options(p: argparse.ArgumentParser, data_help: str) -> None:
     p.add_argument("--data", help=data_help + ": .npy/.npz (x, optional y), a CSV (numeric "
                    "columns and a label column) or an image folder (one subfolder per class)")
@@ -147,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run a profiling build of the standalone firmware on the emulated "
                    "board and show each layer's instructions (QEMU -icount, exact) and how far "
                    "the model is above its SMLAD floor (MACs ÷ 2)")
+    _weights_budget_option(p)
     p.set_defaults(func=commands.cmd_analyze)
 
     p = command("fit", "does a model fit a board's flash and RAM?", _examples(
@@ -190,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vectors", type=int, default=vectors.DEFAULT_VECTORS,
                    help="test vectors the firmware runs, stratified by class")
     p.add_argument("--seed", type=int, default=0, help="seed of the choice of test vectors")
+    _weights_budget_option(p)
     p.set_defaults(func=commands.cmd_sketch)
 
     p = command("validate", "check generated C against TFLite Micro element by element, on "

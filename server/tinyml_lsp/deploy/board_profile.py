@@ -94,17 +94,19 @@ def parse_profile(lines: tuple[str, ...] | list[str], ops: tuple[str, ...],
 async def profile_on_emulator(model: str | Path, workdir: str | Path,
                               ctx: JobContext | None = None, *,
                               inputs: np.ndarray | None = None, cflags: tuple[str, ...] = (),
-                              timeout: float = 600) -> LayerProfile:
+                              timeout: float = 600,
+                              weights_budget: float | None = None) -> LayerProfile:
     """Build the profiling firmware of a model in `workdir`, run it once on the emulated board
     (on `inputs[0]`, or a zero input) and return the instructions of each layer."""
     ctx = ctx or NullContext()
-    gen = generate(model)
+    gen = generate(model, flash_budget=weights_budget)
     if gen.inputs[0].is_float or len(gen.inputs) != 1:
         raise TinymlError("the profiling firmware feeds one int8 input", model)
     x = np.zeros((1, gen.inputs[0].size), np.int8) if inputs is None else inputs[:1]
     project = Path(workdir)
     plan = await plan_sketch(model, project, Stage(ctx, 0.0, 0.2), inputs=x,
-                             build_flags=" ".join((PROFILE_FLAG, *cflags)))
+                             build_flags=" ".join((PROFILE_FLAG, *cflags)),
+                             weights_budget=weights_budget)
     main = snippet("standalone/main_profile.c")
     write_sketch(replace(plan, files=tuple(
         SketchFile(f.path, main, False) if f.path == "src/main.c" else f for f in plan.files)))
@@ -115,12 +117,16 @@ async def profile_on_emulator(model: str | Path, workdir: str | Path,
     return parse_profile(run.lines, gen.ops, gen.macs, str(model), gen.op_indices)
 
 
-async def analyze_on_board(model: str | Path, ctx: JobContext, **options: Any) -> AnalyzeReport:
+async def analyze_on_board(model: str | Path, ctx: JobContext, *,
+                           weights_budget: float | None = None,
+                           **options: Any) -> AnalyzeReport:
     """`tinyml analyze --on-board`: the per-layer analysis (`options` are analyze_model's)
-    with each layer's instructions measured on the emulated board."""
+    with each layer's instructions measured on the emulated board (the firmware's weights
+    within `weights_budget`, as `tinyml sketch` would write them)."""
     report = await analyze_model(model, Stage(ctx, 0.0, 0.3), **options)
     with tempfile.TemporaryDirectory(prefix="tinyml-profile-") as workdir:
-        profile = await profile_on_emulator(model, workdir, Stage(ctx, 0.3, 1.0))
+        profile = await profile_on_emulator(model, workdir, Stage(ctx, 0.3, 1.0),
+                                            weights_budget=weights_budget)
     return with_instructions(report, profile)
 
 

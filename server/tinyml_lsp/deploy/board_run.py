@@ -111,13 +111,13 @@ class EmulatorRun:
 async def run_on_emulator(gen: GeneratedModel, inputs: np.ndarray, workdir: str | Path, *,
                           cflags: tuple[str, ...] = (), timeout: float | None = None
                           ) -> EmulatorRun:
-    """A sketch project of the model with `inputs` as test vectors, built by PlatformIO,
-    flashed to the emulated board and read back by the serial monitor."""
+    """A sketch project of the model (generated as `gen` was) with `inputs` as test vectors,
+    built by PlatformIO, flashed to the emulated board and read back by the serial monitor."""
     if gen.inputs[0].is_float or len(gen.inputs) != 1:
         raise TinymlError("the emulated board feeds one int8 input", gen.model)
     project = Path(workdir)
     write_sketch(await plan_sketch(gen.model, project, NullContext(), inputs=inputs,
-                                   build_flags=" ".join(cflags)))
+                                   build_flags=" ".join(cflags), weights_budget=gen.flash_budget))
     try:
         run = await flash_and_read(project, NullContext(), timeout=timeout)
     finally:

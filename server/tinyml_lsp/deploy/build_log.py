@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,6 +24,11 @@ _ARDUINO_FLASH = re.compile(r"Sketch uses (?P<used>\d+) bytes .*Maximum is (?P<t
 _ARDUINO_RAM = re.compile(r"Global variables use (?P<used>\d+) bytes .*Maximum is "
                           r"(?P<total>\d+) bytes")
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|->|::|\S")
+# GCC 11 and later count a message's column on screen (-fdiagnostics-column-unit=display): a
+# tab moves to the next multiple of -ftabstop (8), a wide character takes two. Older GCCs and
+# Clang count bytes. PlatformIO's package list names the toolchain's GCC version.
+TABSTOP = 8
+_TOOLCHAIN_GCC = re.compile(r"toolchain-\S+ @ \S+ \((?P<major>\d+)\.\d+")
 SOURCE_SUFFIXES = {".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".ino", ".S", ".s"}
 _SKIPPED = {".git", ".pio", ".venv", "node_modules", "__pycache__", ".state"}
 MAX_INDEXED = 20_000  # workspace files looked at when mapping foreign paths
@@ -112,6 +118,31 @@ def map_path(written: str, root: Path, index: list[PurePosixPath] | None = None)
     return root / best[0] if best_len and len(best) == 1 else None
 
 
+def column_index(line_text: str, column: int, unit: str = "display") -> int:
+    """The character index of a compiler's 1-based column in a line: counted on screen
+    ("display") or in UTF-8 bytes ("byte")."""
+    width = 0
+    for i, ch in enumerate(line_text):
+        if width >= column - 1:
+            return i
+        if unit == "byte":
+            width += len(ch.encode("utf-8", errors="replace"))
+        elif ch == "\t":
+            width = (width // TABSTOP + 1) * TABSTOP
+        else:
+            width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return len(line_text) + max(column - 1 - width, 0)
+
+
+def column_unit(log_lines: list[str]) -> str:
+    """How the log's compiler counts columns: "byte" when PlatformIO names a GCC older than
+    11, else "display" (the GCC of every current toolchain, the emulated board's included)."""
+    for line in log_lines:
+        if (m := _TOOLCHAIN_GCC.search(line)) and int(m["major"]) < 11:
+            return "byte"
+    return "display"
+
+
 def token_end(line_text: str, col: int) -> int:
     """The end column of the token starting at (or containing) `col` of a line."""
     for m in _TOKEN.finditer(line_text):
@@ -123,7 +154,7 @@ def token_end(line_text: str, col: int) -> int:
 
 
 def _place(d: Diagnostic, root: Path, index: list[PurePosixPath],
-           texts: dict[Path, list[str]]) -> Placed:
+           texts: dict[Path, list[str]], unit: str) -> Placed:
     if not d.file or d.line is None:
         return Placed(None, 0, 0, 0, d.severity, d.message)
     path = map_path(d.file, root, index)
@@ -140,27 +171,29 @@ def _place(d: Diagnostic, root: Path, index: list[PurePosixPath],
     if d.column is None:  # the whole line, without its indentation
         col, end = len(text) - len(text.lstrip()), len(text.rstrip()) or 1
     else:
-        col = max(d.column - 1, 0)
+        col = column_index(text, d.column, unit)
         end = token_end(text, col)
     foreign = None if Path(d.file) == path or (root / d.file) == path else d.file
     return Placed(str(path), line, col, max(end, col + 1), d.severity, d.message, foreign)
 
 
 def place(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic],
-          root: str | Path) -> tuple[Placed, ...]:
-    """Parsed compiler messages on `root`'s files (notes left out: they follow their error)."""
+          root: str | Path, unit: str = "display") -> tuple[Placed, ...]:
+    """Parsed compiler messages on `root`'s files (notes left out: they follow their error);
+    `unit`: how the compiler counts columns (column_unit)."""
     workspace = Path(root)
     needs_index = any(d.file and not (Path(d.file).is_file() or (workspace / d.file).is_file())
                       for d in diagnostics)
     index = _index(workspace) if needs_index else []
     texts: dict[Path, list[str]] = {}
-    return tuple(_place(d, workspace, index, texts) for d in diagnostics if d.severity != "note")
+    return tuple(_place(d, workspace, index, texts, unit)
+                 for d in diagnostics if d.severity != "note")
 
 
 def read_build_log(text: str, root: str | Path) -> BuildLog:
     """A build's output (any compiler, any machine) as diagnostics on `root`'s files."""
     lines = [_ANSI.sub("", line).rstrip("\r") for line in text.splitlines()]
-    placed = place(parse_diagnostics(lines, root), root)
+    placed = place(parse_diagnostics(lines, root), root, column_unit(lines))
     sizes: dict[str, tuple[int, int]] = {}
     for line in lines:
         if m := _SIZE.match(line.strip()):

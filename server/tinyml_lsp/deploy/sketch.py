@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -90,15 +91,20 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
                       labels: list[str] | None = None, label_column: str | None = None,
                       pixel_range: str = DEFAULT_PIXEL_RANGE, build_flags: str = "",
                       inputs: np.ndarray | None = None, runtime: str | None = None,
-                      input: str = "vectors", features: str | Path | None = None) -> Sketch:
+                      input: str = "vectors", features: str | Path | None = None,
+                      weights_budget: float | None = None) -> Sketch:
     """Every file of the project, as text; nothing is written. The test vectors are `inputs`
     (int8, one row per vector), else `vectors` taken from `data`, else random; the host's
     outputs for them come from TFLite Micro's interpreter. `runtime` None: TFLite Micro for a
-    real board, the standalone C for the emulated one; `input` and `features`: tflm only."""
+    real board, the standalone C for the emulated one; `input` and `features`: tflm only;
+    `weights_budget`: standalone only, the flash its weights may take (emit.generate)."""
     target = board_by_id(board)
     runtime = runtime or ("standalone" if target.id == EMULATED_BOARD else "tflm")
     if runtime not in RUNTIMES:
         raise TinymlError(f"unknown runtime {runtime!r} (one of {', '.join(RUNTIMES)})")
+    if weights_budget is not None and runtime == "tflm":
+        raise TinymlError("--weights-budget is for the standalone runtime (--runtime "
+                          "standalone); TFLite Micro reads the model's own weights")
     if runtime == "tflm":
         return await plan_tflm_sketch(model, project, ctx, board=board, data=data,
                                       vectors=vectors, seed=seed, labels=labels,
@@ -108,7 +114,7 @@ async def plan_sketch(model: str | Path, project: str | Path, ctx: JobContext, *
         raise TinymlError(f"--input {input} is for TFLite Micro sketches (--runtime tflm)")
     ctx.progress(0.0, "generating C for the model")
     given = model  # errors name the model as the user gave it
-    gen = await asyncio.to_thread(generate, model)
+    gen = await asyncio.to_thread(partial(generate, model, flash_budget=weights_budget))
     model, project = Path(model).resolve(), Path(project).resolve()
     _check_fit(gen, target)
     if target.id != EMULATED_BOARD:
@@ -162,7 +168,8 @@ async def sketch_model(model: str | Path, project: str | Path, ctx: JobContext, 
         return sketch
     ctx.progress(0.5, "measuring flash and RAM with the ARM compiler")
     try:
-        report = await measure_sizes(model, Stage(ctx, 0.5, 1.0))
+        report = await measure_sizes(model, Stage(ctx, 0.5, 1.0),
+                                     flash_budget=options.get("weights_budget"))
     except TinymlError as exc:  # the project is written; sizes are a bonus
         ctx.log(f"sizes not measured: {exc}")
         return sketch

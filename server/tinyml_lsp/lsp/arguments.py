@@ -68,6 +68,8 @@ class SketchArguments:
     input: str | None = arg("'vectors' or 'apds9960' (tflm)", default=None)
     features: str | None = arg("the feature definition for a sensor input", exists=FILE,
                                default=None)
+    weights_budget: float | None = arg("standalone: the flash the weights may take, a ratio "
+                                       "to the model's int8 weights", default=None)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tinyml_lsp.check.task import check_path, check_text
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.lsp import code_actions
 from tinyml_lsp.lsp.arguments import FILE_URI, PATH, arg, parse_arguments
+from tinyml_lsp.lsp.positions import client_range, file_lines
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import NullContext
 
@@ -69,23 +70,8 @@ def checked(uri: str) -> bool:
     return uri.startswith("file:") and (name == INI_NAME or name.endswith(SKETCH_SUFFIXES))
 
 
-def _lines(ls: TinymlServer, path: str) -> list[str]:
-    """A file's lines as the editor has them (its open document, else the file on disk)."""
-    doc = ls.workspace.text_documents.get(unquote(from_fs_path(path) or path))
-    if doc is not None:
-        return doc.lines
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace").splitlines(True)
-    except OSError:
-        return []
-
-
 def _lsp_range(ls: TinymlServer, r: Range, lines: list[str]) -> types.Range:
-    """The checker counts columns in characters; the editor in its position encoding's units
-    (UTF-16 unless it negotiated another): a line with "°C" or an emoji before a finding must
-    not shift its squiggle."""
-    return ls.workspace.position_codec.range_to_client_units(lines, types.Range(
-        types.Position(r.line, r.col), types.Position(r.end_line, r.end_col)))
+    return client_range(ls, lines, r.line, r.col, r.end_line, r.end_col)
 
 
 def diagnostic(ls: TinymlServer, f: Finding, lines: list[str]) -> types.Diagnostic:
@@ -95,7 +81,7 @@ def diagnostic(ls: TinymlServer, f: Finding, lines: list[str]) -> types.Diagnost
 
 def _publish(ls: TinymlServer, uri: str, version: int | None, findings: list[Finding]) -> None:
     _checks.findings[uri] = (version, findings)
-    lines = _lines(ls, to_fs_path(uri) or uri)
+    lines = file_lines(ls, to_fs_path(uri) or uri)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
         uri, [diagnostic(ls, f, lines) for f in findings], version))
 
@@ -154,13 +140,13 @@ async def quick_fixes(ls: TinymlServer,
     for f in stored[1]:
         if f.fix is None or f.range.end_line < want.start.line or f.range.line > want.end.line:
             continue
-        lines = _lines(ls, f.file)
+        lines = file_lines(ls, f.file)
         changes: dict[str, list[types.TextEdit]] = {}
         for e in f.fix.edits:  # a fix may also edit a header the sketch includes
             other = e.file if e.file and e.file != f.file else None
             where = from_fs_path(other) if other else uri
             changes.setdefault(where or uri, []).append(types.TextEdit(
-                _lsp_range(ls, e.range, _lines(ls, other) if other else lines), e.new_text))
+                _lsp_range(ls, e.range, file_lines(ls, other) if other else lines), e.new_text))
         actions.append(types.CodeAction(
             title=f.fix.title, kind=types.CodeActionKind.QuickFix,
             diagnostics=[diagnostic(ls, f, lines)], is_preferred=True,
@@ -222,7 +208,7 @@ async def check_command(ls: TinymlServer, *raw: Any) -> dict[str, Any]:
         if opened is not None:
             _publish(ls, uri, opened.version, found)
     return report.to_json() | {"diagnostics": {
-        uri: [_CONVERTER.unstructure(diagnostic(ls, f, _lines(ls, found[0].file)))
+        uri: [_CONVERTER.unstructure(diagnostic(ls, f, file_lines(ls, found[0].file)))
               for f in found]
         for uri, found in by_uri.items()}}
 

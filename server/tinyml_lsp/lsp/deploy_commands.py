@@ -15,6 +15,7 @@ from tinyml_lsp.deploy import build_log, platformio
 from tinyml_lsp.deploy.monitor import LineEvent, MonitorEvent
 from tinyml_lsp.deploy.session import MonitorSummary, render_summary, watch
 from tinyml_lsp.lsp.arguments import MonitorArguments, ProjectArguments, given
+from tinyml_lsp.lsp.positions import client_range, file_lines
 from tinyml_lsp.lsp.progress import register_command, run_job, show
 from tinyml_lsp.lsp.tinyml_server import TinymlServer
 from tinyml_lsp.runtime.context import JobContext
@@ -33,14 +34,18 @@ def publish_placed(ls: TinymlServer, key: str, placed: Iterable[build_log.Placed
     """Diagnostics on files, each over its token, replacing those last published for `key`
     (a project; a pasted log's folder): a build without errors clears them."""
     by_file: dict[str, list[types.Diagnostic]] = defaultdict(list)
+    texts: dict[str, list[str]] = {}
     for d in placed:
         if d.file is None:
             continue
         severity = {"error": types.DiagnosticSeverity.Error,
                     "warning": types.DiagnosticSeverity.Warning}.get(
                         d.severity, types.DiagnosticSeverity.Information)
+        if d.file not in texts:
+            texts[d.file] = file_lines(ls, d.file)
+        lines = texts[d.file]
         by_file[from_fs_path(d.file) or d.file].append(types.Diagnostic(
-            range=types.Range(types.Position(d.line, d.col), types.Position(d.line, d.end_col)),
+            range=client_range(ls, lines, d.line, d.col, d.line, d.end_col),
             message=d.message, severity=severity, source="tinyml build"))
     stale = ls.build_diagnostics.get(key, set()) - set(by_file)
     for uri in stale:

@@ -155,7 +155,7 @@ async def sketch(ls: TinymlServer, arguments: SketchArguments) -> dict[str, Any]
             raise TinymlError(f"tinyml.sketch needs a {missing!r} argument")
         plan = await plan_sketch(model, project, Stage(ctx, 0.0, 0.7), data=data,
                                  **given(arguments, "board", "labels", "pixel_range", "runtime",
-                                         "input", "features"))
+                                         "input", "features", "weights_budget"))
         outcome = await (_apply_edit if _reviews_edits(ls) else _ask_and_write)(ls, plan, ctx)
         return {"project": plan.project, "arena_bytes": plan.arena_bytes, **outcome}
 

@@ -57,10 +57,11 @@ export interface SketchChoice {
   runtime: Runtime;
   project?: string;
   script?: string; // the training script: its data gives the test vectors
+  weightsBudget?: number | null; // standalone: the flash its weights may take (× the model's)
 }
 
-export function sketchArgs(choice: SketchChoice): Record<string, string> {
-  const args: Record<string, string> = {
+export function sketchArgs(choice: SketchChoice): Record<string, string | number> {
+  const args: Record<string, string | number> = {
     model: choice.model,
     project: choice.project ?? defaultProject(choice.model),
     board: choice.board,
@@ -69,6 +70,9 @@ export function sketchArgs(choice: SketchChoice): Record<string, string> {
     args.uri = fileUri(choice.script);
   }
   args.runtime = choice.runtime; // chosen in the pick: sent, whatever the server's default
+  if (choice.runtime === "standalone" && typeof choice.weightsBudget === "number") {
+    args.weights_budget = choice.weightsBudget;
+  }
   return args;
 }
 

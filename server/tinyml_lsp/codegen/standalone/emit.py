@@ -52,6 +52,7 @@ class GeneratedModel:
     filter_bytes: int = 0  # the int8 weights in flash, as the kernels read them (padded)
     model_filter_bytes: int = 0  # the model's own int8 constant tensors
     files: tuple[str, ...] = ()  # paths written, when generate() was given a folder
+    flash_budget: float | None = None  # the weights budget it was generated with (None: default)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -249,7 +250,8 @@ def _plan(prog: Program) -> planner.Plan:
     return planner.plan(*planner.lifetimes(prog))
 
 
-def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
+def build_program(model_path: str | Path,
+                  flash_budget: float | None = None) -> tuple[Program, planner.Plan]:
     """The program and its arena. Kernels with a lean alternative (less scratch, slower) keep
     their fast form unless it makes the arena bigger than the lean forms would: then, one at
     a time, the step whose lean form shrinks the arena most goes lean; then every step made
@@ -279,10 +281,13 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
                 prog, plan = trial, trial_plan
                 break
     # int16 weights where the flash budget allows (the most instructions saved per byte first);
-    # the kernel and its scratch stay the same, so does the plan
-    budget = int(FLASH_BUDGET * _model_filter_bytes(prog)) - _filter_bytes(prog)
+    # the scratch stays the same, so does the plan. Default builds never change a layer's
+    # kernel for the slack (a dense layer as the lean conv: its code and frame for a few bytes)
+    budget = int((flash_budget or FLASH_BUDGET) * _model_filter_bytes(prog)) - \
+        _filter_bytes(prog)
     extras = {k: _step_filter_bytes(s.wide) - _step_filter_bytes(s)
-              for k, s in enumerate(prog.steps) if s.wide is not None}
+              for k, s in enumerate(prog.steps) if s.wide is not None
+              and (flash_budget is not None or s.wide.func == s.func)}
     for k in sorted(extras, key=lambda k: (-prog.steps[k].macs * WIDE_GAIN[prog.steps[k].func]
                                            / max(extras[k], 1), k)):
         wide, extra = prog.steps[k].wide, extras[k]
@@ -294,11 +299,13 @@ def build_program(model_path: str | Path) -> tuple[Program, planner.Plan]:
 
 
 # int8 weights in flash, at most this many times the model's own (padding and int16 weights
-# included)
+# included), unless the user gives more (`--weights-budget`: flash for speed)
 FLASH_BUDGET = 1.05
+MAX_FLASH_BUDGET = 4.0  # int16 weights at most double them, with padding
 # instructions saved per 16 multiply-accumulates by a kernel's int16 weights: the lean loop
-# drops 20 to 13 (dot4.c, conv_lean.c), the pair loop 14 to 11 (gemm.c)
-WIDE_GAIN = {"tm_conv_lean": 7, "tm_conv": 3}
+# drops 20 to 13 (dot4.c, conv_lean.c), the pair loop 14 to 11 (gemm.c), a dense layer's 20
+# (dot4.c) to the lean loop's 13
+WIDE_GAIN = {"tm_conv_lean": 7, "tm_conv": 3, "tm_fully_connected": 7}
 
 
 def _step_filter_bytes(step: Step) -> int:
@@ -314,9 +321,15 @@ def _model_filter_bytes(prog: Program) -> int:
     return sum(t.nbytes for t in prog.graph.tensors if t.is_const and t.dtype == "int8")
 
 
-def generate(model_path: str | Path, out_dir: str | Path | None = None) -> GeneratedModel:
-    """Generate model.h/model.c for a full-integer int8 .tflite (written to out_dir if given)."""
-    prog, plan = build_program(model_path)
+def generate(model_path: str | Path, out_dir: str | Path | None = None, *,
+             flash_budget: float | None = None) -> GeneratedModel:
+    """Generate model.h/model.c for a full-integer int8 .tflite (written to out_dir if given);
+    the weights take at most `flash_budget` × the model's int8 weights (FLASH_BUDGET)."""
+    if flash_budget is not None and not 1.0 <= flash_budget <= MAX_FLASH_BUDGET:
+        raise TinymlError(f"the weights budget is a ratio from 1 (the model's own int8 weights) "
+                          f"to {MAX_FLASH_BUDGET:g}, not {flash_budget:g}", model_path,
+                          hint="2.1 gives every layer that has one its int16 form")
+    prog, plan = build_program(model_path, flash_budget)
     name = c_comment(Path(model_path).name)
     header = _header(prog, plan.arena_bytes, name)
     source = _source(prog, plan, name)
@@ -339,4 +352,4 @@ def generate(model_path: str | Path, out_dir: str | Path | None = None) -> Gener
         outputs=tuple(_spec(a) for a in prog.outputs), weight_bytes=weight_bytes,
         macs=tuple(s.macs for s in prog.steps), filter_bytes=filters,
         model_filter_bytes=model_filters, files=files,
-        op_indices=tuple(s.op.index for s in prog.steps))
+        op_indices=tuple(s.op.index for s in prog.steps), flash_budget=flash_budget)

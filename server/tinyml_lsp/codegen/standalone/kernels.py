@@ -437,9 +437,16 @@ def _fully_connected(g: Graph, op: Op) -> Step:
     fields = [("batches", batches), ("depth", depth), ("units", units),
               ("out_offset", yq.zero_point), ("act_min", lo), ("act_max", hi),
               ("w", consts[0].name), *names.items(), ("fast", fast)]
+    # int16 weights: the lean convolution's (a 1×1 conv over `batches` pixels computes the
+    # same sums), which needs whole blocks of 4 units and runs of whole words
+    wide = None
+    if units % 4 == 0 and depth % 4 == 0 and depth >= 8:
+        f = Filtered(x, w, y, xq, wq, yq, (batches, 1, 1, depth), (batches, 1, 1, units),
+                     (units, 1, 1, depth), (1, 1), (1, 1), (0, 0), op.options["activation"])
+        wide = _conv_step(op, ConvCall(f, 1, w.data, bias, mults, shifts), True, True)
     return Step(op, "tm_fully_connected", "tm_fully_connected_t", fields, (x.index,), y.index,
                 consts=consts, snippets=("dot4.c", "fully_connected.c"),
-                macs=batches * depth * units)
+                macs=batches * depth * units, wide=wide)
 
 
 def _pool(g: Graph, op: Op) -> Step:

@@ -114,9 +114,10 @@ async def build_object(gen: GeneratedModel, workdir: str | Path) -> Path:
 
 
 async def measure_sizes(model: str | Path | GeneratedModel, ctx: JobContext | None = None, *,
-                        tflm: bool = True) -> SizeReport:
+                        tflm: bool = True, flash_budget: float | None = None) -> SizeReport:
     """Flash and RAM of the generated C on a Cortex-M4F, next to TFLite Micro's arena."""
-    gen = model if isinstance(model, GeneratedModel) else generate(model)
+    gen = model if isinstance(model, GeneratedModel) else generate(
+        model, flash_budget=flash_budget)
     with tempfile.TemporaryDirectory(prefix="tinyml-size-") as tmp:
         obj = await build_object(gen, tmp)
         size = await run_tool([find_tool(ARM_SIZE), "-A", obj], ARM_SIZE, timeout=60)
