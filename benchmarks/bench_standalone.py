@@ -6,8 +6,9 @@ fruit example): MACs, the SMLAD floor (MACs ÷ 2: two 16-bit MACs per DSP instru
 instructions per inference on the emulated Cortex-M4F (QEMU mps2-an386, -icount: exact), the
 record's cycles on a Cortex-M4 where one exists and our instructions ÷ those cycles (goal
 <= 0.75), flash (code + constants; int8 weights in flash vs the model's, goal <= 1.05) and RAM
-(arena + stack), the arena next to TFLite Micro's, whether the outputs are bit-exact with
-TFLite Micro's interpreter (host build, random inputs), and the host speed-up over that
+(arena + the kernels' static blocks + stack), the arena next to TFLite Micro's, whether the
+outputs are bit-exact with TFLite Micro's interpreter (host build, random inputs), and the
+host speed-up over that
 interpreter. Then the layers furthest above their SMLAD floor (the profiling firmware). Ends
 with one line per figure: `name: measured (target)`.
 
@@ -167,7 +168,8 @@ def print_tables(rows: list[Row]) -> None:
     print("  TFLM+CMSIS: TFLite Micro with CMSIS-NN kernels on the emulated board, this run; "
           "record: the MLPerf Tiny record's cycles on a Cortex-M4")
     print("  w ratio: int8 weights in flash (as the kernels read them) ÷ the model's int8 "
-          "weights; flash = code + all constants; RAM = arena + stack")
+          "weights; flash = code + all constants; RAM = arena + static (the kernels' argument "
+          "blocks) + stack")
     print_tflm(rows)
     for r in rows:
         if r.profile:
@@ -223,7 +225,7 @@ def print_wide(rows: list[Row], wides: list[WideRow]) -> None:
               f"{r.sizes.flash_bytes:>10,}"
               f"{r.gen.filter_bytes / r.gen.model_filter_bytes:>8.3f}{r.sizes.ram_bytes:>8,}  "
               f"{'yes' if w.same_outputs else 'NO'}")
-    print("  flash = code + all constants; RAM = arena + stack (a dense layer with int16 "
+    print("  flash = code + all constants; RAM = arena + static + stack (a dense layer with int16 "
           "weights runs as the lean convolution, whose frame is bigger)")
 
 
@@ -241,7 +243,8 @@ def print_figures(rows: list[Row]) -> None:
             print(f"{n} instructions ÷ TFLite Micro + CMSIS-NN (measured"
                   f"{', per-tensor dense twin' if n in TFLM_TWINS else ''}): "
                   f"{r.instructions / r.tflm.instructions[0]:.2f} (< 1)")
-            print(f"{n} RAM ÷ TFLite Micro's (measured, arena + stack"
+            print(f"{n} RAM ÷ TFLite Micro's (measured: ours arena + static + stack, theirs "
+                  "arena + stack"
                   f"{', per-tensor dense twin' if n in TFLM_TWINS else ''}): "
                   f"{r.sizes.ram_bytes / r.tflm.ram_bytes:.2f} (< 1)")
         print(f"{n} int8 weights in flash ÷ model's: "

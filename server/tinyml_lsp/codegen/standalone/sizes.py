@@ -38,10 +38,11 @@ class SizeReport:
     undefined: tuple[str, ...]  # symbols the object needs from elsewhere (libc, libgcc)
     tflm_arena_bytes: int | None = None
     tflm_arena_head_bytes: int | None = None  # TFLite Micro's activations alone
+    static_bytes: int = 0  # the rest of .bss: the kernels' argument blocks and tables
 
     @property
     def ram_bytes(self) -> int:
-        return self.arena_bytes + self.stack_bytes + self.data_bytes
+        return self.arena_bytes + self.static_bytes + self.stack_bytes + self.data_bytes
 
     @property
     def flash_bytes(self) -> int:
@@ -127,6 +128,7 @@ async def measure_sizes(model: str | Path | GeneratedModel, ctx: JobContext | No
     text = sum(v for k, v in sections.items() if k.startswith(".text"))
     rodata = sum(v for k, v in sections.items() if k.startswith(".rodata"))
     data = sum(v for k, v in sections.items() if k.startswith(".data"))
+    bss = sum(v for k, v in sections.items() if k.startswith(".bss"))
     undefined = tuple(line.split()[-1] for line in nm.stdout.decode().splitlines() if line.strip())
     head = total = None
     if tflm:
@@ -134,7 +136,7 @@ async def measure_sizes(model: str | Path | GeneratedModel, ctx: JobContext | No
         total, head = arena.arena_bytes, arena.head_bytes
     return SizeReport(gen.model, gen.arena_bytes, max_stack(callgraph, extra=asm_frames(
         gen.source)), text, rodata, data,
-                      undefined, total, head)
+                      undefined, total, head, max(bss - gen.arena_bytes, 0))
 
 
 def render_sizes(r: SizeReport) -> str:
@@ -144,7 +146,8 @@ def render_sizes(r: SizeReport) -> str:
                 + (f", activations {r.tflm_arena_head_bytes:,}" if r.tflm_arena_head_bytes
                    else "") + f"; ratio {r.arena_bytes / r.tflm_arena_bytes:.2f})")
     return "\n".join([
-        f"RAM   {r.ram_bytes:,} bytes = arena {r.arena_bytes:,} + stack ≈{r.stack_bytes:,}"
+        f"RAM   {r.ram_bytes:,} bytes = arena {r.arena_bytes:,} + static {r.static_bytes:,} + "
+        f"stack ≈{r.stack_bytes:,}"
         + (f" + data {r.data_bytes:,}" if r.data_bytes else "") + tflm,
         f"flash {r.flash_bytes:,} bytes = code {r.code_bytes:,} + weights and constants "
         f"{r.const_bytes:,}" + (f" + data {r.data_bytes:,}" if r.data_bytes else ""),
