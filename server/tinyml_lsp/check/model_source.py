@@ -19,7 +19,6 @@ from pathlib import Path
 
 from tinyml_lsp.check.ini import IniFile, find_ini
 from tinyml_lsp.check.sketch import Include, Sketch
-from tinyml_lsp.deploy.tflm_sketch import per_channel_dense
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import ModelCard, inspect_model
 from tinyml_lsp.model.micro import ArenaReport, measure_arena
@@ -181,6 +180,8 @@ async def facts_of_bytes(data: bytes, ctx: JobContext | None = None) -> tuple[Mo
 def dense_per_channel(data: bytes) -> tuple[str, ...]:
     """The FULLY_CONNECTED layers quantized per channel, which the pinned TFLite Micro computes
     wrong (tflm_sketch.per_channel_dense); none for a model the reader refuses."""
+    from tinyml_lsp.deploy.tflm_sketch import per_channel_dense  # numpy: not at server start
+
     try:
         return tuple(per_channel_dense(_model_file(data)))
     except TinymlError:

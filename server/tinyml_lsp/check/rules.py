@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tinyml_lsp.check.findings import Edit, Finding, Fix
 from tinyml_lsp.check.model_source import ModelFacts
@@ -20,10 +21,11 @@ from tinyml_lsp.check.source import Range
 from tinyml_lsp.deploy.boards import Board
 from tinyml_lsp.deploy.fit import RUNTIME_RAM
 from tinyml_lsp.deploy.tflm_ops import OPS_MICRO_REGISTRATIONS, RESOLVER_METHODS, VERSION
-from tinyml_lsp.deploy.tflm_sketch import sketch_arena
-from tinyml_lsp.model.features import Features
 from tinyml_lsp.model.inspect import TensorCard
-from tinyml_lsp.model.micro import ArenaReport
+from tinyml_lsp.model.micro import ArenaReport, sketch_arena
+
+if TYPE_CHECKING:  # features.py brings numpy; the server starts without it
+    from tinyml_lsp.model.features import Features
 
 METHOD_OPS = {method: op for op, method in RESOLVER_METHODS.items()}
 _DTYPE_ACCESSOR = {"float32": "f", "int8": "int8", "uint8": "uint8", "int16": "i16",

@@ -8,7 +8,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinyml_lsp.check.findings import Edit, Finding, apply_edits
 from tinyml_lsp.check.ini import INI_NAME, IniFile, env_board, find_ini, ini_findings, parse_ini
@@ -24,8 +24,10 @@ from tinyml_lsp.check.sketch import SKETCH_SUFFIXES, Sketch, parse_sketch
 from tinyml_lsp.check.source import Range
 from tinyml_lsp.deploy.boards import Board, board_by_id
 from tinyml_lsp.errors import TinymlError
-from tinyml_lsp.model.features import Features, find_features, load_features
 from tinyml_lsp.runtime.context import JobContext
+
+if TYPE_CHECKING:  # features.py brings numpy: imported in the check's thread, not at start
+    from tinyml_lsp.model.features import Features
 
 MAX_CHECKED = 2_000_000  # bytes: bigger files are no sketches (a model header is read apart)
 MAX_HEADER = 256 * 1024  # bytes: a header read with the sketch
@@ -89,6 +91,8 @@ def _legacy(sk: Sketch, ini: IniFile | None) -> bool:
 
 def _features(model: Path, sketch: Path) -> Features | None:
     """The features definition beside the model (or the sketch), when there is a valid one."""
+    from tinyml_lsp.model.features import find_features, load_features
+
     for near in (model, sketch):
         try:
             return load_features(find_features(near))

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tinyml_lsp.codegen.standalone.sizes import measure_sizes
 from tinyml_lsp.deploy.boards import KB, Board
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.inspect import HYBRID_REFUSAL, ModelCard, inspect_model
@@ -134,6 +133,9 @@ async def fit_model(model: str | Path, boards: list[Board], ctx: JobContext, *,
     card = await asyncio.to_thread(inspect_model, model)
     if runtime == "standalone":
         ctx.progress(0.1, "measuring the generated C with the ARM compiler")
+        # the generator brings numpy: imported here, not when the server starts (check.ini)
+        from tinyml_lsp.codegen.standalone.sizes import measure_sizes
+
         sizes = await measure_sizes(model, Stage(ctx, 0.1, 1.0), tflm=False)
         footprint = Footprint("standalone", sizes.const_bytes + sizes.data_bytes,
                               sizes.code_bytes, sizes.ram_bytes, 0, True)

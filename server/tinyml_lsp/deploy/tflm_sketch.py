@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -53,33 +52,12 @@ from tinyml_lsp.model.features import Features, find_features, load_features
 from tinyml_lsp.model.formats import DEFAULT_PIXEL_RANGE
 from tinyml_lsp.model.inspect import HYBRID_REFUSAL, ModelCard, TensorCard, inspect_model
 from tinyml_lsp.model.labels import model_labels
-from tinyml_lsp.model.micro import ArenaReport, measure_arena, run_micro_all
+from tinyml_lsp.model.micro import Arena, ArenaReport, measure_arena, run_micro_all, sketch_arena
 from tinyml_lsp.resources import snippet
 from tinyml_lsp.runtime.context import JobContext, Stage
 from tinyml_lsp.text import c_comment, ini_value
 
 INPUTS = ("vectors", "apds9960")  # where the sketch's input comes from
-# The arena: the host's measure (a 64-bit upper bound) plus a tenth, at least 512 bytes, for
-# allocator differences between the host interpreter's release and the pinned library.
-ARENA_MARGIN_FRACTION = 0.10
-ARENA_MARGIN_MIN = 512
-ALIGN = 16
-
-
-@dataclass(frozen=True)
-class Arena:
-    measured: int  # TFLite Micro's minimum on this 64-bit host
-    margin: int
-
-    @property
-    def size(self) -> int:
-        return -(-(self.measured + self.margin) // ALIGN) * ALIGN
-
-
-def sketch_arena(measured: int) -> Arena:
-    return Arena(measured, max(ARENA_MARGIN_MIN, int(measured * ARENA_MARGIN_FRACTION)))
-
-
 def resolver_calls(ops: list[str]) -> list[str]:
     """One `AddXxx()` per distinct op, in model order; refuses ops the library lacks."""
     if missing := tflm_ops.missing_ops(ops):

@@ -9,14 +9,37 @@ from __future__ import annotations
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from tinyml_lsp.errors import TinymlError
 from tinyml_lsp.model.messages import ArenaRequest, ArenaResult, RunRequest, RunResult
 from tinyml_lsp.runtime.context import JobContext
 from tinyml_lsp.runtime.worker import WorkerCrashed, run_worker
+
+if TYPE_CHECKING:  # numpy is imported when a model runs, not when the server starts
+    import numpy as np
+
+
+# The arena: the host's measure (a 64-bit upper bound) plus a tenth, at least 512 bytes, for
+# allocator differences between the host interpreter's release and the pinned library.
+ARENA_MARGIN_FRACTION = 0.10
+ARENA_MARGIN_MIN = 512
+ALIGN = 16
+
+
+@dataclass(frozen=True)
+class Arena:
+    measured: int  # TFLite Micro's minimum on this 64-bit host
+    margin: int
+
+    @property
+    def size(self) -> int:
+        return -(-(self.measured + self.margin) // ALIGN) * ALIGN
+
+
+def sketch_arena(measured: int) -> Arena:
+    return Arena(measured, max(ARENA_MARGIN_MIN, int(measured * ARENA_MARGIN_FRACTION)))
+
 
 WORKER = "tinyml_lsp.model.micro_worker"
 WHAT = "the TFLite Micro interpreter"
@@ -111,6 +134,8 @@ async def run_micro(model: str | Path, inputs: np.ndarray, arena_bytes: int, ctx
 async def _run(model: str | Path, inputs: list[np.ndarray], arena_bytes: int | None,
                ctx: JobContext, timeout: float, *, all_outputs: bool = False,
                output_count: int = 1) -> MicroRun:
+    import numpy as np
+
     with tempfile.TemporaryDirectory(prefix="tinyml-micro-") as tmp:
         paths = []
         for i, x in enumerate(inputs):
