@@ -31,7 +31,8 @@ from tinyml_lsp.runtime.context import JobContext
 from tinyml_lsp.runtime.process import find_tool, run_tool, stream_tool
 
 BUILD_TIMEOUT = 900.0
-UPLOAD_TIMEOUT = 300.0
+# `pio run -t upload` builds first: a cold TFLite Micro library takes minutes, as in a build
+UPLOAD_TIMEOUT = BUILD_TIMEOUT
 SOURCE_SUFFIXES = {".c", ".cc", ".cpp", ".cxx", ".S", ".s", ".ino"}
 
 
