@@ -160,3 +160,15 @@ def test_errors_name_paths_as_the_user_gave_them(tmp_path: Path) -> None:
         line = run(*command)
         assert line.startswith(f"error: {command[-1]}: "), line
         assert str(tmp_path) not in line
+
+
+def test_the_server_starts_without_numpy() -> None:
+    """What `python -m tinyml_lsp` imports before it answers `initialize`: the start-up target
+    (0.5 s, benchmarks/bench_lsp.py) leaves no room for numpy's ~0.15 s; tasks import it when
+    they run."""
+    code = ("import sys; from tinyml_lsp.cli.parser import serve_parser; serve_parser(); "
+            "import tinyml_lsp.lsp.server; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('numpy', 'tensorflow', 'PIL')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

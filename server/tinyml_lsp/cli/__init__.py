@@ -14,9 +14,10 @@ from tinyml_lsp.errors import TinymlError
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tinyml_lsp.cli.parser import build_parser
+    from tinyml_lsp.cli.parser import build_parser, serve_parser
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = (serve_parser() if argv[:1] == ["serve"] else build_parser()).parse_args(argv)
     started = time.perf_counter()
     try:
         status: int = args.func(args)

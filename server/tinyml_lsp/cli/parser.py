@@ -54,13 +54,12 @@ def _labels_option(p: argparse.ArgumentParser) -> None:
                    "data's)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # the defaults shown and applied are the core's own
-    from tinyml_lsp.codegen import analyze, c_array
-    from tinyml_lsp.codegen.standalone import validate
-    from tinyml_lsp.deploy import fit, monitor, vectors
-    from tinyml_lsp.model import quantize
+Command = Any  # the add-a-command function _root returns
 
+
+def _root() -> tuple[argparse.ArgumentParser, Command, argparse.ArgumentParser]:
+    """The `tinyml` parser, the function that adds a command to it, and the parent parser of
+    the options every command takes."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true",
                         help="print the result as JSON on stdout (progress and logs on stderr)")
@@ -85,6 +84,34 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help: str, examples: str, **kw: Any) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], help=help, description=help,
                               epilog=examples, formatter_class=Formatter, **kw)
+
+    return parser, command, common
+
+
+def _serve(command: Command) -> None:
+    p = command("serve", "start the language server (LSP on stdio)", _examples(
+        "tinyml serve", "tinyml serve --tcp 2087   # for debugging"))
+    p.add_argument("--tcp", type=int, metavar="PORT", help="listen on TCP instead of stdio")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on with --tcp")
+    p.set_defaults(func=commands.cmd_serve)
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    """`tinyml serve` alone: the editor's start needs none of the core modules the other
+    commands' defaults come from (numpy among them)."""
+    parser, command, _ = _root()
+    _serve(command)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # the defaults shown and applied are the core's own
+    from tinyml_lsp.codegen import analyze, c_array
+    from tinyml_lsp.codegen.standalone import validate
+    from tinyml_lsp.deploy import fit, monitor, vectors
+    from tinyml_lsp.model import quantize
+
+    parser, command, common = _root()
 
     p = command("inspect", "print a .tflite model's card: ops, tensors, quantization, size",
                 _examples("tinyml inspect model_int8.tflite",
@@ -265,11 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tinyml devices", "tinyml devices --json"))
     p.set_defaults(func=commands.cmd_devices)
 
-    p = command("serve", "start the language server (LSP on stdio)", _examples(
-        "tinyml serve", "tinyml serve --tcp 2087   # for debugging"))
-    p.add_argument("--tcp", type=int, metavar="PORT", help="listen on TCP instead of stdio")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on with --tcp")
-    p.set_defaults(func=commands.cmd_serve)
+    _serve(command)
     llm_commands.add_parsers(command)
     data_commands.add_parsers(command, common)
     check_commands.add_parsers(command)
