@@ -57,7 +57,8 @@ def test_fruit_through_the_cli(fruit_quantized, fruit_trained: Path, tmp_path: P
     assert sorted(sketch["truths"].count(c) for c in range(3)) == [21, 21, 22]
     assert len(set(sketch["rows"])) == 64 and sketch["source"] == str(holdout)
     sizes = sketch["sizes"]  # arm-none-eabi-gcc/-size on the generated C, and TFLite Micro
-    assert sizes["ram_bytes"] == sizes["arena_bytes"] + sizes["stack_bytes"] + sizes["data_bytes"]
+    assert sizes["ram_bytes"] == (sizes["arena_bytes"] + sizes["static_bytes"]
+                                  + sizes["stack_bytes"] + sizes["data_bytes"])
     assert sizes["arena_bytes"] == sketch["arena_bytes"] < sizes["tflm_arena_bytes"]
     assert sizes["code_bytes"] > 0 and sizes["const_bytes"] >= sketch["weight_bytes"] > 0
     built = json.loads(tinyml("build", project, "--json"))  # pio run
