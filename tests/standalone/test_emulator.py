@@ -81,6 +81,25 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
 
 
+def test_first_layer_kernel_on_the_emulated_m4(tmp_path):
+    """tm_conv_k9 (3×3 kernels over 3 channels, int16 weights) on the board, in assembly
+    and in C: borders through its patch, strides 1 and 2 (3 goes elsewhere), lone pixels."""
+    cases = [zoo.case("CONV_3X3X3", s) for s in range(8)]
+    inputs = [zoo.random_inputs(m, 3, seed=s) for s, (_, m, _) in enumerate(cases)]
+    refs = tflm_outputs([m for _, m, _ in cases], inputs)
+    taken = 0
+    for (name, model, _), x, ref in zip(cases, inputs, refs, strict=True):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(model)
+        gen = generate(path, flash_budget=2.1)
+        taken += ".brq = op" in gen.source
+        for flags in ((), ("-DTM_NO_ASM",)):
+            run = asyncio.run(run_on_emulator(gen, x, tmp_path / name / "-".join(flags),
+                                              cflags=flags))
+            assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), (name, flags)
+    assert taken >= 4, taken
+
+
 @pytest.mark.parametrize(("name", "kernel"), [("kws_dscnn", "tm_conv"),
                                             ("ad_autoencoder", "tm_conv_lean")])
 def test_int16_weights_on_the_emulated_m4(twins, name, kernel, tmp_path):

@@ -275,6 +275,42 @@ def _depthwise_3x3(b: Builder, rng, info) -> tuple[int, int]:
     return x, y
 
 
+def _conv_3x3x3(b: Builder, rng, info) -> tuple[int, int]:
+    """A first layer: a 3×3 conv over 3 channels, what tm_conv_k9 takes with int16 weights
+    (pairs of output channels, the full output range): strides 1 to 3, both paddings, images
+    down to narrower than the kernel, a lone last pixel per row, two images; sometimes an
+    odd channel count or a clamped range, which it leaves to the other kernels."""
+    while True:
+        h, w = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+        sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        padding = "SAME" if rng.random() < 0.7 else "VALID"
+        oh, ow = _out_size(h, 3, sh, 1, padding), _out_size(w, 3, sw, 1, padding)
+        if oh >= 1 and ow >= 1:
+            break
+    n = int(rng.integers(1, 3))
+    oc = 2 * int(rng.integers(1, 9)) - int(rng.random() < 0.15)
+    per_channel = bool(rng.random() < 0.6)
+    act = "RELU" if rng.random() < 0.2 else "NONE"
+    x = b.act((n, h, w, 3))
+    wt, ws = b.weights((oc, 3, 3, 3), 0, per_channel)
+    bias = b.bias(oc, b.scale_of(x), ws)
+    y = b.act((n, oh, ow, oc), b.out_scale_for(b.scale_of(x), ws, 27),
+              -128 if act == "RELU" and rng.random() < 0.5 else None)
+    b.op("CONV_2D", [x, wt, bias], [y], "Conv2DOptions", padding=_padding_code(padding),
+         strideH=sh, strideW=sw, dilationHFactor=1, dilationWFactor=1,
+         fusedActivationFunction=_act_code(act))
+    # then a wide 1×1 conv, as in MobileNet: it sizes the arena, so the first layer keeps
+    # its widened kernel instead of the lean one
+    w2, ws2 = b.weights((200, 1, 1, oc), 0, False)
+    y2 = b.act((n, oh, ow, 200), b.out_scale_for(b.scale_of(y), ws2, oc))
+    b.op("CONV_2D", [y, w2, b.bias(200, b.scale_of(y), ws2)], [y2], "Conv2DOptions",
+         padding=_padding_code("VALID"), strideH=1, strideW=1, dilationHFactor=1,
+         dilationWFactor=1, fusedActivationFunction=_act_code("NONE"))
+    info.update(padding=padding, stride=(sh, sw), dilation=(1, 1), activation=act,
+                per_channel=per_channel, kernel=(3, 3), groups=1)
+    return x, y2
+
+
 def _fully_connected(b: Builder, rng, info) -> tuple[int, int]:
     batches, depth, units = int(rng.integers(1, 4)), int(rng.integers(1, 40)), \
         int(rng.integers(1, 12))
@@ -458,6 +494,7 @@ def _chain(b: Builder, rng, info) -> tuple[int, int]:
 
 CASES: dict[str, Callable[..., tuple[int, int]]] = {
     "CONV_2D": _conv,
+    "CONV_3X3X3": _conv_3x3x3,
     "DEPTHWISE_CONV_2D": _depthwise,
     "DEPTHWISE_3X3": _depthwise_3x3,
     "FULLY_CONNECTED": _fully_connected,

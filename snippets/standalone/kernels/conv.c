@@ -28,6 +28,7 @@ typedef struct {
   int8_t *scratch;      /* as above, or 0 for the generic path and the lean kernel */
   int8_t *gather;       /* the gathered window, or 0 when no window needs gathering */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
+  const int32_t *brq;   /* tm_conv_k9's biases and requantization, or 0 (see there) */
 } tm_conv_t;
 
 #define TM_CONV_MAX_ROWS 16
@@ -46,6 +47,9 @@ typedef struct {
 #endif
 #ifndef TM_CONV_INT16
 #define TM_CONV_INT16 1
+#endif
+#ifndef TM_CONV_K9
+#define TM_CONV_K9 1
 #endif
 
 #if TM_CONV_GENERIC
@@ -239,11 +243,236 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
   }
 }
 
+#if TM_CONV_K9
+/* 3×3 kernels over 3 input channels (a first layer: kernel rows of 9 bytes, 27 taps), int16
+ * weights, the fast requantization to the full int8 range: the generator's `brq` form
+ * (kernels.py, k9_layout). Two output pixels A, B at a time, both windows widened straight from
+ * the image into the scratch (112 bytes): per pixel 28 halfwords in K9_TAPS's order, the rows'
+ * last taps first, then each row's two words as SXTB16 gives them, by groups of 2 words of A
+ * then 2 of B. Per pair of output channels, 7 groups of one LDM of 4 window words, one of 4
+ * weight words (the pair's, doubled) and 8 SMLADs: 10 instructions per 16 multiply-accumulates,
+ * against 14 and 33 % padding for conv.c's widened kernel rows. `brq` holds per pair of
+ * channels c, d the doubled biases c, d, c, d and the requantization triples of c and d, then
+ * 4 words of padding (the routine reads the next pair's biases ahead). Windows that reach
+ * outside the image are gathered (the zero point outside) into a patch after the window
+ * buffer: the columns of both pixels, rows of 3·(stride_w + 3) bytes. */
+typedef struct {
+  const int8_t *a;      /* pixel A's window (top left byte), moves on by pstep per pair */
+  int32_t rs, step, pstep, n;  /* bytes per image row, from A to B, to the next pair; pairs */
+  const int16_t *w;
+  const int32_t *brq;
+  int8_t *out;          /* A's outputs; B's at out + out_b (0: B repeats A) */
+  int32_t out_b, pairs; /* pairs of output channels */
+  int16_t *x;           /* the widened windows */
+  const int32_t *brq_at;
+  int32_t left;         /* the routine's own */
+} tm_k9_t;
+
+#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
+void tm_conv_k9_rq(tm_k9_t *a);
+#define TM_K9_ROW                         \
+  "ldr    r3, [r0]\n\t"                   \
+  "ldr    r5, [r12]\n\t"                  \
+  "ldr    r7, [r0, #4]\n\t"               \
+  "ldr    r10, [r12, #4]\n\t"             \
+  "sxtb16 r2, r3\n\t"                     \
+  "sxtb16 r3, r3, ror #8\n\t"             \
+  "sxtb16 r4, r5\n\t"                     \
+  "sxtb16 r5, r5, ror #8\n\t"             \
+  "sxtb16 r6, r7\n\t"                     \
+  "sxtb16 r7, r7, ror #8\n\t"             \
+  "sxtb16 r8, r10\n\t"                    \
+  "sxtb16 r10, r10, ror #8\n\t"           \
+  "stm    lr!, {r2, r3, r4, r5, r6, r7, r8, r10}\n\t"
+#define TM_K9_GROUP                       \
+  "ldm    r0!, {r2, r3, r4, r5}\n\t"      \
+  "ldm    r1!, {r6, r7, r8, r9}\n\t"      \
+  "smlad  r10, r2, r6, r10\n\t"           \
+  "smlad  r10, r3, r7, r10\n\t"           \
+  "smlad  r11, r2, r8, r11\n\t"           \
+  "smlad  r11, r3, r9, r11\n\t"           \
+  "smlad  r12, r4, r6, r12\n\t"           \
+  "smlad  r12, r5, r7, r12\n\t"           \
+  "smlad  lr, r4, r8, lr\n\t"             \
+  "smlad  lr, r5, r9, lr\n\t"
+/* The state stays in *a (r9 between the loops): no frame but the pointer. */
+__asm__(
+    "  .pushsection .text.tm_conv_k9_rq,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_conv_k9_rq\n"
+    "  .type tm_conv_k9_rq, %function\n"
+    "  .thumb_func\n"
+    "tm_conv_k9_rq:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "sub    sp, sp, #4\n\t"
+    "str    r0, [sp]\n\t"
+    "mov    r9, r0\n"
+    "1:\n\t"
+    "ldr    r0, [r9, #0]\n\t"           /* A */
+    "ldr    r1, [r9, #4]\n\t"           /* bytes per row */
+    "ldr    r12, [r9, #8]\n\t"
+    "add    r12, r0, r12\n\t"           /* B */
+    "ldr    lr, [r9, #40]\n\t"          /* the window buffer */
+    "add    r10, r0, #8\n\t"
+    "add    r11, r12, #8\n\t"
+    "ldrsb  r2, [r10]\n\t"              /* the rows' last taps */
+    "ldrsb  r6, [r10, r1]\n\t"
+    "ldrsb  r3, [r10, r1, lsl #1]\n\t"
+    "ldrsb  r4, [r11]\n\t"
+    "ldrsb  r7, [r11, r1]\n\t"
+    "ldrsb  r5, [r11, r1, lsl #1]\n\t"
+    "pkhbt  r2, r2, r6, lsl #16\n\t"
+    "pkhbt  r4, r4, r7, lsl #16\n\t"
+    "stm    lr!, {r2, r3, r4, r5}\n\t"
+    TM_K9_ROW
+    "add    r0, r0, r1\n\t"
+    "add    r12, r12, r1\n\t"
+    TM_K9_ROW
+    "add    r0, r0, r1\n\t"
+    "add    r12, r12, r1\n\t"
+    TM_K9_ROW
+    "ldr    r1, [r9, #20]\n\t"          /* the weights */
+    "ldr    r2, [r9, #24]\n\t"
+    "ldm    r2!, {r10, r11, r12, lr}\n\t" /* the first pair's biases */
+    "str    r2, [r9, #44]\n\t"
+    "ldr    r3, [r9, #36]\n\t"
+    "str    r3, [r9, #48]\n"
+    "2:\n\t"
+    "ldr    r0, [r9, #40]\n\t"
+    TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP
+    "ldr    r9, [sp]\n\t"
+    "ldr    r2, [r9, #44]\n\t"
+    "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
+    TM_RQ2_ASM("r10", "r3", "r4", "r5", "r0")
+    TM_RQ2_ASM("r12", "r3", "r4", "r5", "r0")
+    TM_RQ2_ASM("r11", "r6", "r7", "r8", "r0")
+    TM_RQ2_ASM("lr", "r6", "r7", "r8", "r0")
+    "ldr    r3, [r9, #28]\n\t"
+    "ldr    r4, [r9, #32]\n\t"
+    "strb   r12, [r3, r4]\n\t"
+    "strb   r10, [r3], #1\n\t"
+    "strb   lr, [r3, r4]\n\t"
+    "strb   r11, [r3], #1\n\t"
+    "str    r3, [r9, #28]\n\t"
+    "ldm    r2!, {r10, r11, r12, lr}\n\t" /* the next pair's biases */
+    "str    r2, [r9, #44]\n\t"
+    "ldr    r3, [r9, #48]\n\t"
+    "subs   r3, r3, #1\n\t"
+    "str    r3, [r9, #48]\n\t"
+    "bne    2b\n\t"
+    "ldr    r3, [r9, #28]\n\t"          /* past B's outputs */
+    "ldr    r4, [r9, #32]\n\t"
+    "add    r3, r3, r4\n\t"
+    "str    r3, [r9, #28]\n\t"
+    "ldr    r0, [r9, #0]\n\t"
+    "ldr    r2, [r9, #12]\n\t"
+    "add    r0, r0, r2\n\t"
+    "str    r0, [r9, #0]\n\t"
+    "ldr    r3, [r9, #16]\n\t"
+    "subs   r3, r3, #1\n\t"
+    "str    r3, [r9, #16]\n\t"
+    "bne    1b\n\t"
+    "add    sp, sp, #4\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_conv_k9_rq, .-tm_conv_k9_rq\n"
+    "  .popsection\n");
+#else
+/* The same in C: window byte of each halfword of K9_TAPS (the don't-care's weight is 0). */
+static void tm_conv_k9_rq(tm_k9_t *a) {
+  static const uint8_t tap[28] = {8,  17, 26, 26, 0,  2,  1,  3,  4,  6,  5,  7,  9,  11,
+                                  10, 12, 13, 15, 14, 16, 18, 20, 19, 21, 22, 24, 23, 25};
+  int32_t at[28];
+  for (int h = 0; h < 28; ++h) at[h] = tap[h] / 9 * a->rs + tap[h] % 9;
+  for (; a->n > 0; --a->n, a->a += a->pstep) {
+    for (int k = 0; k < 2; ++k) {  /* A, then B */
+      const int8_t *img = a->a + k * a->step;
+      int8_t *o = a->out + k * a->out_b;
+      int32_t x[28];
+      for (int h = 0; h < 28; ++h) x[h] = img[at[h]];
+      const int16_t *w = a->w;
+      const int32_t *b = a->brq;
+      for (int32_t i = 0; i < a->pairs; ++i, w += 56, b += 10) {
+        int32_t sc = b[0], sd = b[1];
+        for (int g = 0; g < 7; ++g)
+          for (int j = 0; j < 4; ++j) {
+            sc += x[4 * g + j] * w[8 * g + j];
+            sd += x[4 * g + j] * w[8 * g + 4 + j];
+          }
+        const tm_rq_t qc = {b + 4, 0, -128, 127}, qd = {b + 7, 0, -128, 127};
+        o[2 * i] = tm_rq(&qc, sc / 2, 0, 1, 1);  /* the exact, even sums */
+        o[2 * i + 1] = tm_rq(&qd, sd / 2, 0, 1, 1);
+      }
+    }
+    a->out += a->pairs * 2 + a->out_b;
+  }
+}
+#endif
+
+/* The windows of output row oy: pairs inside the image in one call, the others through the
+ * patch. */
+static void tm_conv_k9(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+  const int32_t rs = (int32_t)p->in_w * 3, oc = p->out_c;
+  const int sw = p->stride_w;
+  int8_t *patch = p->scratch + 112;
+  /* columns whose window is inside the image: ox_lo..ox_hi */
+  const int ox_lo = (p->pad_l + sw - 1) / sw;
+  const int ox_hi = p->in_w - 3 + p->pad_l < 0 ? -1 : (p->in_w - 3 + p->pad_l) / sw;
+  static tm_k9_t a;  /* static: the stack stays small */
+  for (int b = 0; b < p->batches; ++b) {
+    const int8_t *img = in + (int32_t)b * p->in_h * rs;
+    for (int oy = 0; oy < p->out_h; ++oy) {
+      const int iy0 = oy * p->stride_h - p->pad_t;
+      const int rows_in = iy0 >= 0 && iy0 + 3 <= p->in_h;
+      for (int ox = 0; ox < p->out_w;) {
+        const int ix0 = ox * sw - p->pad_l;
+        const int32_t n = rows_in && ox >= ox_lo ? (TM_MIN(ox_hi, p->out_w - 1) - ox + 1) / 2 : 0;
+        const int two = ox + 1 < p->out_w;
+        a = (tm_k9_t){patch, rs, 3 * sw, 6 * sw, n, p->w16, p->brq, out, oc, oc / 2,
+                      (int16_t *)(void *)p->scratch, 0, 0};
+        if (n > 0) {
+          a.a = img + (int32_t)iy0 * rs + ix0 * 3;
+          ox += 2 * n;
+        } else {  /* one pair (or a lone last pixel) through the patch */
+          const int cols = two ? sw + 3 : 3;
+          int8_t *d = patch;
+          for (int r = 0; r < 3; ++r) {
+            const int iy = iy0 + r;
+            for (int k = 0; k < cols; ++k, d += 3) {
+              const int ix = ix0 + k;
+              const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+              const int8_t *src = inside ? img + (int32_t)iy * rs + ix * 3 : p->zp_row;
+              d[0] = src[0];
+              d[1] = src[1];
+              d[2] = src[2];
+            }
+          }
+          a.rs = 3 * cols;
+          a.step = two ? 3 * sw : 0;
+          a.n = 1;
+          a.out_b = two ? oc : 0;
+          ox += 1 + two;
+        }
+        out += (int32_t)a.n * (oc + a.out_b);
+        tm_conv_k9_rq(&a);
+      }
+    }
+  }
+}
+#endif
+
 TM_UNUSED static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                               int8_t *out) {
 #if TM_CONV_GENERIC
   if (p->groups != 1 || p->k_h > TM_CONV_MAX_ROWS) {
     tm_conv_generic(p, in, out);
+    return;
+  }
+#endif
+#if TM_CONV_K9
+  if (p->brq) {
+    tm_conv_k9(p, in, out);
     return;
   }
 #endif

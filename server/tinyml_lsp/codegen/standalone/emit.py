@@ -106,12 +106,13 @@ def _kernel_sources(steps: list[Step]) -> str:
     convs = [dict(s.fields) for s in steps if s.func == "tm_conv"]
     if convs:  # the same for kernels/conv.c
         generic = [f["groups"] != 1 or f["k_h"] > kernels.CONV_MAX_ROWS for f in convs]
-        int16 = ["w16" in f for f in convs]
+        int16 = ["w16" in f and "brq" not in f for f in convs]
         full = [bool(f["fast"]) and (f["act_min"], f["act_max"]) == (-128, 127) for f in convs]
-        rest = [not (g or w) for g, w in zip(generic, int16, strict=True)]
+        rest = [not (g or "w16" in f) for g, f in zip(generic, convs, strict=True)]
         parts.append(
             f"#define TM_CONV_GENERIC {int(any(generic))}\n"
             f"#define TM_CONV_INT16 {int(any(int16))}\n"
+            f"#define TM_CONV_K9 {int(any('brq' in f for f in convs))}\n"
             f"#define TM_CONV_FULL {int(any(r and f for r, f in zip(rest, full, strict=True)))}\n"
             f"#define TM_CONV_ANY {int(any(r and not f for r, f in zip(rest, full, strict=True)))}")
     parts += [(folder / n).read_text() for n in names]

@@ -257,9 +257,18 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
     if wide and not lean:  # doubled weights and bias: the sums come doubled (gemm.c)
         layout = layout * 2
         consts[0] = ConstArray(consts[0].name, "int32_t", _wrap32(2 * call.bias))
+    k9 = wide and not lean and _k9(f, groups, oc) and 112 + 9 * (sw + 3) <= scratch
+    if k9:  # a 3×3 kernel over 3 channels: tm_conv_k9 (conv.c), its own layouts
+        layout = 2 * k9_layout(rows)
+        brq = np.concatenate([np.array([2 * call.bias[0::2], 2 * call.bias[1::2]] * 2).T,
+                              consts[1].values.reshape(-1, 6)], axis=1)
+        consts.append(ConstArray(_const_name("brq", op), "int32_t",
+                                 _wrap32(np.concatenate([brq.reshape(-1), np.zeros(4)]))))
     consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t", layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
     weights = [("w", "0"), ("w16", consts[0].name)] if wide else [("w", consts[0].name)]
+    if k9:
+        weights.append(("brq", _const_name("brq", op)))
     fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
               ("out_w", ow), ("out_c", oc), ("k_h", kh), ("k_w", kw), ("groups", groups),
               ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
@@ -280,6 +289,27 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
                     # the int16 form of conv.c requantizes in its assembly loop only
                     else oc % 2 == 0 and fast and lo == qz.INT8_MIN and hi == qz.INT8_MAX)
                 else None)
+
+
+def _k9(f: Filtered, groups: int, oc: int) -> bool:
+    """Does tm_conv_k9 (conv.c) take this convolution (its int16 form)?"""
+    return (f.filter_shape[1:3] == (3, 3) and f.in_shape[3] == 3 and groups == 1
+            and f.dilation == (1, 1) and oc % 2 == 0)
+
+
+# tm_conv_k9's order of a window's 27 taps (kernel row r, byte j at 9r + j) as halfwords: the
+# last taps of the rows (and a don't-care, -1), then per row 0, 2 | 1, 3 | 4, 6 | 5, 7: what
+# SXTB16 gives of the row's two words
+K9_TAPS = [8, 17, 26, -1] + [9 * r + j for r in range(3) for j in (0, 2, 1, 3, 4, 6, 5, 7)]
+
+
+def k9_layout(rows: np.ndarray) -> np.ndarray:
+    """Filters [n][27] (n even) as int16 in the order tm_conv_k9 reads them: per pair of
+    filters and per group of 4 halfwords of K9_TAPS, the first filter's 4, then the second's
+    (the don't-care's weight 0). (_conv_step doubles them.)"""
+    n = rows.shape[0]
+    w = np.concatenate([rows.astype(np.int16), np.zeros((n, 1), np.int16)], axis=1)[:, K9_TAPS]
+    return w.reshape(n // 2, 2, 7, 4).transpose(0, 2, 1, 3).reshape(-1)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
