@@ -56,7 +56,7 @@ def wide_convs(model: str | Path, flash_budget: float | None = None) -> dict[str
     prog, _ = build_program(model, flash_budget)
     found: dict[str, int] = {}
     for s in prog.steps:
-        if any(name == "w16" for name, _ in s.fields):
+        if any(name in ("w16", "brq") for name, _ in s.fields):  # (brq: the k8 stream)
             found[s.func] = found.get(s.func, 0) + 1
     return found
 

@@ -81,10 +81,12 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
 
 
-def test_first_layer_kernel_on_the_emulated_m4(tmp_path):
-    """tm_conv_k9 (3×3 kernels over 3 channels, int16 weights) on the board, in assembly
-    and in C: borders through its patch, strides 1 and 2 (3 goes elsewhere), lone pixels."""
-    cases = [zoo.case("CONV_3X3X3", s) for s in range(8)]
+@pytest.mark.parametrize("kind", ["CONV_3X3X3", "CONV_1X1X8"])
+def test_first_layer_kernels_on_the_emulated_m4(kind, tmp_path):
+    """tm_conv_k9 (3×3 kernels over 3 channels) and tm_conv_k8 (1×1 over 8), int16 weights,
+    on the board, in assembly and in C: borders through k9's patch, strides 1 and 2 (3 goes
+    elsewhere), lone pixels, two images."""
+    cases = [zoo.case(kind, s) for s in range(8)]
     inputs = [zoo.random_inputs(m, 3, seed=s) for s, (_, m, _) in enumerate(cases)]
     refs = tflm_outputs([m for _, m, _ in cases], inputs)
     taken = 0

@@ -55,6 +55,7 @@ def test_zoo_many_seeds(kind, tmp_path):
 # the dense zoo models with an int16 form (units and depth multiples of 4) are rarer: the
 # first four seeds that have one, and three that do not
 INT16_SEEDS = {"CONV_2D": range(12), "CHAIN": range(12), "CONV_3X3X3": range(8),
+               "CONV_1X1X8": range(8),
                "FULLY_CONNECTED": (0, 1, 2, 15, 25, 26, 31)}
 
 

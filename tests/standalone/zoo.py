@@ -311,6 +311,26 @@ def _conv_3x3x3(b: Builder, rng, info) -> tuple[int, int]:
     return x, y2
 
 
+def _conv_1x1x8(b: Builder, rng, info) -> tuple[int, int]:
+    """A 1×1 conv over 8 channels, what tm_conv_k8 takes with int16 weights (output channels
+    by 4, the full output range): one or two images of any size; sometimes a clamped range or
+    channels not by 4, which it leaves to the other kernels."""
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 10)), int(rng.integers(1, 10))
+    oc = 4 * int(rng.integers(1, 7)) - int(rng.random() < 0.15)
+    per_channel = bool(rng.random() < 0.6)
+    act = "RELU" if rng.random() < 0.2 else "NONE"
+    x = b.act((n, h, w, 8))
+    wt, ws = b.weights((oc, 1, 1, 8), 0, per_channel)
+    y = b.act((n, h, w, oc), b.out_scale_for(b.scale_of(x), ws, 8),
+              -128 if act == "RELU" and rng.random() < 0.5 else None)
+    b.op("CONV_2D", [x, wt, b.bias(oc, b.scale_of(x), ws)], [y], "Conv2DOptions",
+         padding=_padding_code("VALID"), strideH=1, strideW=1, dilationHFactor=1,
+         dilationWFactor=1, fusedActivationFunction=_act_code(act))
+    info.update(padding="VALID", stride=(1, 1), dilation=(1, 1), activation=act,
+                per_channel=per_channel, kernel=(1, 1), groups=1)
+    return x, y
+
+
 def _fully_connected(b: Builder, rng, info) -> tuple[int, int]:
     batches, depth, units = int(rng.integers(1, 4)), int(rng.integers(1, 40)), \
         int(rng.integers(1, 12))
@@ -495,6 +515,7 @@ def _chain(b: Builder, rng, info) -> tuple[int, int]:
 CASES: dict[str, Callable[..., tuple[int, int]]] = {
     "CONV_2D": _conv,
     "CONV_3X3X3": _conv_3x3x3,
+    "CONV_1X1X8": _conv_1x1x8,
     "DEPTHWISE_CONV_2D": _depthwise,
     "DEPTHWISE_3X3": _depthwise_3x3,
     "FULLY_CONNECTED": _fully_connected,

@@ -214,28 +214,25 @@ __asm__(
     "  .popsection\n");
 #endif
 #if TM_LEAN_INT16
-/* A 1x1 convolution of 8 input channels, stride 1 (every pixel's input is 8 contiguous bytes):
- * the pixel's 8 inputs widened once into 4 registers, then for each output channel its bias,
- * two pairs of int16 weights (tm_lean16_4_rq's layout, read in place), 4 SMLADs and the
- * requantization: 14 instructions per output instead of about 21. */
+/* A 1x1 convolution of 8 input channels, stride 1 (every pixel's input is 8 contiguous bytes),
+ * the generator's `brq` form (kernels.py, k8_stream): the pixel's 8 inputs widened once into 4
+ * registers, then per output channel one LDM of its doubled bias, its 4 words of doubled int16
+ * weights (SXTB16's lanes) and its requantization, 4 SMLADs, TM_RQ2_ASM and a store: 10
+ * instructions per output. */
 typedef struct {
   const int8_t *x, *x_end;
-  const int16_t *w, *w_end;
-  const int32_t *bias, *rq;
+  const int32_t *s, *s_end;
   int8_t *out;
 } tm_lean16_k8_t;
 void tm_lean16_k8_rq(const tm_lean16_k8_t *a);
-#define TM_LEAN16_K8_CH(o, o2)            \
-  "ldr    r4, [r9], #4\n\t"               \
-  "ldrd   r5, r6, [r12, #" o "]\n\t"      \
+#define TM_LEAN16_K8_CH                   \
+  "ldm    r12!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t" \
   "smlad  r4, r0, r5, r4\n\t"             \
   "smlad  r4, r1, r6, r4\n\t"             \
-  "ldrd   r5, r6, [r12, #" o2 "]\n\t"     \
-  "smlad  r4, r2, r5, r4\n\t"             \
-  "smlad  r4, r3, r6, r4\n\t"             \
-  "ldm    r10!, {r5, r6, r7}\n\t"         \
-  TM_RQ_ASM("r4", "r5", "r6", "r7", "r8")  \
-  "strb   r4, [r11], #1\n\t"
+  "smlad  r4, r2, r7, r4\n\t"             \
+  "smlad  r4, r3, r8, r4\n\t"             \
+  TM_RQ2_ASM("r4", "r9", "r10", "r11", "r5") \
+  "strb   r4, [lr], #1\n\t"
 __asm__(
     "  .pushsection .text.tm_lean16_k8_rq,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -246,35 +243,29 @@ __asm__(
     "  .thumb_func\n"
     "tm_lean16_k8_rq:\n\t"
     "push   {r4-r11, lr}\n\t"
-    "sub    sp, sp, #12\n\t"
-    "ldm    r0, {r1, r2, r3, r4, r5, r6, r7}\n\t"
-    "str    r0, [sp, #0]\n\t"          /* the arguments */
-    "strd   r1, r2, [sp, #4]\n\t"      /* x, x end */
-    "mov    r11, r7\n"                  /* out */
+    "sub    sp, sp, #4\n\t"
+    "str    r0, [sp]\n\t"               /* the arguments */
+    "ldr    lr, [r0, #16]\n"             /* out */
     "1:\n\t"
-    "ldr    r8, [sp, #4]\n\t"
-    "ldr    r1, [r8, #4]\n\t"
-    "ldr    r0, [r8], #8\n\t"
-    "str    r8, [sp, #4]\n\t"
-    "sxtb16 r2, r1\n\t"
-    "sxtb16 r3, r1, ror #8\n\t"
-    "sxtb16 r1, r0, ror #8\n\t"
-    "sxtb16 r0, r0\n\t"
-    "ldr    r8, [sp, #0]\n\t"
-    "ldrd   r12, lr, [r8, #8]\n\t"     /* w, w end */
-    "ldrd   r9, r10, [r8, #16]\n"       /* bias, rq */
+    "ldr    r5, [sp]\n\t"
+    "ldr    r4, [r5]\n\t"
+    "ldrd   r1, r3, [r4], #8\n\t"        /* the pixel's 8 inputs */
+    "str    r4, [r5]\n\t"
+    "ldr    r12, [r5, #8]\n\t"          /* the stream's start */
+    "sxtb16 r0, r1\n\t"
+    "sxtb16 r1, r1, ror #8\n\t"
+    "sxtb16 r2, r3\n\t"
+    "sxtb16 r3, r3, ror #8\n"
     "2:\n\t"
-    TM_LEAN16_K8_CH("0", "32")
-    TM_LEAN16_K8_CH("8", "40")
-    TM_LEAN16_K8_CH("16", "48")
-    TM_LEAN16_K8_CH("24", "56")
-    "add    r12, r12, #64\n\t"
-    "cmp    r12, lr\n\t"
+    TM_LEAN16_K8_CH TM_LEAN16_K8_CH TM_LEAN16_K8_CH TM_LEAN16_K8_CH
+    "ldr    r5, [sp]\n\t"
+    "ldr    r4, [r5, #12]\n\t"
+    "cmp    r12, r4\n\t"
     "bne    2b\n\t"
-    "ldrd   r8, r9, [sp, #4]\n\t"
-    "cmp    r8, r9\n\t"
+    "ldrd   r6, r7, [r5]\n\t"
+    "cmp    r6, r7\n\t"
     "bne    1b\n\t"
-    "add    sp, sp, #12\n\t"
+    "add    sp, sp, #4\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_lean16_k8_rq, .-tm_lean16_k8_rq\n"
     "  .popsection\n");
@@ -354,17 +345,6 @@ TM_ALWAYS_INLINE void tm_conv_lean_wide_body(const tm_conv_t *TM_RESTRICT p, con
   const int32_t len = p->im2col ? p->w_stride : (int32_t)p->k_w * p->in_c;
   const int oc_n = p->out_c, groups4 = oc_n / 4;
   const int8_t *runs[TM_CONV_MAX_ROWS];
-#if TM_LEAN_RQ_ASM && TM_LEAN_INT16
-  if (fast && full && p->in_c == 8 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 &&
-      p->stride_w == 1 && p->out_h == p->in_h && p->out_w == p->in_w && !p->im2col) {
-    const int32_t pixels = (int32_t)p->batches * p->out_h * p->out_w;
-    static tm_lean16_k8_t args;  /* static: the stack stays small */
-    args = (tm_lean16_k8_t){in, in + 8 * pixels, p->w16, p->w16 + 8 * oc_n, p->bias, p->rq,
-                            out};
-    tm_lean16_k8_rq(&args);
-    return;
-  }
-#endif
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * p->in_w * p->in_c;
     for (int oy = 0; oy < p->out_h; ++oy) {
@@ -404,9 +384,39 @@ TM_ALWAYS_INLINE void tm_conv_lean_wide_body(const tm_conv_t *TM_RESTRICT p, con
   }
 }
 
+#if TM_LEAN_INT16
+/* 1x1 over 8 input channels, stride 1, the stream of k8_stream (kernels.py). */
+static void tm_conv_k8(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+  const int32_t pixels = (int32_t)p->batches * p->out_h * p->out_w, oc = p->out_c;
+#if TM_LEAN_RQ_ASM
+  static tm_lean16_k8_t args;  /* static: the stack stays small */
+  args = (tm_lean16_k8_t){in, in + 8 * pixels, p->brq, p->brq + 8 * oc, out};
+  tm_lean16_k8_rq(&args);
+#else
+  static const uint8_t lane[4] = {0, 1, 4, 5};  /* the low halfword's input; the high's + 2 */
+  for (int32_t i = 0; i < pixels; ++i, in += 8) {
+    const int32_t *s = p->brq;
+    for (int32_t c = 0; c < oc; ++c, s += 8) {
+      int32_t acc = s[0];
+      for (int k = 0; k < 4; ++k) {
+        const uint32_t v = (uint32_t)s[1 + k];
+        acc += in[lane[k]] * (int16_t)(uint16_t)v + in[lane[k] + 2] * (int16_t)(v >> 16);
+      }
+      const tm_rq_t q = {s + 5, 0, -128, 127};
+      *out++ = tm_rq(&q, acc / 2, 0, 1, 1);  /* the exact, even sums */
+    }
+  }
+#endif
+}
+#endif
+
 TM_UNUSED TM_NOINLINE void tm_conv_lean(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out) {
 #if TM_LEAN_INT16
+  if (p->brq) {
+    tm_conv_k8(p, in, out);
+    return;
+  }
   if (p->w16 && p->fast && TM_FULL_RANGE(p))
     tm_conv_lean_wide_body(p, in, out, 1, 1);
   else if (p->w16)

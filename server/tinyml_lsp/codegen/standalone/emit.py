@@ -98,7 +98,7 @@ def _kernel_sources(steps: list[Step]) -> str:
     # helpers first: softmax and logistic build on fixedpoint.c, conv on gemm.c and dot4.c
     names.sort(key=lambda n: (n not in HELPERS, n))
     lean = [s for s in steps if s.func == "tm_conv_lean"]
-    wide = [any(name == "w16" for name, _ in s.fields) for s in lean]
+    wide = [any(name in ("w16", "brq") for name, _ in s.fields) for s in lean]
     parts = [(folder / "common.h").read_text()]
     if lean:  # only the forms used (kernels/conv_lean.c)
         parts.append(f"#define TM_LEAN_INT8 {int(not all(wide))}\n"
@@ -310,7 +310,8 @@ WIDE_GAIN = {"tm_conv_lean": 7, "tm_conv": 3, "tm_fully_connected": 7}
 
 
 def _step_filter_bytes(step: Step) -> int:
-    return sum(c.nbytes for c in step.consts if c.name.endswith("_w"))
+    return sum(c.nbytes if c.weight_bytes is None else c.weight_bytes
+               for c in step.consts if c.name.endswith("_w"))
 
 
 def _filter_bytes(prog: Program) -> int:

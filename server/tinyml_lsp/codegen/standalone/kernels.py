@@ -30,6 +30,7 @@ class ConstArray:
     name: str
     ctype: str
     values: np.ndarray  # 1-D, already of the C type's range
+    weight_bytes: int | None = None  # a filter's bytes among biases and requantization, if so
 
     @property
     def nbytes(self) -> int:
@@ -258,17 +259,30 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
         layout = layout * 2
         consts[0] = ConstArray(consts[0].name, "int32_t", _wrap32(2 * call.bias))
     k9 = wide and not lean and _k9(f, groups, oc) and 112 + 9 * (sw + 3) <= scratch
+    # a 1×1 conv over 8 channels: conv_lean.c's tm_conv_k8, weights, biases and requantization
+    # in one stream (the int8 range in full, fast)
+    k8 = wide and lean and (kh, kw, c, sh, sw, groups) == (1, 1, 8, 1, 1, 1) and fast and (
+        lo, hi) == (qz.INT8_MIN, qz.INT8_MAX)
     if k9:  # a 3×3 kernel over 3 channels: tm_conv_k9 (conv.c), its own layouts
         layout = 2 * k9_layout(rows)
         brq = np.concatenate([np.array([2 * call.bias[0::2], 2 * call.bias[1::2]] * 2).T,
                               consts[1].values.reshape(-1, 6)], axis=1)
-        consts.append(ConstArray(_const_name("brq", op), "int32_t",
-                                 _wrap32(np.concatenate([brq.reshape(-1), np.zeros(4)]))))
-    consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t", layout))
+        consts = [ConstArray(_const_name("brq", op), "int32_t",
+                             _wrap32(np.concatenate([brq.reshape(-1), np.zeros(4)])))]
+        names = {"bias": "0", "rq": "0"}  # in `brq` only
+    if k8:  # the stream holds the biases and requantization: no arrays of their own
+        consts = [ConstArray(_const_name("w", op), "int32_t",
+                             k8_stream(rows, call.bias, consts[1].values), 16 * oc)]
+        names = {"bias": "0", "rq": "0"}
+    else:
+        consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t",
+                                    layout))
     consts.append(_zp_row(op, f.xq.zero_point, c))
     weights = [("w", "0"), ("w16", consts[0].name)] if wide else [("w", consts[0].name)]
     if k9:
         weights.append(("brq", _const_name("brq", op)))
+    if k8:
+        weights = [("w", "0"), ("brq", consts[0].name)]
     fields = [("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh),
               ("out_w", ow), ("out_c", oc), ("k_h", kh), ("k_w", kw), ("groups", groups),
               ("stride_h", sh), ("stride_w", sw), ("dil_h", dh), ("dil_w", dw),
@@ -310,6 +324,16 @@ def k9_layout(rows: np.ndarray) -> np.ndarray:
     n = rows.shape[0]
     w = np.concatenate([rows.astype(np.int16), np.zeros((n, 1), np.int16)], axis=1)[:, K9_TAPS]
     return w.reshape(n // 2, 2, 7, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def k8_stream(rows: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
+    """Filters [n][8] as tm_conv_k8 (kernels/conv_lean.c) reads them, one LDM per output
+    channel: the doubled bias, 4 words of doubled int16 weights (inputs 0, 2 | 1, 3 | 4, 6 |
+    5, 7: SXTB16's lanes), the requantization triple."""
+    n = rows.shape[0]
+    w = np.ascontiguousarray((2 * rows.astype(np.int16))[:, [0, 2, 1, 3, 4, 6, 5, 7]], "<i2")
+    return np.concatenate([_wrap32(2 * np.asarray(bias))[:, None], w.view("<i4"),
+                           np.asarray(rq, dtype=np.int32).reshape(n, 3)], axis=1).reshape(-1)
 
 
 def _depthwise(g: Graph, op: Op) -> Step:
