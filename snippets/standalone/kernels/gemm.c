@@ -258,18 +258,35 @@ __asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_AS
   "ssat   " acc ", #8, " acc "\n\t"
 #define TM_MAC16_2X2_GROUP                \
   "ldm    r0!, {r8, r9, r10, r11}\n\t"    \
-  "ldm    r1!, {r3, r12}\n\t"             \
-  "smlad  r4, r8, r3, r4\n\t"             \
-  "smlad  r4, r9, r12, r4\n\t"            \
-  "smlad  r6, r10, r3, r6\n\t"            \
-  "smlad  r6, r11, r12, r6\n\t"           \
-  "ldm    r1!, {r3, r12}\n\t"             \
-  "smlad  r5, r8, r3, r5\n\t"             \
-  "smlad  r5, r9, r12, r5\n\t"            \
-  "smlad  r7, r10, r3, r7\n\t"            \
-  "smlad  r7, r11, r12, r7\n\t"
+  "ldm    r1!, {r2, r3, r12, lr}\n\t"     \
+  "smlad  r4, r8, r2, r4\n\t"             \
+  "smlad  r4, r9, r3, r4\n\t"             \
+  "smlad  r6, r10, r2, r6\n\t"            \
+  "smlad  r6, r11, r3, r6\n\t"            \
+  "smlad  r5, r8, r12, r5\n\t"            \
+  "smlad  r5, r9, lr, r5\n\t"             \
+  "smlad  r7, r10, r12, r7\n\t"           \
+  "smlad  r7, r11, lr, r7\n\t"
+/* Its weights take 4 registers, the x end's among them: reloaded for the test, once per 8
+ * groups (10 instructions per 16 multiply-accumulates). */
+#define TM_LOOP8_XEND(group)              \
+  "tbb    [pc, r3]\n"                     \
+  "28:\n\t"                              \
+  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
+  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
+  "20:\n\t" group                        \
+  "21:\n\t" group                        \
+  "22:\n\t" group                        \
+  "23:\n\t" group                        \
+  "24:\n\t" group                        \
+  "25:\n\t" group                        \
+  "26:\n\t" group                        \
+  "27:\n\t" group                        \
+  "ldr    r2, [sp, #4]\n\t"              \
+  "cmp    r0, r2\n\t"                    \
+  "bne    20b\n\t"
 void tm_mac16_2x2_rq(const tm_mac_rq_t *a);
-__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8(TM_MAC16_2X2_GROUP), TM_RQ2_ASM));
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8_XEND(TM_MAC16_2X2_GROUP), TM_RQ2_ASM));
 #define TM_MAC_RQ_ASM 1
 #else
 static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t *acc,
