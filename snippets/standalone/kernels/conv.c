@@ -192,6 +192,12 @@ static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int
   for (int r = 0; r < p->k_h; ++r, src += step) dst = tm_widen_run(dst, src, len);
 }
 
+#if TM_MAC_RQ_ASM
+/* The arguments of gemm.c's requantizing routines, shared by every caller here: static, so
+ * the stack stays as small as before */
+static tm_mac_rq_t tm_conv_args;
+#endif
+
 TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out, const int fast, const int full,
                                    const int wide) {
@@ -211,13 +217,13 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       tm_conv_widen(p, img, two ? px + 1 : px, gather, xb + 4);
 #if TM_MAC_RQ_ASM
       if (fast && full && (pairs || wide)) {  /* requantized in the assembly loop */
-        static tm_mac_rq_t args;  /* static: the stack stays as small as before */
-        args = (tm_mac_rq_t){xb, wide ? (const int8_t *)(const void *)w16 : p->w, p->bias,
+        tm_mac_rq_t *const args = &tm_conv_args;
+        *args = (tm_mac_rq_t){xb, wide ? (const int8_t *)(const void *)w16 : p->w, p->bias,
                              p->rq, out, (int32_t)(pb - out), n4, pairs};
         if (wide)
-          tm_mac16_2x2_rq(&args);
+          tm_mac16_2x2_rq(args);
         else
-          tm_mac_2x2_rq(&args);
+          tm_mac_2x2_rq(args);
       } else
 #endif
       {
@@ -247,15 +253,15 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
 /* 3×3 kernels over 3 input channels (a first layer: kernel rows of 9 bytes, 27 taps), int16
  * weights, the fast requantization to the full int8 range: the generator's `brq` form
  * (kernels.py, k9_layout). Two output pixels A, B at a time, both windows widened straight from
- * the image into the scratch (112 bytes): per pixel 28 halfwords in K9_TAPS's order, the rows'
- * last taps first, then each row's two words as SXTB16 gives them, by groups of 2 words of A
- * then 2 of B. Per pair of output channels, 7 groups of one LDM of 4 window words, one of 4
- * weight words (the pair's, doubled) and 8 SMLADs: 10 instructions per 16 multiply-accumulates,
- * against 14 and 33 % padding for conv.c's widened kernel rows. `brq` holds per pair of
- * channels c, d the doubled biases c, d, c, d and the requantization triples of c and d, then
- * 4 words of padding (the routine reads the next pair's biases ahead). Windows that reach
- * outside the image are gathered (the zero point outside) into a patch after the window
- * buffer: the columns of both pixels, rows of 3·(stride_w + 3) bytes. */
+ * the image into the scratch (160 bytes: the routine's state, then 112 for the windows): per
+ * pixel 28 halfwords in K9_TAPS's order, the rows' last taps first, then each row's two words
+ * as SXTB16 gives them, by groups of 2 words of A then 2 of B. Per pair of output channels, 7
+ * groups of one LDM of 4 window words, one of 4 weight words (the pair's, doubled) and 8
+ * SMLADs: 10 instructions per 16 multiply-accumulates, against 14 and 33 % padding for conv.c's
+ * widened kernel rows. `brq` holds per pair of channels c, d the doubled biases c, d, c, d and
+ * the requantization triples of c and d, then 4 words of padding (the routine reads the next
+ * pair's biases ahead). Windows that reach outside the image are gathered (the zero point
+ * outside) into a patch of the columns of both pixels, rows of 3·(stride_w + 3) bytes. */
 typedef struct {
   const int8_t *a;      /* pixel A's window (top left byte), moves on by pstep per pair */
   int32_t rs, step, pstep, n;  /* bytes per image row, from A to B, to the next pair; pairs */
@@ -263,10 +269,9 @@ typedef struct {
   const int32_t *brq;
   int8_t *out;          /* A's outputs; B's at out + out_b (0: B repeats A) */
   int32_t out_b, pairs; /* pairs of output channels */
-  int16_t *x;           /* the widened windows */
   const int32_t *brq_at;
   int32_t left;         /* the routine's own */
-} tm_k9_t;
+} tm_k9_t;                /* at the start of the scratch; the widened windows follow it */
 
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
 void tm_conv_k9_rq(tm_k9_t *a);
@@ -314,7 +319,7 @@ __asm__(
     "ldr    r1, [r9, #4]\n\t"           /* bytes per row */
     "ldr    r12, [r9, #8]\n\t"
     "add    r12, r0, r12\n\t"           /* B */
-    "ldr    lr, [r9, #40]\n\t"          /* the window buffer */
+    "add    lr, r9, #48\n\t"            /* the window buffer */
     "add    r10, r0, #8\n\t"
     "add    r11, r12, #8\n\t"
     "ldrsb  r2, [r10]\n\t"              /* the rows' last taps */
@@ -336,14 +341,14 @@ __asm__(
     "ldr    r1, [r9, #20]\n\t"          /* the weights */
     "ldr    r2, [r9, #24]\n\t"
     "ldm    r2!, {r10, r11, r12, lr}\n\t" /* the first pair's biases */
-    "str    r2, [r9, #44]\n\t"
+    "str    r2, [r9, #40]\n\t"
     "ldr    r3, [r9, #36]\n\t"
-    "str    r3, [r9, #48]\n"
+    "str    r3, [r9, #44]\n"
     "2:\n\t"
-    "ldr    r0, [r9, #40]\n\t"
+    "add    r0, r9, #48\n\t"
     TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP TM_K9_GROUP
     "ldr    r9, [sp]\n\t"
-    "ldr    r2, [r9, #44]\n\t"
+    "ldr    r2, [r9, #40]\n\t"
     "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
     TM_RQ2_ASM("r10", "r3", "r4", "r5", "r0")
     TM_RQ2_ASM("r12", "r3", "r4", "r5", "r0")
@@ -357,10 +362,10 @@ __asm__(
     "strb   r11, [r3], #1\n\t"
     "str    r3, [r9, #28]\n\t"
     "ldm    r2!, {r10, r11, r12, lr}\n\t" /* the next pair's biases */
-    "str    r2, [r9, #44]\n\t"
-    "ldr    r3, [r9, #48]\n\t"
+    "str    r2, [r9, #40]\n\t"
+    "ldr    r3, [r9, #44]\n\t"
     "subs   r3, r3, #1\n\t"
-    "str    r3, [r9, #48]\n\t"
+    "str    r3, [r9, #44]\n\t"
     "bne    2b\n\t"
     "ldr    r3, [r9, #28]\n\t"          /* past B's outputs */
     "ldr    r4, [r9, #32]\n\t"
@@ -410,16 +415,35 @@ static void tm_conv_k9_rq(tm_k9_t *a) {
 }
 #endif
 
+/* The patch: rows iy0.. iy0 + 2, `cols` columns from ix0 on, the zero point outside. Apart:
+ * the caller's frame stays small. */
+TM_NOINLINE void tm_conv_k9_patch(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int iy0,
+                                  int ix0, int cols, int8_t *d) {
+  for (int r = 0; r < 3; ++r) {
+    const int iy = iy0 + r;
+    for (int k = 0; k < cols; ++k, d += 3) {
+      const int ix = ix0 + k;
+      const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+      const int8_t *src = inside ? img + ((int32_t)iy * p->in_w + ix) * 3 : p->zp_row;
+      d[0] = src[0];
+      d[1] = src[1];
+      d[2] = src[2];
+    }
+  }
+}
+
 /* The windows of output row oy: pairs inside the image in one call, the others through the
  * patch. */
 static void tm_conv_k9(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
   const int32_t rs = (int32_t)p->in_w * 3, oc = p->out_c;
   const int sw = p->stride_w;
-  int8_t *patch = p->scratch + 112;
+  /* the state, then the windows, whose tail holds the patch: the routine widens row r of
+   * the windows (bytes 16 + 32r to 48 + 32r) only once it has read the patch's rows up to r */
+  tm_k9_t *a = (tm_k9_t *)(void *)p->scratch;
+  int8_t *patch = p->scratch + 48 + 112 - 9 * (sw + 3);
   /* columns whose window is inside the image: ox_lo..ox_hi */
   const int ox_lo = (p->pad_l + sw - 1) / sw;
   const int ox_hi = p->in_w - 3 + p->pad_l < 0 ? -1 : (p->in_w - 3 + p->pad_l) / sw;
-  static tm_k9_t a;  /* static: the stack stays small */
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * p->in_h * rs;
     for (int oy = 0; oy < p->out_h; ++oy) {
@@ -429,41 +453,73 @@ static void tm_conv_k9(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t 
         const int ix0 = ox * sw - p->pad_l;
         const int32_t n = rows_in && ox >= ox_lo ? (TM_MIN(ox_hi, p->out_w - 1) - ox + 1) / 2 : 0;
         const int two = ox + 1 < p->out_w;
-        a = (tm_k9_t){patch, rs, 3 * sw, 6 * sw, n, p->w16, p->brq, out, oc, oc / 2,
-                      (int16_t *)(void *)p->scratch, 0, 0};
+        a->rs = rs;
+        a->step = 3 * sw;
+        a->pstep = 6 * sw;
+        a->n = n;
+        a->w = p->w16;
+        a->brq = p->brq;
+        a->out = out;
+        a->out_b = oc;
+        a->pairs = oc / 2;
         if (n > 0) {
-          a.a = img + (int32_t)iy0 * rs + ix0 * 3;
+          a->a = img + (int32_t)iy0 * rs + ix0 * 3;
           ox += 2 * n;
         } else {  /* one pair (or a lone last pixel) through the patch */
           const int cols = two ? sw + 3 : 3;
-          int8_t *d = patch;
-          for (int r = 0; r < 3; ++r) {
-            const int iy = iy0 + r;
-            for (int k = 0; k < cols; ++k, d += 3) {
-              const int ix = ix0 + k;
-              const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-              const int8_t *src = inside ? img + (int32_t)iy * rs + ix * 3 : p->zp_row;
-              d[0] = src[0];
-              d[1] = src[1];
-              d[2] = src[2];
-            }
-          }
-          a.rs = 3 * cols;
-          a.step = two ? 3 * sw : 0;
-          a.n = 1;
-          a.out_b = two ? oc : 0;
+          tm_conv_k9_patch(p, img, iy0, ix0, cols, patch);
+          a->a = patch;
+          a->rs = 3 * cols;
+          a->step = two ? 3 * sw : 0;
+          a->n = 1;
+          a->out_b = two ? oc : 0;
           ox += 1 + two;
         }
-        out += (int32_t)a.n * (oc + a.out_b);
-        tm_conv_k9_rq(&a);
+        out += (int32_t)a->n * (oc + a->out_b);
+        tm_conv_k9_rq(a);
       }
     }
   }
 }
 #endif
 
+#if TM_MAC_RQ_ASM && (TM_CONV_INT16 || TM_CONV_FULL)
+/* 1×1, stride 1, in_c whole words, even out_c, the fast requantization to the full range:
+ * pixel i's input is in place at i·in_c (images one after the other), both pixels of a pair
+ * widened in one loop, no window to place. */
+TM_INLINE int tm_conv_flat(const tm_conv_t *TM_RESTRICT p) {
+  return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && !p->im2col &&
+         p->in_c && !(p->in_c & 3) && p->out_c && !(p->out_c & 1) && p->fast &&
+         TM_FULL_RANGE(p);
+}
+
+static void tm_conv_flat_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+  const int32_t c = p->in_c, oc = p->out_c;
+  const int32_t pixels = (int32_t)p->batches * p->out_h * p->out_w;
+  int16_t *xb = (int16_t *)(void *)(p->scratch + 16);
+  tm_mac_rq_t *const args = &tm_conv_args;
+  for (int32_t px = 0; px < pixels; px += 2, in += 2 * c) {
+    const int two = px + 1 < pixels;
+    tm_widen_pair(xb, in, two ? in + c : in, c >> 2);
+    *args = (tm_mac_rq_t){xb, p->w16 ? (const int8_t *)(const void *)p->w16 : p->w, p->bias,
+                         p->rq, out, two ? oc : 0, c >> 2, oc >> 1};
+    if (p->w16)
+      tm_mac16_2x2_rq(args);
+    else
+      tm_mac_2x2_rq(args);
+    out += two ? 2 * oc : oc;
+  }
+}
+#endif
+
 TM_UNUSED static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                               int8_t *out) {
+#if TM_MAC_RQ_ASM && (TM_CONV_INT16 || TM_CONV_FULL)
+  if (p->groups == 1 && !p->brq && tm_conv_flat(p)) {
+    tm_conv_flat_body(p, in, out);
+    return;
+  }
+#endif
 #if TM_CONV_GENERIC
   if (p->groups != 1 || p->k_h > TM_CONV_MAX_ROWS) {
     tm_conv_generic(p, in, out);

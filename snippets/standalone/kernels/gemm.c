@@ -87,6 +87,30 @@ TM_ALWAYS_INLINE int16_t *tm_widen_run(int16_t *d, const int8_t *x, int32_t len)
 #endif
 }
 
+/* Widen n4 groups of 4 values of pixels A (a) and B (b) into the pair buffer d at once (a 1×1
+ * convolution's inputs: whole words in place): 9 instructions per group instead of 12. */
+TM_ALWAYS_INLINE void tm_widen_pair(int16_t *d, const int8_t *a, const int8_t *b, int32_t n4) {
+#if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr    r4, [%[a]], #4\n\t"
+      "ldr    r6, [%[b]], #4\n\t"
+      "sxtb16 r5, r4, ror #8\n\t"
+      "sxtb16 r4, r4\n\t"
+      "sxtb16 r7, r6, ror #8\n\t"
+      "sxtb16 r6, r6\n\t"
+      "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+      "subs   %[n], %[n], #1\n\t"
+      "bne    1b"
+      : [a] "+r"(a), [b] "+r"(b), [d] "+r"(d), [n] "+r"(n4)
+      :
+      : "r4", "r5", "r6", "r7", "cc", "memory");
+#else
+  tm_widen_run(d, a, 4 * n4);
+  tm_widen_run(d + 4, b, 4 * n4);
+#endif
+}
+
 /* Pixels A, B (x: n4 groups of 8 halfwords) against `pairs` pairs of channels: for each pair,
  * acc gets A·c, A·d, B·c, B·d, starting from the pair's biases. */
 #if TM_DSP && defined(__OPTIMIZE__) && !defined(TM_NO_ASM)

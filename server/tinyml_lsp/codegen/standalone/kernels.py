@@ -258,7 +258,8 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
     if wide and not lean:  # doubled weights and bias: the sums come doubled (gemm.c)
         layout = layout * 2
         consts[0] = ConstArray(consts[0].name, "int32_t", _wrap32(2 * call.bias))
-    k9 = wide and not lean and _k9(f, groups, oc) and 112 + 9 * (sw + 3) <= scratch
+    # (its state and window buffer in 160 bytes of scratch, its patch within: strides 1, 2)
+    k9 = wide and not lean and _k9(f, groups, oc) and sw <= 2 and scratch >= 160
     # a 1×1 conv over 8 channels: conv_lean.c's tm_conv_k8, weights, biases and requantization
     # in one stream (the int8 range in full, fast)
     k8 = wide and lean and (kh, kw, c, sh, sw, groups) == (1, 1, 8, 1, 1, 1) and fast and (
