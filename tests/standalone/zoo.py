@@ -243,10 +243,12 @@ def _depthwise(b: Builder, rng, info) -> tuple[int, int]:
     return x, y
 
 
-def _depthwise_3x3(b: Builder, rng, info) -> tuple[int, int]:
+def _depthwise_3x3(b: Builder, rng, info, pooled: bool = False) -> tuple[int, int]:
     """A 3×3 depthwise conv of depth multiplier 1, 4 channels or more and the full output
     range on bigger images: what the Cortex-M kernel takes by blocks of channels and bands of
-    rows (borders, strides, dilations, channels after the last block of 4, two images)."""
+    rows (borders, strides, dilations, channels after the last block of 4, two images).
+    `pooled`: one image, after a 2×2 max pool of one twice as big, so that the arena has room
+    for the kernel to copy its input with the border into scratch first."""
     while True:
         h, w = int(rng.integers(4, 13)), int(rng.integers(4, 13))
         sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
@@ -262,6 +264,11 @@ def _depthwise_3x3(b: Builder, rng, info) -> tuple[int, int]:
     per_channel = bool(rng.random() < 0.6)
     act = "RELU" if rng.random() < 0.3 else "NONE"
     x = b.act((n, h, w, c))
+    if pooled:
+        n, x0 = 1, b.act((1, 2 * h, 2 * w, c))
+        x = b.act((n, h, w, c), b.scale_of(x0), b.zp_of(x0))
+        b.op("MAX_POOL_2D", [x0], [x], "Pool2DOptions", padding=_padding_code("VALID"),
+             strideH=2, strideW=2, filterHeight=2, filterWidth=2)
     wt, ws = b.weights((1, 3, 3, c), 3, per_channel)
     bias = b.bias(c, b.scale_of(x), ws)
     # with RELU, an output zero point of -128 keeps the whole int8 range
@@ -272,7 +279,7 @@ def _depthwise_3x3(b: Builder, rng, info) -> tuple[int, int]:
          dilationHFactor=dh, dilationWFactor=dw, fusedActivationFunction=_act_code(act))
     info.update(padding=padding, stride=(sh, sw), dilation=(dh, dw), activation=act,
                 per_channel=per_channel, depth_multiplier=1)
-    return x, y
+    return (x0 if pooled else x), y
 
 
 def _conv_3x3x3(b: Builder, rng, info) -> tuple[int, int]:
@@ -518,6 +525,7 @@ CASES: dict[str, Callable[..., tuple[int, int]]] = {
     "CONV_1X1X8": _conv_1x1x8,
     "DEPTHWISE_CONV_2D": _depthwise,
     "DEPTHWISE_3X3": _depthwise_3x3,
+    "DEPTHWISE_3X3_POOLED": lambda b, r, i: _depthwise_3x3(b, r, i, pooled=True),
     "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": lambda b, r, i: _pool(b, r, i, "AVERAGE_POOL_2D"),
     "MAX_POOL_2D": lambda b, r, i: _pool(b, r, i, "MAX_POOL_2D"),

@@ -19,6 +19,7 @@ typedef struct {
   int32_t band;         /* its rows per band, safe when the output starts band_gap bytes or */
   int32_t band_gap;     /* more before the input (or the two do not overlap) */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
+  int8_t *padded;       /* scratch for the input with its border (tm_depthwise_3x3), or 0 */
 } tm_depthwise_t;
 
 #define TM_DW_MAX_TAPS 64
@@ -299,26 +300,89 @@ TM_DW3_SETUP static void tm_dw3_runs(tm_dw3_runs_t *r, int out, int stride, int 
 
 TM_ALWAYS_INLINE uint32_t tm_dw3_double(uint32_t x) { return (uint32_t)__sadd16(x, x); }
 
+/* The geometry the kernel reads its input with: height, width, top and left padding; those of
+ * the copy with its border when there is one (`padded`: every window inside). */
+TM_ALWAYS_INLINE int32_t tm_dw3_geo(const tm_depthwise_t *TM_RESTRICT p, const int k,
+                                    const int padded) {
+  if (!padded) return k == 0 ? p->in_h : k == 1 ? p->in_w : k == 2 ? p->pad_t : p->pad_l;
+  return k == 0 ? (p->out_h - 1) * p->stride_h + 2 * p->dil_h + 1
+       : k == 1 ? (p->out_w - 1) * p->stride_w + 2 * p->dil_w + 1 : 0;
+}
+
 /* One output channel of row oy, the plain way (the in_c % 4 channels after the blocks). */
 TM_DW3_SETUP static void tm_dw3_channel(const tm_depthwise_t *TM_RESTRICT p, const int8_t *img, int8_t *o,
-                           int c, int oy) {
+                           int c, int oy, int padded) {
+  const int32_t in_h = tm_dw3_geo(p, 0, padded), in_w = tm_dw3_geo(p, 1, padded);
   const tm_rq_t q = TM_RQ_INIT(p);
   const int blocks = p->in_c / 4;
   const int8_t *w0 = p->w + 36 * blocks + 9 * (c - blocks * 4);
-  const int iy0 = oy * p->stride_h - p->pad_t;
+  const int iy0 = oy * p->stride_h - tm_dw3_geo(p, 2, padded);
   for (int ox = 0; ox < p->out_w; ++ox, o += p->in_c) {
-    const int ix0 = ox * p->stride_w - p->pad_l;
+    const int ix0 = ox * p->stride_w - tm_dw3_geo(p, 3, padded);
     const int8_t *w = w0;
     int32_t acc = p->bias[c];
     for (int ky = 0; ky < 3; ++ky) {
       const int iy = iy0 + ky * p->dil_h;
       for (int kx = 0; kx < 3; ++kx) {
         const int ix = ix0 + kx * p->dil_w;
-        acc += *w++ * (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w
-                       ? img[((int32_t)iy * p->in_w + ix) * p->in_c + c] : p->in_zp);
+        acc += *w++ * (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w
+                       ? img[((int32_t)iy * in_w + ix) * p->in_c + c] : p->in_zp);
       }
     }
     *o = tm_rq(&q, acc, c, 1, 1);
+  }
+}
+
+/* n words from s to d (both aligned), or of the value v when s is 0: 16 bytes per LDM/STM. */
+TM_DW3_SETUP static void tm_dw3_words(uint32_t *d, const uint32_t *s, uint32_t v, int32_t n) {
+  for (; n & 3; --n) *d++ = s ? *s++ : v;
+  if (!n) return;
+  n >>= 2;
+  if (s) {
+    __asm__ volatile(
+        "1:\n\t"
+        "ldm    %[s]!, {r4, r5, r6, r7}\n\t"
+        "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b"
+        : [s] "+r"(s), [d] "+r"(d), [n] "+r"(n) : : "r4", "r5", "r6", "r7", "cc", "memory");
+  } else {
+    __asm__ volatile(
+        "mov    r4, %[v]\n\t"
+        "mov    r5, %[v]\n\t"
+        "mov    r6, %[v]\n\t"
+        "mov    r7, %[v]\n"
+        "1:\n\t"
+        "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+        "subs   %[n], %[n], #1\n\t"
+        "bne    1b"
+        : [d] "+r"(d), [n] "+r"(n) : [v] "r"(v) : "r4", "r5", "r6", "r7", "cc", "memory");
+  }
+}
+
+/* The (single) input image into `d` with its border of zero points: ph rows of pw pixels,
+ * the image's pixel (0, 0) at (pad_t, pad_l); rows and columns beyond pw, ph left out. */
+TM_DW3_SETUP TM_NOINLINE void tm_dw3_pad(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                    int8_t *d, int32_t ph, int32_t pw) {
+  const int32_t c_n = p->in_c, left = TM_MIN(p->pad_l, pw);
+  const int32_t n = TM_MAX(TM_MIN(p->in_w, pw - left), 0), right = pw - left - n;
+  const uint32_t zpw = (uint8_t)p->in_zp * 0x01010101u;
+  const int words = !(c_n & 3) && !(((uintptr_t)in | (uintptr_t)d) & 3);
+  for (int32_t r = 0; r < ph; ++r) {
+    const int32_t iy = r - p->pad_t;
+    const int8_t *s = in + iy * p->in_w * c_n;
+    const int inside = iy >= 0 && iy < p->in_h;
+    const int32_t parts[3] = {inside ? left * c_n : pw * c_n, inside ? n * c_n : 0,
+                              inside ? right * c_n : 0};
+    for (int k = 0; k < 3; ++k) {
+      if (words) {
+        tm_dw3_words((uint32_t *)(void *)d, k == 1 ? (const uint32_t *)(const void *)s : 0,
+                     zpw, parts[k] >> 2);
+      } else {
+        for (int32_t i = 0; i < parts[k]; ++i) d[i] = k == 1 ? s[i] : (int8_t)p->in_zp;
+      }
+      d += parts[k];
+    }
   }
 }
 
@@ -362,14 +426,20 @@ TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
 
 /* Bands of `band` output rows (counted over all images) one after the other, each wholly
  * written before the next is read: the generator's band_gap assumes that much. */
-TM_DW3_SETUP TM_NOINLINE void tm_depthwise_3x3(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
-                                  int8_t *out, const int band) {
+TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                             int8_t *out, const int band, const int padded) {
   const tm_rq_t q = TM_RQ_INIT(p);
   const int c_n = p->in_c, blocks = c_n / 4, out_h = p->out_h;
-  const int32_t in_w = p->in_w, in_h = p->in_h, out_w = p->out_w, zp = p->in_zp;
+  const int32_t in_h = tm_dw3_geo(p, 0, padded), in_w = tm_dw3_geo(p, 1, padded);
+  const int32_t out_w = p->out_w, zp = p->in_zp;
+  const int pad_t = tm_dw3_geo(p, 2, padded), pad_l = tm_dw3_geo(p, 3, padded);
+  if (padded) {  /* the input with its border into scratch: one group, any overlap */
+    tm_dw3_pad(p, in, p->padded, in_h, in_w);
+    in = p->padded;
+  }
   tm_dw3_runs_t rows, cols;
-  tm_dw3_runs(&rows, out_h, p->stride_h, p->pad_t, p->dil_h, in_h);
-  tm_dw3_runs(&cols, out_w, p->stride_w, p->pad_l, p->dil_w, in_w);
+  tm_dw3_runs(&rows, out_h, p->stride_h, pad_t, p->dil_h, in_h);
+  tm_dw3_runs(&cols, out_w, p->stride_w, pad_l, p->dil_w, in_w);
   static int32_t area[TM_DW3_AREA];  /* static: the stack stays as small as before */
   static tm_dw3_t a;
   a.area = area;
@@ -426,7 +496,7 @@ TM_DW3_SETUP TM_NOINLINE void tm_depthwise_3x3(const tm_depthwise_t *TM_RESTRICT
               TM_DW3_IN(2, 2, 0xffffffffu)};
 #undef TM_DW3_IN
           a.base = (uintptr_t)img + (uintptr_t)(
-              ((oy0 * p->stride_h - p->pad_t) * in_w + ox0 * p->stride_w - p->pad_l) * c_n);
+              ((oy0 * p->stride_h - pad_t) * in_w + ox0 * p->stride_w - pad_l) * c_n);
           a.out = o0;
           a.rows = oy1 - oy0;
           a.in_row_step = (p->stride_h * in_w - nc * p->stride_w) * c_n;
@@ -441,9 +511,14 @@ TM_DW3_SETUP TM_NOINLINE void tm_depthwise_3x3(const tm_depthwise_t *TM_RESTRICT
       }
       for (int oy = ya; oy < yb; ++oy)  /* the last in_c % 4 channels */
         for (int c = blocks * 4; c < c_n; ++c)
-          tm_dw3_channel(p, img, oimg + (int32_t)oy * out_w * c_n + c, c, oy);
+          tm_dw3_channel(p, img, oimg + (int32_t)oy * out_w * c_n + c, c, oy, padded);
     }
   }
+}
+
+TM_DW3_SETUP TM_NOINLINE void tm_depthwise_3x3(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                                int8_t *out, const int band) {
+  tm_depthwise_3x3_body(p, in, out, band, p->padded != 0);
 }
 #endif
 
@@ -617,6 +692,8 @@ TM_ALWAYS_INLINE void tm_depthwise(const tm_depthwise_t *TM_RESTRICT p, const in
   if (!p->blocked)
     tm_depthwise_generic(p, in, out);
 #if TM_DW_ASM
+  else if (p->blocked == 2 && p->padded)
+    tm_depthwise_3x3(p, in, out, (int32_t)p->batches * p->out_h);
   else if (p->blocked == 2 && tm_dw3_band(p, in, out))
     tm_depthwise_3x3(p, in, out, tm_dw3_band(p, in, out));
 #endif

@@ -251,6 +251,12 @@ def _plan(prog: Program) -> planner.Plan:
     return planner.plan(*planner.lifetimes(prog))
 
 
+def _leanest(step: Step) -> Step:
+    while step.lean is not None:
+        step = step.lean
+    return step
+
+
 def build_program(model_path: str | Path,
                   flash_budget: float | None = None) -> tuple[Program, planner.Plan]:
     """The program and its arena. Kernels with a lean alternative (less scratch, slower) keep
@@ -261,7 +267,7 @@ def build_program(model_path: str | Path,
     prog = lower(read_graph(model_path))
     fast = prog.steps
     plan = _plan(prog)
-    limit = _plan(replace(prog, steps=[s.lean or s for s in prog.steps])).arena_bytes
+    limit = _plan(replace(prog, steps=[_leanest(s) for s in prog.steps])).arena_bytes
     while plan.arena_bytes > limit:
         trials = []
         for k, step in enumerate(prog.steps):
@@ -273,14 +279,17 @@ def build_program(model_path: str | Path,
     # a step made lean on the way may not be needed once the others are: give back the fast
     # form wherever the arena stays within the limit (the most multiply-accumulates first)
     for k in sorted(range(len(fast)), key=lambda k: -fast[k].macs):
-        if prog.steps[k] is fast[k]:
-            continue
-        trial = replace(prog, steps=[*prog.steps[:k], fast[k], *prog.steps[k + 1:]])
-        old, _ = planner.lifetimes(prog)
-        for trial_plan in (_plan(trial), planner.extend(plan, old, *planner.lifetimes(trial))):
-            if trial_plan.arena_bytes <= plan.arena_bytes:
-                prog, plan = trial, trial_plan
-                break
+        form: Step | None = fast[k]  # each form faster than the one taken, fastest first
+        while form is not None and form is not prog.steps[k]:
+            trial = replace(prog, steps=[*prog.steps[:k], form, *prog.steps[k + 1:]])
+            old, _ = planner.lifetimes(prog)
+            for trial_plan in (_plan(trial),
+                               planner.extend(plan, old, *planner.lifetimes(trial))):
+                if trial_plan.arena_bytes <= plan.arena_bytes:
+                    prog, plan = trial, trial_plan
+                    break
+            else:
+                form = form.lean
     # int16 weights where the flash budget allows (the most instructions saved per byte first);
     # the scratch stays the same, so does the plan. Default builds never change a layer's
     # kernel for the slack (a dense layer as the lean conv: its code and frame for a few bytes)

@@ -370,9 +370,7 @@ def _depthwise(g: Graph, op: Op) -> Step:
     step = Step(op, "tm_depthwise", "tm_depthwise_t", fields, (f.x.index,), f.y.index,
                 overlaps={f.x.index: spatial_gap(*geometry, channelwise=True)}, consts=consts,
                 snippets=("depthwise.c",), macs=n * oh * ow * oc * kh * kw)
-    if not (blocked and (kh, kw) == (3, 3) and c >= 4 and fast and (lo, hi) == (-128, 127)
-            and oh * ow >= DW3_GROUP_PIXELS * _dw3_runs(oh, sh, pt, dh, h)
-            * _dw3_runs(ow, sw, pl, dw, wd)):
+    if not (blocked and (kh, kw) == (3, 3) and c >= 4 and fast and (lo, hi) == (-128, 127)):
         return step
     # tm_depthwise_3x3 (Cortex-M) runs blocks of channels outside, pixels inside, over a
     # band of output rows at a time. Writing all of a band before reading the rest needs a
@@ -382,8 +380,17 @@ def _depthwise(g: Graph, op: Op) -> Step:
     band = -(-DW_BAND_PIXELS // ow)
     band_gap = spatial_gap(*geometry, pixels_per_step=band * ow)
     fields[-2:-1] = [("blocked", 2), ("band", band), ("band_gap", band_gap)]
-    return replace(step, fields=fields, overlaps={f.x.index: band_gap},
-                   lean=replace(step, fields=fields))
+    lean = step
+    if oh * ow >= DW3_GROUP_PIXELS * _dw3_runs(oh, sh, pt, dh, h) * _dw3_runs(ow, sw, pl, dw, wd):
+        lean = replace(step, fields=fields, overlaps={f.x.index: band_gap},
+                       lean=replace(step, fields=fields))
+    if n > 1:
+        return lean
+    # Faster where the arena has room: the input with its border copied into scratch first,
+    # so that every window lies inside (one group of pixels) and the output may overlap the
+    # input as the pixel-by-pixel kernel's may (kernels without assembly ignore the scratch).
+    padded = ((oh - 1) * sh + 2 * dh + 1) * ((ow - 1) * sw + 2 * dw + 1) * c
+    return replace(step, fields=[*fields, ("padded", SCRATCH)], scratch=padded, lean=lean)
 
 
 DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c

@@ -159,9 +159,15 @@ def extend(base: Plan, old: list[Buffer], buffers: list[Buffer],
     gaps = {k: align_up(v, align) for k, v in (gaps or {}).items()}
     same = set(old)
     kept = [(b, base.offsets[b.key]) for b in buffers if b in same and b.key in base.offsets]
+    # a kernel swapped for one that needs a bigger in-place gap: its output moves if need be
+    where, sizes = dict((b.key, off) for b, off in kept), {b.key: b.size for b in buffers}
+    for (out, src), gap in gaps.items():
+        if out in where and src in where and where[out] > where[src] - gap \
+                and not _disjoint(where[out], sizes[out], where[src], sizes[src]):
+            kept = [(b, off) for b, off in kept if b.key != out]
+            del where[out]
     kept_keys = {b.key for b, _ in kept}
     new = sorted((b for b in buffers if b.key not in kept_keys), key=lambda b: -b.size)
     offsets = _place(new, gaps, align, kept)
-    sizes = {b.key: b.size for b in buffers}
     end = max((off + sizes[k] for k, off in offsets.items()), default=0)
     return Plan(offsets, align_up(end, align))
