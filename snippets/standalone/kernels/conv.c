@@ -51,6 +51,9 @@ typedef struct {
 #ifndef TM_CONV_K9
 #define TM_CONV_K9 1
 #endif
+#ifndef TM_CONV_FLAT
+#define TM_CONV_FLAT 1
+#endif
 
 #if TM_CONV_GENERIC
 /* Scalar path: grouped convolutions and kernels taller than TM_CONV_MAX_ROWS. */
@@ -117,7 +120,7 @@ TM_INLINE int8_t *tm_put_run(int8_t *dst, const int8_t *src, int32_t n) {
  * for taps outside the image): undilated kernel rows inside the image as runs, tap by tap only
  * rows outside it or dilated ones. All in one function: a call for the edges would deepen the
  * stack. */
-static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int iy0,
+TM_UNUSED static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int iy0,
                            int ix0, int8_t *dst) {
   const int c = p->in_c;
   const int cols_in = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w;
@@ -168,7 +171,7 @@ static void tm_conv_gather(const tm_conv_t *TM_RESTRICT p, const int8_t *img, in
  * gathered first, each as whole groups of 4: a row of len bytes (len % 4 != 0, len > 4) ends
  * with the group of its last 4 bytes, which overlaps the one before (the generator zeroes the
  * weights of the overlap): widening a word costs as much as a single byte. */
-static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int32_t pix,
+TM_UNUSED static void tm_conv_widen(const tm_conv_t *TM_RESTRICT p, const int8_t *img, int32_t pix,
                           int8_t *gather, int16_t *dst) {
   const int iy0 = (int)(pix / p->out_w) * p->stride_h - p->pad_t;
   const int ix0 = (int)(pix % p->out_w) * p->stride_w - p->pad_l;
@@ -483,7 +486,17 @@ static void tm_conv_k9(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t 
 }
 #endif
 
-#if TM_MAC_RQ_ASM && (TM_CONV_INT16 || TM_CONV_FULL)
+/* With the flat path below, the generator leaves out the body forms only flat steps take
+ * (TM_CONV_INT16_BODY, TM_CONV_FULL_BODY); without the assembly, they take them. */
+#if TM_MAC_RQ_ASM && TM_CONV_FLAT && defined(TM_CONV_INT16_BODY)
+#define TM_CONV_INT16_FORMS TM_CONV_INT16_BODY
+#define TM_CONV_FULL_FORMS TM_CONV_FULL_BODY
+#else
+#define TM_CONV_INT16_FORMS TM_CONV_INT16
+#define TM_CONV_FULL_FORMS TM_CONV_FULL
+#endif
+
+#if TM_MAC_RQ_ASM && TM_CONV_FLAT
 /* 1×1, stride 1, in_c whole words, even out_c, the fast requantization to the full range:
  * pixel i's input is in place at i·in_c (images one after the other), both pixels of a pair
  * widened in one loop, no window to place. */
@@ -493,7 +506,8 @@ TM_INLINE int tm_conv_flat(const tm_conv_t *TM_RESTRICT p) {
          TM_FULL_RANGE(p);
 }
 
-static void tm_conv_flat_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in, int8_t *out) {
+TM_NOINLINE void tm_conv_flat_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
+                                   int8_t *out) {
   const int32_t c = p->in_c, oc = p->out_c;
   const int32_t pixels = (int32_t)p->batches * p->out_h * p->out_w;
   int16_t *xb = (int16_t *)(void *)(p->scratch + 16);
@@ -514,7 +528,7 @@ static void tm_conv_flat_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in, 
 
 TM_UNUSED static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                               int8_t *out) {
-#if TM_MAC_RQ_ASM && (TM_CONV_INT16 || TM_CONV_FULL)
+#if TM_MAC_RQ_ASM && TM_CONV_FLAT
   if (p->groups == 1 && !p->brq && tm_conv_flat(p)) {
     tm_conv_flat_body(p, in, out);
     return;
@@ -532,13 +546,13 @@ TM_UNUSED static void tm_conv(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
     return;
   }
 #endif
-#if TM_CONV_INT16
+#if TM_CONV_INT16_FORMS
   if (p->w16) {  /* the generator gives int16 weights to fast, full-range steps only */
     tm_conv_body(p, in, out, 1, 1, 1);
     return;
   }
 #endif
-#if TM_CONV_FULL
+#if TM_CONV_FULL_FORMS
   if (p->fast && TM_FULL_RANGE(p)) {
     tm_conv_body(p, in, out, 1, 1, 0);
     return;

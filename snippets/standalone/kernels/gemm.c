@@ -10,7 +10,7 @@
 
 /* Widen n int8 values into int16 window positions k..k+n-1 of a pixel's lane of the pair
  * buffer `dst` (groups of 4 halfwords, 8 halfwords apart). */
-static void tm_widen(int16_t *dst, int32_t k, const int8_t *x, int32_t n) {
+TM_UNUSED static void tm_widen(int16_t *dst, int32_t k, const int8_t *x, int32_t n) {
   static const uint8_t lane[4] = {0, 2, 1, 3};
   int32_t i = 0;
   for (; i < n && ((k + i) & 3); ++i) dst[((k + i) >> 2) * 8 + lane[(k + i) & 3]] = x[i];
@@ -373,7 +373,7 @@ TM_UNUSED static void tm_mac16_2x2(const int16_t *x, const int16_t *w, const int
 }
 
 /* Pixels A, B against one channel (its weights one row of n4 groups): acc gets A·c, B·c. */
-static void tm_mac_2x1(const int16_t *x, const int8_t *w, int32_t bias, int32_t *acc,
+TM_UNUSED static void tm_mac_2x1(const int16_t *x, const int8_t *w, int32_t bias, int32_t *acc,
                        int32_t n4) {
   int32_t a = bias, b = bias;
   for (int32_t g = 0; g < n4; ++g, x += 8, w += 4) {

@@ -109,9 +109,19 @@ def _kernel_sources(steps: list[Step]) -> str:
         int16 = ["w16" in f and "brq" not in f for f in convs]
         full = [bool(f["fast"]) and (f["act_min"], f["act_max"]) == (-128, 127) for f in convs]
         rest = [not (g or "w16" in f) for g, f in zip(generic, convs, strict=True)]
+        # the steps conv.c's flat path takes on Cortex-M (tm_conv_flat): their body forms are
+        # needed without the assembly only
+        flat = [(f["k_h"], f["k_w"], f["stride_h"], f["stride_w"], f["groups"]) == (1, 1, 1, 1, 1)
+                and not f["im2col"] and f["in_c"] % 4 == 0 and f["out_c"] % 2 == 0 and u
+                and "brq" not in f for f, u in zip(convs, full, strict=True)]
         parts.append(
             f"#define TM_CONV_GENERIC {int(any(generic))}\n"
             f"#define TM_CONV_INT16 {int(any(int16))}\n"
+            f"#define TM_CONV_FLAT {int(any(flat))}\n"
+            f"#define TM_CONV_INT16_BODY "
+            f"{int(any(w and not fl for w, fl in zip(int16, flat, strict=True)))}\n"
+            f"#define TM_CONV_FULL_BODY "
+            f"{int(any(r and u and not fl for r, u, fl in zip(rest, full, flat, strict=True)))}\n"
             f"#define TM_CONV_K9 {int(any('brq' in f for f in convs))}\n"
             f"#define TM_CONV_FULL {int(any(r and f for r, f in zip(rest, full, strict=True)))}\n"
             f"#define TM_CONV_ANY {int(any(r and not f for r, f in zip(rest, full, strict=True)))}")
