@@ -475,7 +475,7 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
         yb = ya + band - ((int32_t)b * out_h + ya) % band;
         if (yb > out_h) yb = out_h;
       } else {  /* fitted: the rows whose output lies below the input they and later rows read */
-        yb = TM_MIN(ya + p->band, TM_DW3_FIT(ya) / orow);
+        yb = TM_MIN(out_h, TM_DW3_FIT(ya) / orow);
         single = yb <= ya;  /* none: this row pixel by pixel, all blocks of each in turn */
         if (single) yb = ya + 1;
       }
