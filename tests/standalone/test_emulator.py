@@ -66,12 +66,14 @@ def test_dsp_intrinsics_without_assembly(model_path, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["CONV_2D", "DEPTHWISE_CONV_2D", "DEPTHWISE_3X3",
-                                  "DEPTHWISE_3X3_POOLED", "FULLY_CONNECTED", "CHAIN",
+                                  "DEPTHWISE_3X3_POOLED", "DEPTHWISE_3X3_STRIDED",
+                                  "FULLY_CONNECTED", "CHAIN",
                                   "AVERAGE_POOL_2D", "SOFTMAX", "ADD", "MEAN"])
 def test_zoo_on_the_emulated_m4(kind, tmp_path):
     """Random shapes reach every path of the DSP kernels: channel and depth remainders,
     gathered and in-place windows, the generic fallbacks, the 3×3 depthwise kernel's input
-    copied with its border into scratch (where the arena has room: after a pool)."""
+    copied with its border into scratch (where the arena has room: after a pool) and its
+    bands fitted below the input still to read (in place, stride 2)."""
     cases = [c for c in (zoo.case(kind, s) for s in range(6)) if not c[2].get("float_io")][:4]
     inputs = [zoo.random_inputs(m, 6, seed=s) for s, (_, m, _) in enumerate(cases)]
     refs = tflm_outputs([m for _, m, _ in cases], inputs)

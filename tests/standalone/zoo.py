@@ -243,12 +243,15 @@ def _depthwise(b: Builder, rng, info) -> tuple[int, int]:
     return x, y
 
 
-def _depthwise_3x3(b: Builder, rng, info, pooled: bool = False) -> tuple[int, int]:
+def _depthwise_3x3(b: Builder, rng, info, pooled: bool = False,
+                   strided: bool = False) -> tuple[int, int]:
     """A 3×3 depthwise conv of depth multiplier 1, 4 channels or more and the full output
     range on bigger images: what the Cortex-M kernel takes by blocks of channels and bands of
     rows (borders, strides, dilations, channels after the last block of 4, two images).
     `pooled`: one image, after a 2×2 max pool of one twice as big, so that the arena has room
-    for the kernel to copy its input with the border into scratch first."""
+    for the kernel to copy its input with the border into scratch first. `strided`: one
+    image of a multiple of 4 channels, stride 2, larger: in place, the output runs behind the
+    input, and the kernel fits its bands of rows below what is still to read."""
     while True:
         h, w = int(rng.integers(4, 13)), int(rng.integers(4, 13))
         sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
@@ -261,6 +264,10 @@ def _depthwise_3x3(b: Builder, rng, info, pooled: bool = False) -> tuple[int, in
         if oh >= 1 and ow >= 1:
             break
     n, c = int(rng.integers(1, 3)), int(rng.integers(4, 10))
+    if strided:
+        h, w, sh, sw, dh, dw = int(rng.integers(8, 25)), int(rng.integers(4, 25)), 2, 2, 1, 1
+        oh, ow = _out_size(h, 3, sh, dh, padding), _out_size(w, 3, sw, dw, padding)
+        n, c = 1, 4 * int(rng.integers(1, 4))
     per_channel = bool(rng.random() < 0.6)
     act = "RELU" if rng.random() < 0.3 else "NONE"
     x = b.act((n, h, w, c))
@@ -526,6 +533,7 @@ CASES: dict[str, Callable[..., tuple[int, int]]] = {
     "DEPTHWISE_CONV_2D": _depthwise,
     "DEPTHWISE_3X3": _depthwise_3x3,
     "DEPTHWISE_3X3_POOLED": lambda b, r, i: _depthwise_3x3(b, r, i, pooled=True),
+    "DEPTHWISE_3X3_STRIDED": lambda b, r, i: _depthwise_3x3(b, r, i, strided=True),
     "FULLY_CONNECTED": _fully_connected,
     "AVERAGE_POOL_2D": lambda b, r, i: _pool(b, r, i, "AVERAGE_POOL_2D"),
     "MAX_POOL_2D": lambda b, r, i: _pool(b, r, i, "MAX_POOL_2D"),

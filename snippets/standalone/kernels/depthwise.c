@@ -426,6 +426,24 @@ TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
 
 /* Bands of `band` output rows (counted over all images) one after the other, each wholly
  * written before the next is read: the generator's band_gap assumes that much. */
+/* Where the output starts less than band_gap bytes before the input, with one image and
+ * channels in blocks of 4 (`band` 0, "fitted"): bands end where their output would reach the
+ * input they or later rows still read (input rows from TM_DW3_FIT on: a strided layer's
+ * input runs ahead of its output); a row where no band fits goes pixel by pixel, all blocks
+ * of a pixel before the next one, as the planner's in-place gap allows. Taken when at most a
+ * quarter of the rows go so. */
+#define TM_DW3_FIT(y) \
+  (gap + TM_MAX((y) * p->stride_h - p->pad_t, 0) * (int32_t)p->in_w * p->in_c)
+TM_ALWAYS_INLINE int tm_dw3_fitted(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
+                                   const int8_t *out) {
+  const intptr_t gap = (intptr_t)in - (intptr_t)out;
+  const int32_t orow = p->out_w * p->in_c;
+  int single = 0;
+  if (p->batches != 1 || p->in_c % 4 || gap < 0) return 0;
+  for (int y = 0; y < p->out_h; ++y) single += (y + 1) * orow > TM_DW3_FIT(y);
+  return 4 * single <= p->out_h;
+}
+
 TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                              int8_t *out, const int band, const int padded) {
   const tm_rq_t q = TM_RQ_INIT(p);
@@ -433,6 +451,8 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   const int32_t in_h = tm_dw3_geo(p, 0, padded), in_w = tm_dw3_geo(p, 1, padded);
   const int32_t out_w = p->out_w, zp = p->in_zp;
   const int pad_t = tm_dw3_geo(p, 2, padded), pad_l = tm_dw3_geo(p, 3, padded);
+  const intptr_t gap = (intptr_t)in - (intptr_t)out;  /* for TM_DW3_FIT */
+  const int32_t orow = out_w * c_n;
   if (padded) {  /* the input with its border into scratch: one group, any overlap */
     tm_dw3_pad(p, in, p->padded, in_h, in_w);
     in = p->padded;
@@ -450,15 +470,22 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * in_h * in_w * c_n;
     int8_t *oimg = out + (int32_t)b * out_h * out_w * c_n;
-    for (int ya = 0, yb; ya < out_h; ya = yb) {
-      yb = ya + band - ((int32_t)b * out_h + ya) % band;
-      if (yb > out_h) yb = out_h;
+    for (int ya = 0, yb, single = 0; ya < out_h; ya = yb) {
+      if (band) {
+        yb = ya + band - ((int32_t)b * out_h + ya) % band;
+        if (yb > out_h) yb = out_h;
+      } else {  /* fitted: the rows whose output lies below the input they and later rows read */
+        yb = TM_MIN(out_h, TM_DW3_FIT(ya) / orow);
+        single = yb <= ya;  /* none: this row pixel by pixel, all blocks of each in turn */
+        if (single) yb = ya + 1;
+      }
       for (int ry = 0; ry < rows.n; ++ry) {
         const int oy0 = TM_MAX(rows.start[ry], ya), oy1 = TM_MIN(rows.end[ry], yb);
         if (oy0 >= oy1) continue;
         const int rm = rows.mask[ry];
         for (int rx = 0; rx < cols.n; ++rx) {
-          const int cm = cols.mask[rx], ox0 = cols.start[rx], nc = cols.end[rx] - ox0;
+          const int cm = cols.mask[rx], nc = single ? 1 : cols.end[rx] - cols.start[rx];
+          for (int ox0 = cols.start[rx]; ox0 < cols.end[rx]; ox0 += nc) {
           int8_t *o0 = oimg + ((int32_t)oy0 * out_w + ox0) * c_n;
           if (!rm || !cm) {  /* no tap inside: the zero point everywhere */
             for (int c = 0; c < blocks * 4; ++c) {
@@ -507,6 +534,7 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
             tm_dw3_fill(area, wb, keep, p->bias + c, p->rq + 3 * c, zpp);
             tm_dw3_rq(&a);
           }
+          }
         }
       }
       for (int oy = ya; oy < yb; ++oy)  /* the last in_c % 4 channels */
@@ -516,6 +544,8 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   }
 }
 
+
+/* `band` 0: p->band from the row tm_dw3_first on, the rows before being done. */
 TM_DW3_SETUP TM_NOINLINE void tm_depthwise_3x3(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                                 int8_t *out, const int band) {
   tm_depthwise_3x3_body(p, in, out, band, p->padded != 0);
@@ -683,6 +713,7 @@ TM_ALWAYS_INLINE int tm_dw3_band(const tm_depthwise_t *TM_RESTRICT p, const int8
     return rows;
   return o + (uintptr_t)p->band_gap <= i ? p->band : 0;
 }
+
 #endif
 
 /* Inlined: with the call's constant parameters and buffers the choice is made when compiling,
@@ -696,6 +727,8 @@ TM_ALWAYS_INLINE void tm_depthwise(const tm_depthwise_t *TM_RESTRICT p, const in
     tm_depthwise_3x3(p, in, out, (int32_t)p->batches * p->out_h);
   else if (p->blocked == 2 && tm_dw3_band(p, in, out))
     tm_depthwise_3x3(p, in, out, tm_dw3_band(p, in, out));
+  else if (p->blocked == 2 && tm_dw3_fitted(p, in, out))
+    tm_depthwise_3x3(p, in, out, 0);
 #endif
   else if (p->fast && TM_FULL_RANGE(p))
     tm_depthwise_full(p, in, out);

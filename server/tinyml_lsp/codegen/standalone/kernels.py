@@ -375,15 +375,21 @@ def _depthwise(g: Graph, op: Op) -> Step:
     # tm_depthwise_3x3 (Cortex-M) runs blocks of channels outside, pixels inside, over a
     # band of output rows at a time. Writing all of a band before reading the rest needs a
     # bigger in-place gap: the kernel checks its buffers against it (it takes the whole layer
-    # at once when they do not overlap, and goes pixel by pixel when the output starts too
-    # late); the plan leaves that room unless the arena would grow (the lean form).
-    band = -(-DW_BAND_PIXELS // ow)
-    band_gap = spatial_gap(*geometry, pixels_per_step=band * ow)
-    fields[-2:-1] = [("blocked", 2), ("band", band), ("band_gap", band_gap)]
-    lean = step
+    # at once when they do not overlap, fits smaller bands or goes pixel by pixel when the
+    # output starts too late); the plan leaves that room unless the arena would grow (the
+    # lean forms: smaller bands, then the plain gap).
+    def banded(band: int, gap: int) -> list[tuple[str, Any]]:
+        return [*step.fields[:-2], ("blocked", 2), ("band", band), ("band_gap", gap),
+                step.fields[-1]]
+
+    fields, lean = banded(0, 0), step
     if oh * ow >= DW3_GROUP_PIXELS * _dw3_runs(oh, sh, pt, dh, h) * _dw3_runs(ow, sw, pl, dw, wd):
-        lean = replace(step, fields=fields, overlaps={f.x.index: band_gap},
-                       lean=replace(step, fields=fields))
+        for pixels in sorted({min(p, oh * ow) for p in DW_BAND_PIXELS}):
+            band = -(-pixels // ow)
+            band_gap = spatial_gap(*geometry, pixels_per_step=band * ow)
+            fields = banded(band, band_gap)
+            lean = replace(step, fields=fields, overlaps={f.x.index: band_gap},
+                           lean=lean if lean is not step else replace(step, fields=fields))
     if n > 1:
         return lean
     # Faster where the arena has room: the input with its border copied into scratch first,
@@ -397,7 +403,7 @@ DW_MAX_TAPS = 64  # TM_DW_MAX_TAPS in kernels/depthwise.c
 # tm_depthwise_3x3 prepares each block of channels once per group of pixels whose windows
 # have the same taps inside the image: it pays off from about this many pixels per group
 DW3_GROUP_PIXELS = 8
-DW_BAND_PIXELS = 100  # output pixels per band of tm_depthwise_3x3 at least (whole rows)
+DW_BAND_PIXELS = (100, 300)  # output pixels per band of tm_depthwise_3x3 at least (whole rows)
 CONV_MAX_ROWS = 16  # TM_CONV_MAX_ROWS in kernels/conv.c
 
 
