@@ -29,6 +29,7 @@ typedef struct {
   int8_t *gather;       /* the gathered window, or 0 when no window needs gathering */
   const int8_t *zp_row; /* in_c bytes of the input zero point */
   const int32_t *brq;   /* tm_conv_k9's biases and requantization, or 0 (see there) */
+  int32_t pix3;         /* the flat path takes 3 pixels at a time (scratch 16 + 6·in_c) */
 } tm_conv_t;
 
 #define TM_CONV_MAX_ROWS 16
@@ -53,6 +54,9 @@ typedef struct {
 #endif
 #ifndef TM_CONV_FLAT
 #define TM_CONV_FLAT 1
+#endif
+#ifndef TM_CONV_FLAT3
+#define TM_CONV_FLAT3 1
 #endif
 
 #if TM_CONV_GENERIC
@@ -235,14 +239,18 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
           if (wide)
             tm_mac16_2x2(xb, w16 + 8 * n4 * i, p->bias + 2 * i, acc, n4, 1);
           else
+#if TM_MAC_RQ_ASM && !defined(TM_MAC_2X2_ASM)
+            (void)w;  /* only without pairs here (see gemm.c): the loop does not run */
+#else
             tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
+#endif
           out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
           out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
           pb[2 * i] = tm_rq(&q, acc[2], 2 * i, fast, full);
           pb[2 * i + 1] = tm_rq(&q, acc[3], 2 * i + 1, fast, full);
         }
       }
-      if (oc_n & 1) {
+      if (!wide && (oc_n & 1)) {  /* int16 weights come with even out_c only */
         tm_mac_2x1(xb, p->w + pairs * 2 * p->w_stride, p->bias[oc_n - 1], acc, n4);
         out[oc_n - 1] = tm_rq(&q, acc[0], oc_n - 1, fast, full);
         pb[oc_n - 1] = tm_rq(&q, acc[1], oc_n - 1, fast, full);
@@ -506,12 +514,152 @@ TM_INLINE int tm_conv_flat(const tm_conv_t *TM_RESTRICT p) {
          TM_FULL_RANGE(p);
 }
 
+#if TM_CONV_FLAT3
+/* Widen n4 groups of 4 values of pixels A, B, C at once into groups of 12 halfwords: A's even
+ * lanes, B's, C's, then A's odd lanes, B's, C's (12 instructions per group). */
+TM_ALWAYS_INLINE void tm_widen_triple(int16_t *d, const int8_t *a, int32_t c, int32_t n4) {
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr    r5, [%[a], %[c]]\n\t"
+      "ldr    r6, [%[a], %[c], lsl #1]\n\t"
+      "ldr    r4, [%[a]], #4\n\t"
+      "sxtb16 r8, r5, ror #8\n\t"
+      "sxtb16 r5, r5\n\t"
+      "sxtb16 r9, r6, ror #8\n\t"
+      "sxtb16 r6, r6\n\t"
+      "sxtb16 r7, r4, ror #8\n\t"
+      "sxtb16 r4, r4\n\t"
+      "stm    %[d]!, {r4, r5, r6, r7, r8, r9}\n\t"
+      "subs   %[n], %[n], #1\n\t"
+      "bne    1b"
+      : [a] "+r"(a), [d] "+r"(d), [n] "+r"(n4)
+      : [c] "r"(c)
+      : "r4", "r5", "r6", "r7", "r8", "r9", "cc", "memory");
+}
+
+/* Pixels A, B, C (groups of 12 halfwords, tm_widen_triple) against `pairs` pairs of channels
+ * (int8 weights as for tm_mac_2x2_rq), requantized in place: A's outputs at out[0..1], B's at
+ * out[out_b..], C's at out[2·out_b..]. 19 instructions per 24 multiply-accumulates instead of
+ * 14 per 16: the x words of each half group in 3 registers, the weights' 2 in 2, one widened
+ * weight at a time (14 registers). The loop is unrolled four times (code size), entered by
+ * TBB. */
+void tm_mac_3x2_rq(const tm_mac_rq_t *a);
+#define TM_MAC_3X2_GROUP                  \
+  "ldm    r0!, {r2, r3, r10}\n\t"         \
+  "ldm    r1!, {r11, r12}\n\t"            \
+  "sxtb16 lr, r11\n\t"                    \
+  "smlad  r4, r2, lr, r4\n\t"             \
+  "smlad  r6, r3, lr, r6\n\t"             \
+  "smlad  r8, r10, lr, r8\n\t"            \
+  "sxtb16 lr, r12\n\t"                    \
+  "smlad  r5, r2, lr, r5\n\t"             \
+  "smlad  r7, r3, lr, r7\n\t"             \
+  "smlad  r9, r10, lr, r9\n\t"            \
+  "ldm    r0!, {r2, r3, r10}\n\t"         \
+  "sxtb16 r11, r11, ror #8\n\t"           \
+  "smlad  r4, r2, r11, r4\n\t"            \
+  "smlad  r6, r3, r11, r6\n\t"            \
+  "smlad  r8, r10, r11, r8\n\t"           \
+  "sxtb16 r12, r12, ror #8\n\t"           \
+  "smlad  r5, r2, r12, r5\n\t"            \
+  "smlad  r7, r3, r12, r7\n\t"            \
+  "smlad  r9, r10, r12, r9\n\t"
+__asm__(
+    "  .pushsection .text.tm_mac_3x2_rq,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_mac_3x2_rq\n"
+    "  .type tm_mac_3x2_rq, %function\n"
+    "  .thumb_func\n"
+    "tm_mac_3x2_rq:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "sub    sp, sp, #32\n\t"
+    "ldm    r0, {r2, r3, r4, r5, r6, r7, r8, r9}\n\t"
+    "str    r2, [sp, #0]\n\t"                /* x start */
+    "add    r10, r8, r8, lsl #1\n\t"
+    "add    r10, r2, r10, lsl #3\n\t"
+    "str    r10, [sp, #4]\n\t"               /* x end */
+    "and    r8, r8, #3\n\t"
+    "str    r8, [sp, #8]\n\t"                /* groups % 4 */
+    "str    r4, [sp, #12]\n\t"               /* bias */
+    "str    r5, [sp, #16]\n\t"               /* rq */
+    "strd   r6, r7, [sp, #20]\n\t"           /* out, out_b */
+    "add    r9, r6, r9, lsl #1\n\t"
+    "str    r9, [sp, #28]\n\t"               /* out end */
+    "mov    r1, r3\n"
+    "1:\n\t"
+    "ldr    r3, [sp, #12]\n\t"
+    "ldm    r3!, {r4, r5}\n\t"
+    "str    r3, [sp, #12]\n\t"
+    "mov    r6, r4\n\t"
+    "mov    r7, r5\n\t"
+    "mov    r8, r4\n\t"
+    "mov    r9, r5\n\t"
+    "ldr    r0, [sp, #0]\n\t"
+    "ldr    r2, [sp, #8]\n\t"
+    "tbb    [pc, r2]\n"
+    "28:\n\t"
+    ".byte  (20f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"
+    "20:\n\t" TM_MAC_3X2_GROUP
+    "21:\n\t" TM_MAC_3X2_GROUP
+    "22:\n\t" TM_MAC_3X2_GROUP
+    "23:\n\t" TM_MAC_3X2_GROUP
+    "ldr    r2, [sp, #4]\n\t"
+    "cmp    r0, r2\n\t"
+    "bne    20b\n\t"
+    "ldr    r0, [sp, #16]\n\t"
+    "ldm    r0!, {r2, r3, r10, r11, r12, lr}\n\t"
+    "str    r0, [sp, #16]\n\t"
+    TM_RQ_ASM("r4", "r2", "r3", "r10", "r0")
+    TM_RQ_ASM("r6", "r2", "r3", "r10", "r0")
+    TM_RQ_ASM("r8", "r2", "r3", "r10", "r0")
+    TM_RQ_ASM("r5", "r11", "r12", "lr", "r0")
+    TM_RQ_ASM("r7", "r11", "r12", "lr", "r0")
+    TM_RQ_ASM("r9", "r11", "r12", "lr", "r0")
+    "ldrd   r0, r2, [sp, #20]\n\t"
+    "strb   r8, [r0, r2, lsl #1]\n\t"
+    "strb   r6, [r0, r2]\n\t"
+    "strb   r4, [r0], #1\n\t"
+    "strb   r9, [r0, r2, lsl #1]\n\t"
+    "strb   r7, [r0, r2]\n\t"
+    "strb   r5, [r0], #1\n\t"
+    "str    r0, [sp, #20]\n\t"
+    "ldr    r3, [sp, #28]\n\t"
+    "cmp    r0, r3\n\t"
+    "bne    1b\n\t"
+    "add    sp, sp, #32\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_mac_3x2_rq, .-tm_mac_3x2_rq\n"
+    "  .popsection\n");
+#endif
+
 TM_NOINLINE void tm_conv_flat_body(const tm_conv_t *TM_RESTRICT p, const int8_t *in,
                                    int8_t *out) {
   const int32_t c = p->in_c, oc = p->out_c;
   const int32_t pixels = (int32_t)p->batches * p->out_h * p->out_w;
   int16_t *xb = (int16_t *)(void *)(p->scratch + 16);
   tm_mac_rq_t *const args = &tm_conv_args;
+#if TM_CONV_FLAT3
+  /* one loop for both forms (code size): 3 pixels at a time with int8 weights */
+  for (int32_t px = 0, n; px < pixels; px += n, in += n * c, out += n * oc) {
+    n = px + 1 < pixels ? 2 : 1;  /* a lone last pixel: B repeats A (out_b 0) */
+    if (p->pix3 && px + 3 <= pixels) {
+      n = 3;
+      tm_widen_triple(xb, in, c, c >> 2);
+    } else {
+      tm_widen_pair(xb, in, in + (n - 1) * c, c >> 2);
+    }
+    *args = (tm_mac_rq_t){xb, p->w16 ? (const int8_t *)(const void *)p->w16 : p->w, p->bias,
+                         p->rq, out, (n - 1) ? oc : 0, c >> 2, oc >> 1};
+    if (n == 3)
+      tm_mac_3x2_rq(args);
+    else if (p->w16)
+      tm_mac16_2x2_rq(args);
+    else
+      tm_mac_2x2_rq(args);
+  }
+#else
   for (int32_t px = 0; px < pixels; px += 2, in += 2 * c) {
     const int two = px + 1 < pixels;
     tm_widen_pair(xb, in, two ? in + c : in, c >> 2);
@@ -523,6 +671,7 @@ TM_NOINLINE void tm_conv_flat_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       tm_mac_2x2_rq(args);
     out += two ? 2 * oc : oc;
   }
+#endif
 }
 #endif
 

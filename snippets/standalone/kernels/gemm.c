@@ -146,6 +146,10 @@ void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t 
   "5:\n\t" TM_MAC_2X2_GROUP             \
   "cmp    r0, r2\n\t"                    \
   "bne    2b\n\t"
+/* conv.c calls it for pairs of channels only from the bodies without the requantizing loop
+ * (TM_CONV_ANY): the generator leaves it out otherwise. */
+#if !defined(TM_CONV_ANY) || TM_CONV_ANY
+#define TM_MAC_2X2_ASM 1
 __asm__(
     "  .pushsection .text.tm_mac_2x2,\"ax\",%progbits\n"
     "  .syntax unified\n"
@@ -188,6 +192,7 @@ __asm__(
     "pop    {r4-r11, pc}\n"
     "  .size tm_mac_2x2, .-tm_mac_2x2\n"
     "  .popsection\n");
+#endif
 
 /* The same, requantized in place (the fast requantization with the full int8 range, see
  * common.h): writes pixel A's two outputs at out[0..1], B's at out[out_b..out_b + 1] (out_b 0

@@ -122,6 +122,7 @@ def _kernel_sources(steps: list[Step]) -> str:
             f"{int(any(w and not fl for w, fl in zip(int16, flat, strict=True)))}\n"
             f"#define TM_CONV_FULL_BODY "
             f"{int(any(r and u and not fl for r, u, fl in zip(rest, full, flat, strict=True)))}\n"
+            f"#define TM_CONV_FLAT3 {int(any('pix3' in f for f in convs))}\n"
             f"#define TM_CONV_K9 {int(any('brq' in f for f in convs))}\n"
             f"#define TM_CONV_FULL {int(any(r and f for r, f in zip(rest, full, strict=True)))}\n"
             f"#define TM_CONV_ANY {int(any(r and not f for r, f in zip(rest, full, strict=True)))}")

@@ -214,7 +214,22 @@ def _conv(g: Graph, op: Op) -> Step:
     weights = f.weights.reshape(oc, -1).astype(np.int64)
     bias = _bias(g, op, 2, oc) - f.xq.zero_point * weights.sum(axis=1)
     mults, shifts = qz.conv_multipliers(f.xq.scale, f.wq.scales, f.yq.scale, oc)
-    return _conv_step(op, ConvCall(f, c // cpg, f.weights.reshape(oc, -1), bias, mults, shifts))
+    step = _conv_step(op, ConvCall(f, c // cpg, f.weights.reshape(oc, -1), bias, mults, shifts))
+    return _flat3(step) or step
+
+
+def _flat3(step: Step) -> Step | None:
+    """conv.c's flat path three pixels at a time (tm_mac_3x2_rq, int8 weights) where the arena
+    has room for their windows (scratch 16 + 6·in_c): the two-pixel step is its lean form."""
+    f = dict(step.fields)
+    if not (step.func == "tm_conv" and step.scratch and "w16" not in f and "brq" not in f
+            and f["groups"] == 1
+            and (f["k_h"], f["k_w"], f["stride_h"], f["stride_w"]) == (1, 1, 1, 1)
+            and not f["im2col"] and f["in_c"] % 4 == 0 and f["out_c"] % 2 == 0 and f["fast"]
+            and (f["act_min"], f["act_max"]) == (qz.INT8_MIN, qz.INT8_MAX)):
+        return None
+    return replace(step, fields=[*step.fields, ("pix3", 1)], scratch=16 + 6 * f["in_c"],
+                   lean=step)
 
 
 def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -> Step:
