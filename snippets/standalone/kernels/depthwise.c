@@ -430,18 +430,14 @@ TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
  * channels in blocks of 4 (`band` 0, "fitted"): bands end where their output would reach the
  * input they or later rows still read (input rows from TM_DW3_FIT on: a strided layer's
  * input runs ahead of its output); a row where no band fits goes pixel by pixel, all blocks
- * of a pixel before the next one, as the planner's in-place gap allows. Taken when at most a
- * quarter of the rows go so. */
+ * of a pixel before the next one, as the planner's in-place gap allows. Decided from the
+ * call's constants alone, so that the compiler leaves the pixel-by-pixel kernel out of the
+ * firmware when no layer needs it (person_detect's code is bounded). */
 #define TM_DW3_FIT(y) \
   (gap + TM_MAX((y) * p->stride_h - p->pad_t, 0) * (int32_t)p->in_w * p->in_c)
 TM_ALWAYS_INLINE int tm_dw3_fitted(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                    const int8_t *out) {
-  const intptr_t gap = (intptr_t)in - (intptr_t)out;
-  const int32_t orow = p->out_w * p->in_c;
-  int single = 0;
-  if (p->batches != 1 || p->in_c % 4 || gap < 0) return 0;
-  for (int y = 0; y < p->out_h; ++y) single += (y + 1) * orow > TM_DW3_FIT(y);
-  return 4 * single <= p->out_h;
+  return p->batches == 1 && p->in_c % 4 == 0 && in >= out;
 }
 
 TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
