@@ -702,12 +702,14 @@ TM_NOINLINE void tm_depthwise_any(const tm_depthwise_t *TM_RESTRICT p, const int
  * pixel-by-pixel kernel's gap). */
 TM_ALWAYS_INLINE int tm_dw3_band(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                  const int8_t *out) {
-  const uintptr_t i = (uintptr_t)in, o = (uintptr_t)out;
+  /* differences of pointers into the arena, not sums of addresses (which might wrap): the
+   * compiler folds them, and leaves out the forms no layer takes */
+  const ptrdiff_t ahead = in - out;
   const int32_t rows = (int32_t)p->batches * p->out_h;
-  if (o + (uintptr_t)(rows * p->out_w * p->in_c) <= i ||
-      i + (uintptr_t)((int32_t)p->batches * p->in_h * p->in_w * p->in_c) <= o)
+  if (ahead >= (int32_t)rows * p->out_w * p->in_c ||
+      -ahead >= (int32_t)p->batches * p->in_h * p->in_w * p->in_c)
     return rows;
-  return o + (uintptr_t)p->band_gap <= i ? p->band : 0;
+  return ahead >= p->band_gap ? p->band : 0;
 }
 
 #endif
