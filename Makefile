@@ -57,8 +57,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# the slowest tests are listed at the end, so a CI log shows where its time goes
 test: install test-deps lint client vsix code-server
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # the VS Code client: dependencies from the npm registry, a strict type-check, its unit tests
 client:
