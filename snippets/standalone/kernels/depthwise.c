@@ -192,10 +192,12 @@ __asm__(
  * the time goes: small code. */
 #define TM_DW3_SETUP __attribute__((optimize("Os")))
 typedef struct {
+  int32_t area[TM_DW3_AREA];
+  /* read with the area's last requantization triples (one LDM), after them in memory */
+  int32_t in_step, out_step, row_end;  /* row_end: the kernel's, the current row's output end */
   uintptr_t base;  /* the first pixel's window origin + channel (may lie outside the image) */
   int8_t *out;
-  const int32_t *area;
-  int32_t in_step, out_step, rows, in_row_step, out_row_step, row_len;
+  int32_t rows, in_row_step, out_row_step, row_len;
 } tm_dw3_t;
 void tm_dw3_rq(const tm_dw3_t *a);
 #define TM_DW3_PAIR                           \
@@ -234,13 +236,16 @@ __asm__(
     "  .thumb_func\n"
     "tm_dw3_rq:\n\t"
     "push   {r4-r11, lr}\n\t"
-    "sub    sp, sp, #32\n\t"
-    "ldm    r0, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"
-    "stm    sp, {r2, r3, r4, r5, r6, r7, r8}\n"  /* area, steps, rows, row steps, row_len */
+    "sub    sp, sp, #20\n\t"
+    "mov    r2, r0\n\t"
+    "add    r3, r0, #184\n\t"
+    "ldm    r3, {r0, r1, r4, r5, r6, r7}\n\t"   /* base, out, rows, row steps, row_len */
+    "stm    sp, {r2, r4, r5, r6, r7}\n"          /* area, rows, row steps, row_len */
     "1:\n\t"
-    "ldr    r3, [sp, #24]\n\t"
+    "ldr    r3, [sp, #16]\n\t"
     "add    r3, r1, r3\n\t"
-    "str    r3, [sp, #28]\n"                     /* the row's output end */
+    "ldr    r2, [sp, #0]\n\t"
+    "str    r3, [r2, #180]\n"                    /* row_end */
     "2:\n\t"
     "ldr    r2, [sp, #0]\n\t"
     "ldm    r2!, {r10, r11, r12, lr}\n\t"
@@ -255,22 +260,20 @@ __asm__(
     "smlatt lr, r3, r7, lr\n\t"
     "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
     TM_DW3_RQ2("r10", "r11", "0", "1")
-    "ldm    r2, {r3, r4, r5, r6, r7, r8}\n\t"
+    "ldm    r2, {r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"  /* and steps, row_end */
     TM_DW3_RQ2("r12", "lr", "2", "3")
-    "ldrd   r3, r4, [sp, #4]\n\t"
-    "add    r0, r0, r3\n\t"
-    "add    r1, r1, r4\n\t"
-    "ldr    r3, [sp, #28]\n\t"
-    "cmp    r1, r3\n\t"
+    "add    r0, r0, r9\n\t"
+    "add    r1, r1, r10\n\t"
+    "cmp    r1, r11\n\t"
     "bne    2b\n\t"
-    "ldrd   r3, r4, [sp, #16]\n\t"
+    "ldrd   r3, r4, [sp, #8]\n\t"
     "add    r0, r0, r3\n\t"
     "add    r1, r1, r4\n\t"
-    "ldr    r3, [sp, #12]\n\t"
+    "ldr    r3, [sp, #4]\n\t"
     "subs   r3, r3, #1\n\t"
-    "str    r3, [sp, #12]\n\t"
+    "str    r3, [sp, #4]\n\t"
     "bne    1b\n\t"
-    "add    sp, sp, #32\n\t"
+    "add    sp, sp, #20\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_dw3_rq, .-tm_dw3_rq\n"
     "  .popsection\n");
@@ -456,9 +459,8 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   tm_dw3_runs_t rows, cols;
   tm_dw3_runs(&rows, out_h, p->stride_h, pad_t, p->dil_h, in_h);
   tm_dw3_runs(&cols, out_w, p->stride_w, pad_l, p->dil_w, in_w);
-  static int32_t area[TM_DW3_AREA];  /* static: the stack stays as small as before */
-  static tm_dw3_t a;
-  a.area = area;
+  static tm_dw3_t a;  /* static: the stack stays as small as before */
+  int32_t *const area = a.area;
   a.in_step = p->stride_w * c_n;
   a.out_step = c_n;
   const int32_t row_off = (int32_t)p->dil_h * in_w * c_n, col_off = p->dil_w * c_n;
