@@ -432,15 +432,18 @@ TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
 /* Where the output starts less than band_gap bytes before the input, with one image and
  * channels in blocks of 4 (`band` 0, "fitted"): bands end where their output would reach the
  * input they or later rows still read (input rows from TM_DW3_FIT on: a strided layer's
- * input runs ahead of its output); a row where no band fits goes pixel by pixel, all blocks
- * of a pixel before the next one, as the planner's in-place gap allows. Decided from the
- * call's constants alone, so that the compiler leaves the pixel-by-pixel kernel out of the
- * firmware when no layer needs it (person_detect's code is bounded). */
+ * input runs ahead of its output); a row where no band fits goes alone. That is as safe as
+ * the pixel-by-pixel kernel (the planner's in-place gap) when the output lies a whole number
+ * of pixels before the input: an output byte then only ever overwrites input of its own
+ * channel, which only its own block reads, in pixel order as there. Other offsets go pixel
+ * by pixel (tm_depthwise_full). Decided from the call's constants alone, so that the
+ * compiler leaves the forms no layer takes out of the firmware (person_detect's code is
+ * bounded). */
 #define TM_DW3_FIT(y) \
   (gap + TM_MAX((y) * p->stride_h - p->pad_t, 0) * (int32_t)p->in_w * p->in_c)
 TM_ALWAYS_INLINE int tm_dw3_fitted(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                    const int8_t *out) {
-  return p->batches == 1 && p->in_c % 4 == 0 && in >= out;
+  return p->batches == 1 && p->in_c % 4 == 0 && in >= out && (in - out) % p->in_c == 0;
 }
 
 TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
@@ -468,22 +471,20 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * in_h * in_w * c_n;
     int8_t *oimg = out + (int32_t)b * out_h * out_w * c_n;
-    for (int ya = 0, yb, single = 0; ya < out_h; ya = yb) {
+    for (int ya = 0, yb; ya < out_h; ya = yb) {
       if (band) {
         yb = ya + band - ((int32_t)b * out_h + ya) % band;
         if (yb > out_h) yb = out_h;
       } else {  /* fitted: the rows whose output lies below the input they and later rows read */
         yb = TM_MIN(out_h, TM_DW3_FIT(ya) / orow);
-        single = yb <= ya;  /* none: this row pixel by pixel, all blocks of each in turn */
-        if (single) yb = ya + 1;
+        if (yb <= ya) yb = ya + 1;  /* none: this row alone (see tm_dw3_fitted) */
       }
       for (int ry = 0; ry < rows.n; ++ry) {
         const int oy0 = TM_MAX(rows.start[ry], ya), oy1 = TM_MIN(rows.end[ry], yb);
         if (oy0 >= oy1) continue;
         const int rm = rows.mask[ry];
         for (int rx = 0; rx < cols.n; ++rx) {
-          const int cm = cols.mask[rx], nc = single ? 1 : cols.end[rx] - cols.start[rx];
-          for (int ox0 = cols.start[rx]; ox0 < cols.end[rx]; ox0 += nc) {
+          const int cm = cols.mask[rx], ox0 = cols.start[rx], nc = cols.end[rx] - ox0;
           int8_t *o0 = oimg + ((int32_t)oy0 * out_w + ox0) * c_n;
           if (!rm || !cm) {  /* no tap inside: the zero point everywhere */
             for (int c = 0; c < blocks * 4; ++c) {
@@ -531,7 +532,6 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
           for (int c = 0; c < blocks * 4; c += 4, wb += 36, a.base += 4, a.out += 4) {
             tm_dw3_fill(area, wb, keep, p->bias + c, p->rq + 3 * c, zpp);
             tm_dw3_rq(&a);
-          }
           }
         }
       }
