@@ -193,11 +193,15 @@ __asm__(
 #define TM_DW3_SETUP __attribute__((optimize("Os")))
 typedef struct {
   int32_t area[TM_DW3_AREA];
-  /* read with the area's last requantization triples (one LDM), after them in memory */
-  int32_t in_step, out_step, row_end;  /* row_end: the kernel's, the current row's output end */
+  /* after the area in the order the kernel reads them with LDM: the pixel steps and the
+   * current row's output end with the last requantization triples, then at the end of a
+   * row the steps to the next and where the rows end (no stack frame) */
+  int32_t in_step, out_step;
+  int8_t *row_end;  /* the first row's, moved on by the kernel */
+  int32_t in_row_step, out_row_step, out_row;
+  int8_t *last_end;  /* the row end after the last row */
   uintptr_t base;  /* the first pixel's window origin + channel (may lie outside the image) */
   int8_t *out;
-  int32_t rows, in_row_step, out_row_step, row_len;
 } tm_dw3_t;
 void tm_dw3_rq(const tm_dw3_t *a);
 #define TM_DW3_PAIR                           \
@@ -236,18 +240,10 @@ __asm__(
     "  .thumb_func\n"
     "tm_dw3_rq:\n\t"
     "push   {r4-r11, lr}\n\t"
-    "sub    sp, sp, #20\n\t"
-    "mov    r2, r0\n\t"
-    "add    r3, r0, #184\n\t"
-    "ldm    r3, {r0, r1, r4, r5, r6, r7}\n\t"   /* base, out, rows, row steps, row_len */
-    "stm    sp, {r2, r4, r5, r6, r7}\n"          /* area, rows, row steps, row_len */
-    "1:\n\t"
-    "ldr    r3, [sp, #16]\n\t"
-    "add    r3, r1, r3\n\t"
-    "ldr    r2, [sp, #0]\n\t"
-    "str    r3, [r2, #180]\n"                    /* row_end */
+    "add    r2, r0, #184\n\t"                   /* the area + 184 at every pixel's start */
+    "ldrd   r0, r1, [r0, #200]\n"                /* base, out */
     "2:\n\t"
-    "ldr    r2, [sp, #0]\n\t"
+    "sub    r2, r2, #184\n\t"
     "ldm    r2!, {r10, r11, r12, lr}\n\t"
     TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
     "ldm    r2!, {r3, r6, r7}\n\t"               /* the ninth tap */
@@ -260,20 +256,19 @@ __asm__(
     "smlatt lr, r3, r7, lr\n\t"
     "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
     TM_DW3_RQ2("r10", "r11", "0", "1")
-    "ldm    r2, {r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"  /* and steps, row_end */
+    "ldm    r2!, {r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"  /* and steps, row_end */
     TM_DW3_RQ2("r12", "lr", "2", "3")
     "add    r0, r0, r9\n\t"
     "add    r1, r1, r10\n\t"
     "cmp    r1, r11\n\t"
     "bne    2b\n\t"
-    "ldrd   r3, r4, [sp, #8]\n\t"
+    "ldm    r2, {r3, r4, r5, r6}\n\t"          /* row steps, out_row, last_end */
     "add    r0, r0, r3\n\t"
     "add    r1, r1, r4\n\t"
-    "ldr    r3, [sp, #4]\n\t"
-    "subs   r3, r3, #1\n\t"
-    "str    r3, [sp, #4]\n\t"
-    "bne    1b\n\t"
-    "add    sp, sp, #20\n\t"
+    "add    r11, r11, r5\n\t"
+    "str    r11, [r2, #-4]\n\t"                 /* the next row's end */
+    "cmp    r11, r6\n\t"
+    "bne    2b\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_dw3_rq, .-tm_dw3_rq\n"
     "  .popsection\n");
@@ -511,6 +506,7 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   int32_t *const area = a.area;
   a.in_step = p->stride_w * c_n;
   a.out_step = c_n;
+  a.out_row = orow;
   const int32_t row_off = (int32_t)p->dil_h * in_w * c_n, col_off = p->dil_w * c_n;
   const uint32_t zpp = (uint16_t)zp | (uint32_t)zp << 16;
   for (int b = 0; b < p->batches; ++b) {
@@ -568,14 +564,14 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
 #undef TM_DW3_IN
           a.base = (uintptr_t)img + (uintptr_t)(
               ((oy0 * p->stride_h - pad_t) * in_w + ox0 * p->stride_w - pad_l) * c_n);
-          a.out = o0;
-          a.rows = oy1 - oy0;
           a.in_row_step = (p->stride_h * in_w - nc * p->stride_w) * c_n;
           a.out_row_step = (out_w - nc) * c_n;
-          a.row_len = nc * c_n;
           const int8_t *wb = p->w;
-          for (int c = 0; c < blocks * 4; c += 4, wb += 36, a.base += 4, a.out += 4) {
+          for (int c = 0; c < blocks * 4; c += 4, wb += 36, a.base += 4) {
             tm_dw3_fill(area, wb, keep, p->bias + c, p->rq + 3 * c, zpp);
+            a.out = o0 + c;
+            a.row_end = a.out + nc * c_n;
+            a.last_end = a.row_end + (oy1 - oy0) * orow;
             tm_dw3_rq(&a);
           }
         }
