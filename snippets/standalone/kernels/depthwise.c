@@ -329,30 +329,38 @@ TM_DW3_SETUP static void tm_dw3_channel(const tm_depthwise_t *TM_RESTRICT p, con
   }
 }
 
-/* n words from s to d (both aligned), or of the value v when s is 0: 16 bytes per LDM/STM. */
+/* n words from s to d (both aligned), or of the value v when s is 0: 32 bytes per LDM/STM. */
 TM_DW3_SETUP static void tm_dw3_words(uint32_t *d, const uint32_t *s, uint32_t v, int32_t n) {
-  for (; n & 3; --n) *d++ = s ? *s++ : v;
+  for (; n & 7; --n) *d++ = s ? *s++ : v;
   if (!n) return;
-  n >>= 2;
+  n >>= 3;
   if (s) {
     __asm__ volatile(
         "1:\n\t"
-        "ldm    %[s]!, {r4, r5, r6, r7}\n\t"
-        "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+        "ldm    %[s]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+        "stm    %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
         "subs   %[n], %[n], #1\n\t"
         "bne    1b"
-        : [s] "+r"(s), [d] "+r"(d), [n] "+r"(n) : : "r4", "r5", "r6", "r7", "cc", "memory");
+        : [s] "+r"(s), [d] "+r"(d), [n] "+r"(n)
+        :
+        : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
   } else {
     __asm__ volatile(
         "mov    r4, %[v]\n\t"
         "mov    r5, %[v]\n\t"
         "mov    r6, %[v]\n\t"
-        "mov    r7, %[v]\n"
+        "mov    r7, %[v]\n\t"
+        "mov    r8, %[v]\n\t"
+        "mov    r9, %[v]\n\t"
+        "mov    r10, %[v]\n\t"
+        "mov    r11, %[v]\n"
         "1:\n\t"
-        "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+        "stm    %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
         "subs   %[n], %[n], #1\n\t"
         "bne    1b"
-        : [d] "+r"(d), [n] "+r"(n) : [v] "r"(v) : "r4", "r5", "r6", "r7", "cc", "memory");
+        : [d] "+r"(d), [n] "+r"(n)
+        : [v] "r"(v)
+        : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
   }
 }
 
