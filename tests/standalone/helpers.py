@@ -4,6 +4,7 @@ interpreter (batched in one child process) and outputs of the generated C on the
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,3 +73,33 @@ def person_images() -> np.ndarray:
         raw = np.frombuffer(Image.open(path).tobytes(), dtype=np.uint8)
         rows.append(raw.view(np.int8).reshape(1, 96, 96, 1))
     return np.stack(rows)
+
+
+def dw3_in_place(source: str) -> tuple[int, int]:
+    """How the generated C's 3×3 depthwise calls in place below their band gap run on the
+    Cortex-M (as tm_depthwise in kernels/depthwise.c chooses from the call's constants): rows
+    that tm_depthwise_3x3 takes alone (no band of several fits), and calls left to the
+    pixel-by-pixel kernel (the output not a whole number of pixels before the input)."""
+    alone = pixels = 0
+    for name, i, o in re.findall(
+            r"tm_depthwise\(&(op\d+)_p, \(ARENA \+ (\d+)\), \(ARENA \+ (\d+)\)\)", source):
+        body = re.search(rf"tm_depthwise_t {name}_p = {{(.*?)}};", source, re.S)
+        f = dict(re.findall(r"\.(\w+) = ([^,\n]+)", body.group(1) if body else ""))
+        if f.get("blocked") != "2" or "padded" in f:
+            continue
+        n, ih, iw, c, oh, ow, sh, pt, band, band_gap = (int(f[k]) for k in (
+            "batches", "in_h", "in_w", "in_c", "out_h", "out_w", "stride_h", "pad_t", "band",
+            "band_gap"))
+        ahead = int(i) - int(o)
+        if (ahead >= n * oh * ow * c or -ahead >= n * ih * iw * c
+                or (band and ahead >= band_gap) or n != 1 or c % 4 or ahead < 0):
+            continue
+        if ahead % c:
+            pixels += 1
+            continue
+        ya = 0
+        while ya < oh:
+            yb = min(oh, (ahead + max(ya * sh - pt, 0) * iw * c) // (ow * c))
+            alone += yb <= ya
+            ya = max(yb, ya + 1)
+    return alone, pixels

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.standalone import guard, zoo
-from tests.standalone.helpers import person_images, tflm_outputs, wide_convs
+from tests.standalone.helpers import dw3_in_place, person_images, tflm_outputs, wide_convs
 from tinyml_lsp.codegen.standalone.emit import generate
 from tinyml_lsp.deploy.board_profile import profile_on_emulator, render_profile
 from tinyml_lsp.deploy.board_run import run_on_emulator
@@ -73,20 +73,24 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
     """Random shapes reach every path of the DSP kernels: channel and depth remainders,
     gathered and in-place windows, the generic fallbacks, the 3×3 depthwise kernel's input
     copied with its border into scratch (where the arena has room: after a pool) and its
-    bands fitted below the input still to read (in place, stride 2)."""
+    bands fitted below the input still to read (in place, stride 2), a row alone where no
+    band fits."""
     cases = [c for c in (zoo.case(kind, s) for s in range(6)) if not c[2].get("float_io")][:4]
     inputs = [zoo.random_inputs(m, 6, seed=s) for s, (_, m, _) in enumerate(cases)]
     refs = tflm_outputs([m for _, m, _ in cases], inputs)
-    padded = 0
+    padded = alone = 0
     for (name, model, _), x, ref in zip(cases, inputs, refs, strict=True):
         path = tmp_path / f"{name}.tflite"
         path.write_bytes(model)
         gen = generate(path)
         padded += ".padded = (ARENA" in gen.source
+        alone += dw3_in_place(gen.source)[0]
         run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
         assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
     if kind == "DEPTHWISE_3X3_POOLED":
         assert padded >= 3
+    if kind == "DEPTHWISE_3X3_STRIDED":
+        assert alone >= 2, alone
 
 
 @pytest.mark.parametrize("kind", ["CONV_3X3X3", "CONV_1X1X8"])

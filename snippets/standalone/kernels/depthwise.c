@@ -192,10 +192,16 @@ __asm__(
  * the time goes: small code. */
 #define TM_DW3_SETUP __attribute__((optimize("Os")))
 typedef struct {
+  int32_t area[TM_DW3_AREA];
+  /* after the area in the order the kernel reads them with LDM: the pixel steps and the
+   * current row's output end with the last requantization triples, then at the end of a
+   * row the steps to the next and where the rows end (no stack frame) */
+  int32_t in_step, out_step;
+  int8_t *row_end;  /* the first row's, moved on by the kernel */
+  int32_t in_row_step, out_row_step, out_row;
+  int8_t *last_end;  /* the row end after the last row */
   uintptr_t base;  /* the first pixel's window origin + channel (may lie outside the image) */
   int8_t *out;
-  const int32_t *area;
-  int32_t in_step, out_step, rows, in_row_step, out_row_step, row_len;
 } tm_dw3_t;
 void tm_dw3_rq(const tm_dw3_t *a);
 #define TM_DW3_PAIR                           \
@@ -234,15 +240,10 @@ __asm__(
     "  .thumb_func\n"
     "tm_dw3_rq:\n\t"
     "push   {r4-r11, lr}\n\t"
-    "sub    sp, sp, #32\n\t"
-    "ldm    r0, {r0, r1, r2, r3, r4, r5, r6, r7, r8}\n\t"
-    "stm    sp, {r2, r3, r4, r5, r6, r7, r8}\n"  /* area, steps, rows, row steps, row_len */
-    "1:\n\t"
-    "ldr    r3, [sp, #24]\n\t"
-    "add    r3, r1, r3\n\t"
-    "str    r3, [sp, #28]\n"                     /* the row's output end */
+    "add    r2, r0, #184\n\t"                   /* the area + 184 at every pixel's start */
+    "ldrd   r0, r1, [r0, #200]\n"                /* base, out */
     "2:\n\t"
-    "ldr    r2, [sp, #0]\n\t"
+    "sub    r2, r2, #184\n\t"
     "ldm    r2!, {r10, r11, r12, lr}\n\t"
     TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
     "ldm    r2!, {r3, r6, r7}\n\t"               /* the ninth tap */
@@ -255,22 +256,19 @@ __asm__(
     "smlatt lr, r3, r7, lr\n\t"
     "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
     TM_DW3_RQ2("r10", "r11", "0", "1")
-    "ldm    r2, {r3, r4, r5, r6, r7, r8}\n\t"
+    "ldm    r2!, {r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"  /* and steps, row_end */
     TM_DW3_RQ2("r12", "lr", "2", "3")
-    "ldrd   r3, r4, [sp, #4]\n\t"
-    "add    r0, r0, r3\n\t"
-    "add    r1, r1, r4\n\t"
-    "ldr    r3, [sp, #28]\n\t"
-    "cmp    r1, r3\n\t"
+    "add    r0, r0, r9\n\t"
+    "add    r1, r1, r10\n\t"
+    "cmp    r1, r11\n\t"
     "bne    2b\n\t"
-    "ldrd   r3, r4, [sp, #16]\n\t"
+    "ldm    r2, {r3, r4, r5, r6}\n\t"          /* row steps, out_row, last_end */
     "add    r0, r0, r3\n\t"
     "add    r1, r1, r4\n\t"
-    "ldr    r3, [sp, #12]\n\t"
-    "subs   r3, r3, #1\n\t"
-    "str    r3, [sp, #12]\n\t"
-    "bne    1b\n\t"
-    "add    sp, sp, #32\n\t"
+    "add    r11, r11, r5\n\t"
+    "str    r11, [r2, #-4]\n\t"                 /* the next row's end */
+    "cmp    r11, r6\n\t"
+    "bne    2b\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_dw3_rq, .-tm_dw3_rq\n"
     "  .popsection\n");
@@ -297,8 +295,6 @@ TM_DW3_SETUP static void tm_dw3_runs(tm_dw3_runs_t *r, int out, int stride, int 
     }
   }
 }
-
-TM_ALWAYS_INLINE uint32_t tm_dw3_double(uint32_t x) { return (uint32_t)__sadd16(x, x); }
 
 /* The geometry the kernel reads its input with: height, width, top and left padding; those of
  * the copy with its border when there is one (`padded`: every window inside). */
@@ -333,30 +329,38 @@ TM_DW3_SETUP static void tm_dw3_channel(const tm_depthwise_t *TM_RESTRICT p, con
   }
 }
 
-/* n words from s to d (both aligned), or of the value v when s is 0: 16 bytes per LDM/STM. */
+/* n words from s to d (both aligned), or of the value v when s is 0: 32 bytes per LDM/STM. */
 TM_DW3_SETUP static void tm_dw3_words(uint32_t *d, const uint32_t *s, uint32_t v, int32_t n) {
-  for (; n & 3; --n) *d++ = s ? *s++ : v;
+  for (; n & 7; --n) *d++ = s ? *s++ : v;
   if (!n) return;
-  n >>= 2;
+  n >>= 3;
   if (s) {
     __asm__ volatile(
         "1:\n\t"
-        "ldm    %[s]!, {r4, r5, r6, r7}\n\t"
-        "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+        "ldm    %[s]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
+        "stm    %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
         "subs   %[n], %[n], #1\n\t"
         "bne    1b"
-        : [s] "+r"(s), [d] "+r"(d), [n] "+r"(n) : : "r4", "r5", "r6", "r7", "cc", "memory");
+        : [s] "+r"(s), [d] "+r"(d), [n] "+r"(n)
+        :
+        : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
   } else {
     __asm__ volatile(
         "mov    r4, %[v]\n\t"
         "mov    r5, %[v]\n\t"
         "mov    r6, %[v]\n\t"
-        "mov    r7, %[v]\n"
+        "mov    r7, %[v]\n\t"
+        "mov    r8, %[v]\n\t"
+        "mov    r9, %[v]\n\t"
+        "mov    r10, %[v]\n\t"
+        "mov    r11, %[v]\n"
         "1:\n\t"
-        "stm    %[d]!, {r4, r5, r6, r7}\n\t"
+        "stm    %[d]!, {r4, r5, r6, r7, r8, r9, r10, r11}\n\t"
         "subs   %[n], %[n], #1\n\t"
         "bne    1b"
-        : [d] "+r"(d), [n] "+r"(n) : [v] "r"(v) : "r4", "r5", "r6", "r7", "cc", "memory");
+        : [d] "+r"(d), [n] "+r"(n)
+        : [v] "r"(v)
+        : "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "cc", "memory");
   }
 }
 
@@ -388,56 +392,106 @@ TM_DW3_SETUP TM_NOINLINE void tm_dw3_pad(const tm_depthwise_t *TM_RESTRICT p, co
 
 /* The area's weights and sums' start for the block of 4 channels at `wb` (its weights,
  * 4 per tap), `bias` and `rq`: the taps kept (halves of `keep`, per pair; keep[4] the ninth)
- * with their weights, the others' zero point × weight into the sums' start. */
-TM_NOINLINE void tm_dw3_fill(int32_t *TM_RESTRICT area, const int8_t *wb,
-                             const uint32_t *keep, const int32_t *bias, const int32_t *rq,
-                             uint32_t zpp) {
-  int32_t b0 = 2 * bias[0], b1 = 2 * bias[1], b2 = 2 * bias[2], b3 = 2 * bias[3];
-  for (int k = 0; k < 4; ++k, wb += 8, area += 6) {
-    const uint32_t A = tm_load32(wb), B = tm_load32(wb + 4), m = keep[k];
-    uint32_t lo, hi;  /* taps 2k and 2k + 1 of channels 0, 1 and of channels 2, 3 */
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(lo) : "r"(A), "r"(B));
-    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(hi) : "r"(A), "r"(B));
-    const uint32_t w0 = tm_dw3_double(__sxtb16(lo)), w1 = tm_dw3_double(tm_sxtb16_ror8(lo));
-    const uint32_t w2 = tm_dw3_double(__sxtb16(hi)), w3 = tm_dw3_double(tm_sxtb16_ror8(hi));
-    area[6] = (int32_t)(w0 & m);
-    area[7] = (int32_t)(w1 & m);
-    area[8] = (int32_t)(w2 & m);
-    area[9] = (int32_t)(w3 & m);
-    if (~m) {
-      b0 = __smlad(w0 & ~m, zpp, b0);
-      b1 = __smlad(w1 & ~m, zpp, b1);
-      b2 = __smlad(w2 & ~m, zpp, b2);
-      b3 = __smlad(w3 & ~m, zpp, b3);
-    }
-  }
-  area -= 24;
-  const uint32_t A = tm_load32(wb), m = keep[4];
-  const uint32_t w02 = tm_dw3_double(__sxtb16(A)), w13 = tm_dw3_double(tm_sxtb16_ror8(A));
-  area[29] = (int32_t)(w02 & m);
-  area[30] = (int32_t)(w13 & m);
-  area[0] = __smlabb(w02 & ~m, zpp, b0);
-  area[2] = __smlatt(w02 & ~m, zpp, b2);
-  area[1] = __smlabb(w13 & ~m, zpp, b1);
-  area[3] = __smlatt(w13 & ~m, zpp, b3);
-  typedef struct { int32_t v[12]; } tm_rq4_t;  /* copied with LDM/STM */
-  *(tm_rq4_t *)(void *)(area + 31) = *(const tm_rq4_t *)(const void *)rq;
-}
+ * with their weights, the others' zero point × weight into the sums' start. Per pair of taps,
+ * their two weights of each channel as int16 halves (PKHBT/PKHTB, SXTB16), doubled; the
+ * zero-point sums only where a pair has a tap outside: 19 instructions per pair, ~110 per
+ * block with every tap inside (it runs once per group of pixels and block). */
+void tm_dw3_fill(int32_t *area, const int8_t *wb, const uint32_t *keep, const int32_t *bias,
+                 const int32_t *rq, uint32_t zpp);
+__asm__(
+    "  .pushsection .text.tm_dw3_fill,\"ax\",%progbits\n"
+    "  .syntax unified\n"
+    "  .thumb\n"
+    "  .p2align 2\n"
+    "  .global tm_dw3_fill\n"
+    "  .type tm_dw3_fill, %function\n"
+    "  .thumb_func\n"
+    "tm_dw3_fill:\n\t"
+    "push   {r4-r11, lr}\n\t"
+    "ldm    r3, {r4, r5, r6, r7}\n\t"      /* the sums' start: twice the bias */
+    "ldr    lr, [sp, #40]\n\t"              /* zpp */
+    "add    r4, r4, r4\n\t"
+    "add    r5, r5, r5\n\t"
+    "add    r6, r6, r6\n\t"
+    "add    r7, r7, r7\n\t"
+    "movs   r3, #4\n"
+    "1:\n\t"
+    "ldrd   r8, r9, [r1], #8\n\t"           /* taps 2k, 2k + 1 of the 4 channels */
+    "ldr    r12, [r2], #4\n\t"
+    "pkhbt  r10, r8, r9, lsl #16\n\t"
+    "pkhtb  r11, r9, r8, asr #16\n\t"
+    "sxtb16 r8, r10\n\t"
+    "sxtb16 r9, r10, ror #8\n\t"
+    "sxtb16 r10, r11\n\t"
+    "sxtb16 r11, r11, ror #8\n\t"
+    "sadd16 r8, r8, r8\n\t"
+    "sadd16 r9, r9, r9\n\t"
+    "sadd16 r10, r10, r10\n\t"
+    "sadd16 r11, r11, r11\n\t"
+    "cmn    r12, #1\n\t"
+    "beq    2f\n\t"                         /* both taps inside */
+    "push   {r3}\n\t"
+    "bic    r3, r8, r12\n\t"
+    "smlad  r4, r3, lr, r4\n\t"
+    "bic    r3, r9, r12\n\t"
+    "smlad  r5, r3, lr, r5\n\t"
+    "bic    r3, r10, r12\n\t"
+    "smlad  r6, r3, lr, r6\n\t"
+    "bic    r3, r11, r12\n\t"
+    "smlad  r7, r3, lr, r7\n\t"
+    "pop    {r3}\n\t"
+    "and    r8, r8, r12\n\t"
+    "and    r9, r9, r12\n\t"
+    "and    r10, r10, r12\n\t"
+    "and    r11, r11, r12\n"
+    "2:\n\t"
+    "strd   r8, r9, [r0, #24]\n\t"
+    "strd   r10, r11, [r0, #32]\n\t"
+    "adds   r0, r0, #24\n\t"
+    "subs   r3, r3, #1\n\t"
+    "bne    1b\n\t"
+    "ldr    r8, [r1]\n\t"                   /* the ninth tap: channels 0, 2 and 1, 3 */
+    "ldr    r12, [r2]\n\t"
+    "sxtb16 r9, r8\n\t"
+    "sxtb16 r10, r8, ror #8\n\t"
+    "sadd16 r9, r9, r9\n\t"
+    "sadd16 r10, r10, r10\n\t"
+    "bic    r8, r9, r12\n\t"
+    "bic    r11, r10, r12\n\t"
+    "and    r9, r9, r12\n\t"
+    "and    r10, r10, r12\n\t"
+    "strd   r9, r10, [r0, #20]\n\t"         /* area[29], area[30] */
+    "smlabb r4, r8, lr, r4\n\t"
+    "smlatt r6, r8, lr, r6\n\t"
+    "smlabb r5, r11, lr, r5\n\t"
+    "smlatt r7, r11, lr, r7\n\t"
+    "sub    r3, r0, #96\n\t"
+    "stm    r3, {r4, r5, r6, r7}\n\t"       /* area[0..3] */
+    "ldr    r1, [sp, #36]\n\t"              /* the 4 requantization triples to area[31..42] */
+    "adds   r0, r0, #28\n\t"
+    "ldm    r1, {r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
+    "stm    r0, {r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
+    "pop    {r4-r11, pc}\n"
+    "  .size tm_dw3_fill, .-tm_dw3_fill\n"
+    "  .popsection\n");
 
 /* Bands of `band` output rows (counted over all images) one after the other, each wholly
  * written before the next is read: the generator's band_gap assumes that much. */
 /* Where the output starts less than band_gap bytes before the input, with one image and
  * channels in blocks of 4 (`band` 0, "fitted"): bands end where their output would reach the
  * input they or later rows still read (input rows from TM_DW3_FIT on: a strided layer's
- * input runs ahead of its output); a row where no band fits goes pixel by pixel, all blocks
- * of a pixel before the next one, as the planner's in-place gap allows. Decided from the
- * call's constants alone, so that the compiler leaves the pixel-by-pixel kernel out of the
- * firmware when no layer needs it (person_detect's code is bounded). */
+ * input runs ahead of its output); a row where no band fits goes alone. That is as safe as
+ * the pixel-by-pixel kernel (the planner's in-place gap) when the output lies a whole number
+ * of pixels before the input: an output byte then only ever overwrites input of its own
+ * channel, which only its own block reads, in pixel order as there. Other offsets go pixel
+ * by pixel (tm_depthwise_full). Decided from the call's constants alone, so that the
+ * compiler leaves the forms no layer takes out of the firmware (person_detect's code is
+ * bounded). */
 #define TM_DW3_FIT(y) \
   (gap + TM_MAX((y) * p->stride_h - p->pad_t, 0) * (int32_t)p->in_w * p->in_c)
 TM_ALWAYS_INLINE int tm_dw3_fitted(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
                                    const int8_t *out) {
-  return p->batches == 1 && p->in_c % 4 == 0 && in >= out;
+  return p->batches == 1 && p->in_c % 4 == 0 && in >= out && (in - out) % p->in_c == 0;
 }
 
 TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p, const int8_t *in,
@@ -456,32 +510,30 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
   tm_dw3_runs_t rows, cols;
   tm_dw3_runs(&rows, out_h, p->stride_h, pad_t, p->dil_h, in_h);
   tm_dw3_runs(&cols, out_w, p->stride_w, pad_l, p->dil_w, in_w);
-  static int32_t area[TM_DW3_AREA];  /* static: the stack stays as small as before */
-  static tm_dw3_t a;
-  a.area = area;
+  static tm_dw3_t a;  /* static: the stack stays as small as before */
+  int32_t *const area = a.area;
   a.in_step = p->stride_w * c_n;
   a.out_step = c_n;
+  a.out_row = orow;
   const int32_t row_off = (int32_t)p->dil_h * in_w * c_n, col_off = p->dil_w * c_n;
   const uint32_t zpp = (uint16_t)zp | (uint32_t)zp << 16;
   for (int b = 0; b < p->batches; ++b) {
     const int8_t *img = in + (int32_t)b * in_h * in_w * c_n;
     int8_t *oimg = out + (int32_t)b * out_h * out_w * c_n;
-    for (int ya = 0, yb, single = 0; ya < out_h; ya = yb) {
+    for (int ya = 0, yb; ya < out_h; ya = yb) {
       if (band) {
         yb = ya + band - ((int32_t)b * out_h + ya) % band;
         if (yb > out_h) yb = out_h;
       } else {  /* fitted: the rows whose output lies below the input they and later rows read */
         yb = TM_MIN(out_h, TM_DW3_FIT(ya) / orow);
-        single = yb <= ya;  /* none: this row pixel by pixel, all blocks of each in turn */
-        if (single) yb = ya + 1;
+        if (yb <= ya) yb = ya + 1;  /* none: this row alone (see tm_dw3_fitted) */
       }
       for (int ry = 0; ry < rows.n; ++ry) {
         const int oy0 = TM_MAX(rows.start[ry], ya), oy1 = TM_MIN(rows.end[ry], yb);
         if (oy0 >= oy1) continue;
         const int rm = rows.mask[ry];
         for (int rx = 0; rx < cols.n; ++rx) {
-          const int cm = cols.mask[rx], nc = single ? 1 : cols.end[rx] - cols.start[rx];
-          for (int ox0 = cols.start[rx]; ox0 < cols.end[rx]; ox0 += nc) {
+          const int cm = cols.mask[rx], ox0 = cols.start[rx], nc = cols.end[rx] - ox0;
           int8_t *o0 = oimg + ((int32_t)oy0 * out_w + ox0) * c_n;
           if (!rm || !cm) {  /* no tap inside: the zero point everywhere */
             for (int c = 0; c < blocks * 4; ++c) {
@@ -520,16 +572,15 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
 #undef TM_DW3_IN
           a.base = (uintptr_t)img + (uintptr_t)(
               ((oy0 * p->stride_h - pad_t) * in_w + ox0 * p->stride_w - pad_l) * c_n);
-          a.out = o0;
-          a.rows = oy1 - oy0;
           a.in_row_step = (p->stride_h * in_w - nc * p->stride_w) * c_n;
           a.out_row_step = (out_w - nc) * c_n;
-          a.row_len = nc * c_n;
           const int8_t *wb = p->w;
-          for (int c = 0; c < blocks * 4; c += 4, wb += 36, a.base += 4, a.out += 4) {
+          for (int c = 0; c < blocks * 4; c += 4, wb += 36, a.base += 4) {
             tm_dw3_fill(area, wb, keep, p->bias + c, p->rq + 3 * c, zpp);
+            a.out = o0 + c;
+            a.row_end = a.out + nc * c_n;
+            a.last_end = a.row_end + (oy1 - oy0) * orow;
             tm_dw3_rq(&a);
-          }
           }
         }
       }
