@@ -209,7 +209,7 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
  * by a table branch so that the groups % 8 left over run first (r3 = groups % 8; r0 = x, r2 =
  * x end). A long row runs half as many loop tests as with four; every group is 4-byte
  * instructions only, so the table's offsets (in halfwords) stay within a byte. */
-#define TM_LOOP8(group)                   \
+#define TM_LOOP8_BODY(group)              \
   "tbb    [pc, r3]\n"                     \
   "28:\n\t"                              \
   ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
@@ -221,7 +221,9 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
   "24:\n\t" group                        \
   "25:\n\t" group                        \
   "26:\n\t" group                        \
-  "27:\n\t" group                        \
+  "27:\n\t" group
+#define TM_LOOP8(group)                   \
+  TM_LOOP8_BODY(group)                    \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
 #define TM_MAC_2X2_RQ_FUNC(name, loop, rq) \
@@ -299,18 +301,7 @@ __asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_AS
 /* Its weights take 4 registers, the x end's among them: reloaded for the test, once per 8
  * groups (10 instructions per 16 multiply-accumulates). */
 #define TM_LOOP8_XEND(group)              \
-  "tbb    [pc, r3]\n"                     \
-  "28:\n\t"                              \
-  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
-  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
-  "20:\n\t" group                        \
-  "21:\n\t" group                        \
-  "22:\n\t" group                        \
-  "23:\n\t" group                        \
-  "24:\n\t" group                        \
-  "25:\n\t" group                        \
-  "26:\n\t" group                        \
-  "27:\n\t" group                        \
+  TM_LOOP8_BODY(group)                    \
   "ldr    r2, [sp, #4]\n\t"              \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
