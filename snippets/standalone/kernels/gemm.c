@@ -214,6 +214,16 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
   "28:\n\t"                              \
   ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
   ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
+  TM_LOOP8_GROUPS(group)
+/* The same entered by TBH, for groups too long for TBB's byte offsets (seven of them over 502
+ * bytes). */
+#define TM_LOOP8H_BODY(group)             \
+  "tbh    [pc, r3, lsl #1]\n"             \
+  "28:\n\t"                              \
+  ".hword (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
+  ".hword (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
+  TM_LOOP8_GROUPS(group)
+#define TM_LOOP8_GROUPS(group)            \
   "20:\n\t" group                        \
   "21:\n\t" group                        \
   "22:\n\t" group                        \
