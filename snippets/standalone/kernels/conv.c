@@ -541,7 +541,7 @@ TM_ALWAYS_INLINE void tm_widen_triple(int16_t *d, const int8_t *a, int32_t c, in
  * (int8 weights as for tm_mac_2x2_rq), requantized in place: A's outputs at out[0..1], B's at
  * out[out_b..], C's at out[2·out_b..]. 19 instructions per 24 multiply-accumulates instead of
  * 14 per 16: the x words of each half group in 3 registers, the weights' 2 in 2, one widened
- * weight at a time (14 registers). The loop is unrolled eight times (gemm.c's TM_LOOP8H_BODY):
+ * weight at a time (14 registers). The loop is unrolled eight times (gemm.c's TM_LOOP8_GROUPS):
  * a 128-channel row runs 4 loop tests instead of 8. */
 void tm_mac_3x2_rq(const tm_mac_rq_t *a);
 #define TM_MAC_3X2_GROUP                  \
@@ -580,8 +580,8 @@ __asm__(
     "add    r10, r8, r8, lsl #1\n\t"
     "add    r10, r2, r10, lsl #3\n\t"
     "str    r10, [sp, #4]\n\t"               /* x end */
-    "and    r8, r8, #7\n\t"
-    "str    r8, [sp, #8]\n\t"                /* groups % 8 */
+    TM_LOOP8_ENTRY("r8", "r8", "r10", "r11")
+    "str    r8, [sp, #8]\n\t"                /* loop entry */
     "str    r4, [sp, #12]\n\t"               /* bias */
     "str    r5, [sp, #16]\n\t"               /* rq */
     "strd   r6, r7, [sp, #20]\n\t"           /* out, out_b */
@@ -596,9 +596,8 @@ __asm__(
     "mov    r7, r5\n\t"
     "mov    r8, r4\n\t"
     "mov    r9, r5\n\t"
-    "ldr    r0, [sp, #0]\n\t"
-    "ldr    r3, [sp, #8]\n\t"
-    TM_LOOP8H_BODY(TM_MAC_3X2_GROUP)
+    "ldm    sp, {r0, r2, pc}\n\t"
+    TM_LOOP8_GROUPS(TM_MAC_3X2_GROUP)
     "ldr    r2, [sp, #4]\n\t"
     "cmp    r0, r2\n\t"
     "bne    20b\n\t"

@@ -205,24 +205,11 @@ typedef struct {
   int32_t out_b, n4, pairs;
 } tm_mac_rq_t;
 void tm_mac_2x2_rq(const tm_mac_rq_t *a);
-/* The loop of a group macro unrolled eight times, for the requantizing routines below: entered
- * by a table branch so that the groups % 8 left over run first (r3 = groups % 8; r0 = x, r2 =
- * x end). A long row runs half as many loop tests as with four; every group is 4-byte
- * instructions only, so the table's offsets (in halfwords) stay within a byte. */
-#define TM_LOOP8_BODY(group)              \
-  "tbb    [pc, r3]\n"                     \
-  "28:\n\t"                              \
-  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
-  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
-  TM_LOOP8_GROUPS(group)
-/* The same entered by TBH, for groups too long for TBB's byte offsets (seven of them over 502
- * bytes). */
-#define TM_LOOP8H_BODY(group)             \
-  "tbh    [pc, r3, lsl #1]\n"             \
-  "28:\n\t"                              \
-  ".hword (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
-  ".hword (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
-  TM_LOOP8_GROUPS(group)
+/* The loop of a group macro unrolled eight times, for the requantizing routines below (r0 = x,
+ * r2 = x end): entered at group 20 + (8 - groups % 8) % 8 so that the groups % 8 left over run
+ * first; a long row runs half as many loop tests as with four. The routines keep the entry's
+ * address (TM_LOOP8_ENTRY, once per call) next to x and its end on the stack and load all three
+ * with one LDM into r0, r2 and pc: the branch into the loop costs no instruction of its own. */
 #define TM_LOOP8_GROUPS(group)            \
   "20:\n\t" group                        \
   "21:\n\t" group                        \
@@ -233,9 +220,19 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
   "26:\n\t" group                        \
   "27:\n\t" group
 #define TM_LOOP8(group)                   \
-  TM_LOOP8_BODY(group)                    \
+  TM_LOOP8_GROUPS(group)                  \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
+/* The entry's address (Thumb bit set) into t from n = groups, with u and v scratch. */
+#define TM_LOOP8_ENTRY(t, n, u, v)        \
+  "and    " n ", " n ", #7\n\t"           \
+  "rsb    " n ", " n ", #8\n\t"           \
+  "and    " n ", " n ", #7\n\t"           \
+  "adr    " u ", 20f\n\t"                 \
+  "adr    " v ", 21f\n\t"                 \
+  "sub    " v ", " v ", " u "\n\t"         \
+  "mla    " t ", " n ", " v ", " u "\n\t"  \
+  "orr    " t ", " t ", #1\n\t"
 #define TM_MAC_2X2_RQ_FUNC(name, loop, rq) \
     "  .pushsection .text." name ",\"ax\",%progbits\n" \
     "  .syntax unified\n"                              \
@@ -251,8 +248,8 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "str    r2, [sp, #0]\n\t"        /* x start */     \
     "add    r10, r2, r8, lsl #4\n\t"                   \
     "str    r10, [sp, #4]\n\t"       /* x end */       \
-    "and    r8, r8, #7\n\t"                            \
-    "str    r8, [sp, #8]\n\t"        /* groups % 8 */  \
+    TM_LOOP8_ENTRY("r8", "r8", "r10", "r11")           \
+    "str    r8, [sp, #8]\n\t"        /* loop entry */  \
     "str    r4, [sp, #12]\n\t"       /* bias */        \
     "str    r5, [sp, #16]\n\t"       /* rq */          \
     "strd   r6, r7, [sp, #20]\n\t"   /* out, out_b */  \
@@ -264,7 +261,7 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "ldrd   r6, r7, [r3]\n\t"                          \
     "ldm    r3!, {r4, r5}\n\t"                         \
     "str    r3, [sp, #12]\n\t"                         \
-    "ldm    sp, {r0, r2, r3}\n\t"                      \
+    "ldm    sp, {r0, r2, pc}\n\t"                      \
     loop                                               \
     "ldr    r3, [sp, #16]\n\t"                         \
     "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"      \
@@ -311,7 +308,7 @@ __asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_AS
 /* Its weights take 4 registers, the x end's among them: reloaded for the test, once per 8
  * groups (10 instructions per 16 multiply-accumulates). */
 #define TM_LOOP8_XEND(group)              \
-  TM_LOOP8_BODY(group)                    \
+  TM_LOOP8_GROUPS(group)                  \
   "ldr    r2, [sp, #4]\n\t"              \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
