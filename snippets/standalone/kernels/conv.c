@@ -236,13 +236,19 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       {
         const int8_t *w = p->w;
         for (int32_t i = 0; i < pairs; ++i, w += 8 * n4) {
-          if (wide)
-            tm_mac16_2x2(xb, w16 + 8 * n4 * i, p->bias + 2 * i, acc, n4, 1);
-          else
+          if (wide) {  /* one stream per pair (gemm.c): its own requantization */
+            const tm_rq_t qs = {tm_mac16_2x2(xb, w16 + (16 + 8 * n4) * i, acc, n4),
+                                q.out_offset, q.act_min, q.act_max};
+            out[2 * i] = tm_rq(&qs, acc[0], 0, 1, 1);
+            out[2 * i + 1] = tm_rq(&qs, acc[1], 1, 1, 1);
+            pb[2 * i] = tm_rq(&qs, acc[2], 0, 1, 1);
+            pb[2 * i + 1] = tm_rq(&qs, acc[3], 1, 1, 1);
+            continue;
+          }
 #if TM_MAC_RQ_ASM && !defined(TM_MAC_2X2_ASM)
-            (void)w;  /* only without pairs here (see gemm.c): the loop does not run */
+          (void)w;  /* only without pairs here (see gemm.c): the loop does not run */
 #else
-            tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
+          tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
 #endif
           out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
           out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
