@@ -114,6 +114,26 @@ def test_first_layer_kernels_on_the_emulated_m4(kind, tmp_path):
     assert taken >= 4, taken
 
 
+def test_three_pixel_conv_on_the_emulated_m4(tmp_path):
+    """tm_mac_3x2_rq (1×1 convs, int8 weights, three pixels at a time): every entry of its
+    loop unrolled eight times (input channels by 4, every remainder of groups by 8), a pair
+    or a lone pixel left over, two images."""
+    seeds = (0, 1, 2, 19, 4, 5, 6, 7)  # 19: the first with 16 or 48 channels and room for it
+    cases = [zoo.case("CONV_1X1_POOLED", s) for s in seeds]
+    inputs = [zoo.random_inputs(m, 3, seed=s) for s, (_, m, _) in zip(seeds, cases, strict=True)]
+    refs = tflm_outputs([m for _, m, _ in cases], inputs)
+    entries = set()
+    for (name, model, info), x, ref in zip(cases, inputs, refs, strict=True):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(model)
+        gen = generate(path)
+        assert ".pix3 = 1" in gen.source, name  # the three-pixel kernel takes it
+        entries.add(info["in_c"] // 4 % 8)
+        run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
+        assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
+    assert entries == set(range(8))
+
+
 @pytest.mark.parametrize(("name", "kernel"), [("kws_dscnn", "tm_conv"),
                                             ("ad_autoencoder", "tm_conv_lean")])
 def test_int16_weights_on_the_emulated_m4(twins, name, kernel, tmp_path):

@@ -345,6 +345,30 @@ def _conv_1x1x8(b: Builder, rng, info) -> tuple[int, int]:
     return x, y
 
 
+def _conv_1x1_pooled(b: Builder, rng, info) -> tuple[int, int]:
+    """A 1×1 conv after a 2×2 max pool (the pool's input sizes the arena, so the conv has room
+    for three windows): what conv.c's tm_mac_3x2_rq takes with int8 weights (input channels by
+    4, an even number of output channels, the full output range). Seed s has 4·(1 + s % 8)
+    input channels, sometimes 32 more: the eight entries of its unrolled loop; pixel counts of
+    every remainder by 3, two images."""
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(2, 7)), int(rng.integers(2, 7))
+    c = 4 * (1 + info["seed"] % 8) + 32 * int(rng.random() < 0.4)
+    oc = 2 * int(rng.integers(1, c // 2 + 1))
+    per_channel = bool(rng.random() < 0.6)
+    x = b.act((n, 2 * h, 2 * w, c))
+    p = b.act((n, h, w, c), b.scale_of(x), b.zp_of(x))
+    b.op("MAX_POOL_2D", [x], [p], "Pool2DOptions", padding=_padding_code("VALID"), strideH=2,
+         strideW=2, filterHeight=2, filterWidth=2, fusedActivationFunction=_act_code("NONE"))
+    wt, ws = b.weights((oc, 1, 1, c), 0, per_channel)
+    y = b.act((n, h, w, oc), b.out_scale_for(b.scale_of(p), ws, c))
+    b.op("CONV_2D", [p, wt, b.bias(oc, b.scale_of(p), ws)], [y], "Conv2DOptions",
+         padding=_padding_code("VALID"), strideH=1, strideW=1, dilationHFactor=1,
+         dilationWFactor=1, fusedActivationFunction=_act_code("NONE"))
+    info.update(padding="VALID", stride=(1, 1), dilation=(1, 1), activation="NONE",
+                per_channel=per_channel, kernel=(1, 1), groups=1, in_c=c)
+    return x, y
+
+
 def _fully_connected(b: Builder, rng, info) -> tuple[int, int]:
     batches, depth, units = int(rng.integers(1, 4)), int(rng.integers(1, 40)), \
         int(rng.integers(1, 12))
@@ -530,6 +554,7 @@ CASES: dict[str, Callable[..., tuple[int, int]]] = {
     "CONV_2D": _conv,
     "CONV_3X3X3": _conv_3x3x3,
     "CONV_1X1X8": _conv_1x1x8,
+    "CONV_1X1_POOLED": _conv_1x1_pooled,
     "DEPTHWISE_CONV_2D": _depthwise,
     "DEPTHWISE_3X3": _depthwise_3x3,
     "DEPTHWISE_3X3_POOLED": lambda b, r, i: _depthwise_3x3(b, r, i, pooled=True),

@@ -236,13 +236,19 @@ TM_ALWAYS_INLINE void tm_conv_body(const tm_conv_t *TM_RESTRICT p, const int8_t 
       {
         const int8_t *w = p->w;
         for (int32_t i = 0; i < pairs; ++i, w += 8 * n4) {
-          if (wide)
-            tm_mac16_2x2(xb, w16 + 8 * n4 * i, p->bias + 2 * i, acc, n4, 1);
-          else
+          if (wide) {  /* one stream per pair (gemm.c): its own requantization */
+            const tm_rq_t qs = {tm_mac16_2x2(xb, w16 + (16 + 8 * n4) * i, acc, n4),
+                                q.out_offset, q.act_min, q.act_max};
+            out[2 * i] = tm_rq(&qs, acc[0], 0, 1, 1);
+            out[2 * i + 1] = tm_rq(&qs, acc[1], 1, 1, 1);
+            pb[2 * i] = tm_rq(&qs, acc[2], 0, 1, 1);
+            pb[2 * i + 1] = tm_rq(&qs, acc[3], 1, 1, 1);
+            continue;
+          }
 #if TM_MAC_RQ_ASM && !defined(TM_MAC_2X2_ASM)
-            (void)w;  /* only without pairs here (see gemm.c): the loop does not run */
+          (void)w;  /* only without pairs here (see gemm.c): the loop does not run */
 #else
-            tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
+          tm_mac_2x2(xb, w, p->bias + 2 * i, acc, n4, 1);
 #endif
           out[2 * i] = tm_rq(&q, acc[0], 2 * i, fast, full);
           out[2 * i + 1] = tm_rq(&q, acc[1], 2 * i + 1, fast, full);
@@ -541,8 +547,8 @@ TM_ALWAYS_INLINE void tm_widen_triple(int16_t *d, const int8_t *a, int32_t c, in
  * (int8 weights as for tm_mac_2x2_rq), requantized in place: A's outputs at out[0..1], B's at
  * out[out_b..], C's at out[2·out_b..]. 19 instructions per 24 multiply-accumulates instead of
  * 14 per 16: the x words of each half group in 3 registers, the weights' 2 in 2, one widened
- * weight at a time (14 registers). The loop is unrolled four times (code size), entered by
- * TBB. */
+ * weight at a time (14 registers). The loop is unrolled eight times (gemm.c's TM_LOOP8_GROUPS):
+ * a 128-channel row runs 4 loop tests instead of 8. */
 void tm_mac_3x2_rq(const tm_mac_rq_t *a);
 #define TM_MAC_3X2_GROUP                  \
   "ldm    r0!, {r2, r3, r10}\n\t"         \
@@ -580,8 +586,8 @@ __asm__(
     "add    r10, r8, r8, lsl #1\n\t"
     "add    r10, r2, r10, lsl #3\n\t"
     "str    r10, [sp, #4]\n\t"               /* x end */
-    "and    r8, r8, #3\n\t"
-    "str    r8, [sp, #8]\n\t"                /* groups % 4 */
+    TM_LOOP8_ENTRY("r8", "r8", "r10", "r11")
+    "str    r8, [sp, #8]\n\t"                /* loop entry */
     "str    r4, [sp, #12]\n\t"               /* bias */
     "str    r5, [sp, #16]\n\t"               /* rq */
     "strd   r6, r7, [sp, #20]\n\t"           /* out, out_b */
@@ -596,15 +602,8 @@ __asm__(
     "mov    r7, r5\n\t"
     "mov    r8, r4\n\t"
     "mov    r9, r5\n\t"
-    "ldr    r0, [sp, #0]\n\t"
-    "ldr    r2, [sp, #8]\n\t"
-    "tbb    [pc, r2]\n"
-    "28:\n\t"
-    ".byte  (20f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"
-    "20:\n\t" TM_MAC_3X2_GROUP
-    "21:\n\t" TM_MAC_3X2_GROUP
-    "22:\n\t" TM_MAC_3X2_GROUP
-    "23:\n\t" TM_MAC_3X2_GROUP
+    "ldm    sp, {r0, r2, pc}\n\t"
+    TM_LOOP8_GROUPS(TM_MAC_3X2_GROUP)
     "ldr    r2, [sp, #4]\n\t"
     "cmp    r0, r2\n\t"
     "bne    20b\n\t"

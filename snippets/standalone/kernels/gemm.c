@@ -205,15 +205,12 @@ typedef struct {
   int32_t out_b, n4, pairs;
 } tm_mac_rq_t;
 void tm_mac_2x2_rq(const tm_mac_rq_t *a);
-/* The loop of a group macro unrolled eight times, for the requantizing routines below: entered
- * by a table branch so that the groups % 8 left over run first (r3 = groups % 8; r0 = x, r2 =
- * x end). A long row runs half as many loop tests as with four; every group is 4-byte
- * instructions only, so the table's offsets (in halfwords) stay within a byte. */
-#define TM_LOOP8(group)                   \
-  "tbb    [pc, r3]\n"                     \
-  "28:\n\t"                              \
-  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
-  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
+/* The loop of a group macro unrolled eight times, for the requantizing routines below (r0 = x,
+ * r2 = x end): entered at group 20 + (8 - groups % 8) % 8 so that the groups % 8 left over run
+ * first; a long row runs half as many loop tests as with four. The routines keep the entry's
+ * address (TM_LOOP8_ENTRY, once per call) next to x and its end on the stack and load all three
+ * with one LDM into r0, r2 and pc: the branch into the loop costs no instruction of its own. */
+#define TM_LOOP8_GROUPS(group)            \
   "20:\n\t" group                        \
   "21:\n\t" group                        \
   "22:\n\t" group                        \
@@ -221,10 +218,37 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
   "24:\n\t" group                        \
   "25:\n\t" group                        \
   "26:\n\t" group                        \
-  "27:\n\t" group                        \
+  "27:\n\t" group
+#define TM_LOOP8(group)                   \
+  TM_LOOP8_GROUPS(group)                  \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
-#define TM_MAC_2X2_RQ_FUNC(name, loop, rq) \
+/* The entry's address (Thumb bit set) into t from n = groups, with u and v scratch. */
+#define TM_LOOP8_ENTRY(t, n, u, v)        \
+  "and    " n ", " n ", #7\n\t"           \
+  "rsb    " n ", " n ", #8\n\t"           \
+  "and    " n ", " n ", #7\n\t"           \
+  "adr    " u ", 20f\n\t"                 \
+  "adr    " v ", 21f\n\t"                 \
+  "sub    " v ", " v ", " u "\n\t"         \
+  "mla    " t ", " n ", " v ", " u "\n\t"  \
+  "orr    " t ", " t ", #1\n\t"
+/* Where the routines below take a pair's biases (into r4, r5 and r6, r7) and its requantization
+ * triples (r8 to lr): from the arguments' arrays, or from the weights' stream (r1) around them. */
+#define TM_BIAS_ARGS                      \
+  "ldr    r3, [sp, #12]\n\t"             \
+  "ldrd   r6, r7, [r3]\n\t"              \
+  "ldm    r3!, {r4, r5}\n\t"             \
+  "str    r3, [sp, #12]\n\t"
+#define TM_RQS_ARGS                       \
+  "ldr    r3, [sp, #16]\n\t"             \
+  "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t" \
+  "str    r3, [sp, #16]\n\t"
+#define TM_BIAS_STREAM                    \
+  "ldrd   r6, r7, [r1]\n\t"              \
+  "ldm    r1!, {r4, r5}\n\t"
+#define TM_RQS_STREAM "ldm    r1!, {r8, r9, r10, r11, r12, lr}\n\t"
+#define TM_MAC_2X2_RQ_FUNC(name, loop, rq, bias, rqs) \
     "  .pushsection .text." name ",\"ax\",%progbits\n" \
     "  .syntax unified\n"                              \
     "  .thumb\n"                                       \
@@ -239,8 +263,8 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "str    r2, [sp, #0]\n\t"        /* x start */     \
     "add    r10, r2, r8, lsl #4\n\t"                   \
     "str    r10, [sp, #4]\n\t"       /* x end */       \
-    "and    r8, r8, #7\n\t"                            \
-    "str    r8, [sp, #8]\n\t"        /* groups % 8 */  \
+    TM_LOOP8_ENTRY("r8", "r8", "r10", "r11")           \
+    "str    r8, [sp, #8]\n\t"        /* loop entry */  \
     "str    r4, [sp, #12]\n\t"       /* bias */        \
     "str    r5, [sp, #16]\n\t"       /* rq */          \
     "strd   r6, r7, [sp, #20]\n\t"   /* out, out_b */  \
@@ -248,15 +272,10 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "str    r9, [sp, #28]\n\t"       /* out end */     \
     "mov    r1, r3\n"                                  \
     "1:\n\t"                                           \
-    "ldr    r3, [sp, #12]\n\t"                         \
-    "ldrd   r6, r7, [r3]\n\t"                          \
-    "ldm    r3!, {r4, r5}\n\t"                         \
-    "str    r3, [sp, #12]\n\t"                         \
-    "ldm    sp, {r0, r2, r3}\n\t"                      \
+    bias                                               \
+    "ldm    sp, {r0, r2, pc}\n\t"                      \
     loop                                               \
-    "ldr    r3, [sp, #16]\n\t"                         \
-    "ldm    r3!, {r8, r9, r10, r11, r12, lr}\n\t"      \
-    "str    r3, [sp, #16]\n\t"                         \
+    rqs                                                \
     rq("r4", "r8", "r9", "r10", "r0")                  \
     rq("r6", "r8", "r9", "r10", "r0")                  \
     rq("r5", "r11", "r12", "lr", "r0")                 \
@@ -274,12 +293,15 @@ void tm_mac_2x2_rq(const tm_mac_rq_t *a);
     "pop    {r4-r11, pc}\n"                            \
     "  .size " name ", .-" name "\n"                   \
     "  .popsection\n"
-__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_ASM));
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_ASM,
+                           TM_BIAS_ARGS, TM_RQS_ARGS));
 /* The same with int16 weights (the generator's `wide` form, kernels.py widen_pairs): per pair
  * and per group of 4, c's halfwords w0, w2, w1, w3 (SXTB16's lanes of x), then d's; 11
  * instructions per 16 multiply-accumulates instead of 14, no weight to widen. The weights and
  * biases are doubled (|2w| <= 256 fits), so the sums are twice the accumulators, as the fast
- * requantization wants them: TM_RQ2_ASM is TM_RQ_ASM without its doubling. */
+ * requantization wants them: TM_RQ2_ASM is TM_RQ_ASM without its doubling. Each pair's weights
+ * come in one stream with its biases before and its requantization after (kernels.py
+ * pair_stream; a->bias and a->rq unused): read along, no pointers to keep on the stack. */
 #define TM_RQ2_ASM(acc, m, e, r, t)                 \
   "smmlar " t ", " acc ", " m ", " r "\n\t"         \
   "add    " acc ", " t ", " acc ", asr #31\n\t"     \
@@ -299,23 +321,13 @@ __asm__(TM_MAC_2X2_RQ_FUNC("tm_mac_2x2_rq", TM_LOOP8(TM_MAC_2X2_GROUP), TM_RQ_AS
 /* Its weights take 4 registers, the x end's among them: reloaded for the test, once per 8
  * groups (10 instructions per 16 multiply-accumulates). */
 #define TM_LOOP8_XEND(group)              \
-  "tbb    [pc, r3]\n"                     \
-  "28:\n\t"                              \
-  ".byte  (20f - 28b) / 2, (27f - 28b) / 2, (26f - 28b) / 2, (25f - 28b) / 2\n\t" \
-  ".byte  (24f - 28b) / 2, (23f - 28b) / 2, (22f - 28b) / 2, (21f - 28b) / 2\n"   \
-  "20:\n\t" group                        \
-  "21:\n\t" group                        \
-  "22:\n\t" group                        \
-  "23:\n\t" group                        \
-  "24:\n\t" group                        \
-  "25:\n\t" group                        \
-  "26:\n\t" group                        \
-  "27:\n\t" group                        \
+  TM_LOOP8_GROUPS(group)                  \
   "ldr    r2, [sp, #4]\n\t"              \
   "cmp    r0, r2\n\t"                    \
   "bne    20b\n\t"
 void tm_mac16_2x2_rq(const tm_mac_rq_t *a);
-__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8_XEND(TM_MAC16_2X2_GROUP), TM_RQ2_ASM));
+__asm__(TM_MAC_2X2_RQ_FUNC("tm_mac16_2x2_rq", TM_LOOP8_XEND(TM_MAC16_2X2_GROUP), TM_RQ2_ASM,
+                           TM_BIAS_STREAM, TM_RQS_STREAM));
 #define TM_MAC_RQ_ASM 1
 #else
 static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, int32_t *acc,
@@ -355,26 +367,28 @@ static void tm_mac_2x2(const int16_t *x, const int8_t *w, const int32_t *bias, i
 #define TM_MAC_RQ_ASM 0
 #endif
 
-/* tm_mac_2x2 with int16 weights (laid out as for tm_mac16_2x2_rq, doubled): the portable
- * form. */
-TM_UNUSED static void tm_mac16_2x2(const int16_t *x, const int16_t *w, const int32_t *bias,
-                                   int32_t *acc, int32_t n4, int32_t pairs) {
-  for (int32_t i = 0; i < pairs; ++i, bias += 2, acc += 4) {
-    int32_t ac = bias[0], ad = bias[1], bc = bias[0], bd = bias[1];
-    const int16_t *xp = x;
-    for (int32_t g = 0; g < n4; ++g, xp += 8, w += 8) {
-      const int32_t a0 = xp[0], a1 = xp[1], a2 = xp[2], a3 = xp[3];
-      const int32_t b0 = xp[4], b1 = xp[5], b2 = xp[6], b3 = xp[7];
-      ac += a0 * w[0] + a1 * w[1] + a2 * w[2] + a3 * w[3];
-      bc += b0 * w[0] + b1 * w[1] + b2 * w[2] + b3 * w[3];
-      ad += a0 * w[4] + a1 * w[5] + a2 * w[6] + a3 * w[7];
-      bd += b0 * w[4] + b1 * w[5] + b2 * w[6] + b3 * w[7];
-    }
-    acc[0] = ac / 2;  /* the exact, even sums of doubled weights and biases */
-    acc[1] = ad / 2;
-    acc[2] = bc / 2;
-    acc[3] = bd / 2;
+/* tm_mac_2x2 with int16 weights for one pair of channels, from its stream (as
+ * tm_mac16_2x2_rq reads it: the doubled biases, the weights, the requantization): the portable
+ * form. Returns the pair's requantization triples. */
+TM_UNUSED static const int32_t *tm_mac16_2x2(const int16_t *x, const int16_t *s, int32_t *acc,
+                                             int32_t n4) {
+  int32_t bias[2];
+  __builtin_memcpy(bias, s, 8);
+  int32_t ac = bias[0], ad = bias[1], bc = bias[0], bd = bias[1];
+  const int16_t *w = s + 4;
+  for (int32_t g = 0; g < n4; ++g, x += 8, w += 8) {
+    const int32_t a0 = x[0], a1 = x[1], a2 = x[2], a3 = x[3];
+    const int32_t b0 = x[4], b1 = x[5], b2 = x[6], b3 = x[7];
+    ac += a0 * w[0] + a1 * w[1] + a2 * w[2] + a3 * w[3];
+    bc += b0 * w[0] + b1 * w[1] + b2 * w[2] + b3 * w[3];
+    ad += a0 * w[4] + a1 * w[5] + a2 * w[6] + a3 * w[7];
+    bd += b0 * w[4] + b1 * w[5] + b2 * w[6] + b3 * w[7];
   }
+  acc[0] = ac / 2;  /* the exact, even sums of doubled weights and biases */
+  acc[1] = ad / 2;
+  acc[2] = bc / 2;
+  acc[3] = bd / 2;
+  return (const int32_t *)(const void *)w;
 }
 
 /* Pixels A, B against one channel (its weights one row of n4 groups): acc gets A·c, B·c. */

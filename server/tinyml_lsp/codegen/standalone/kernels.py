@@ -290,6 +290,11 @@ def _conv_step(op: Op, call: ConvCall, lean: bool = False, wide: bool = False) -
         consts = [ConstArray(_const_name("w", op), "int32_t",
                              k8_stream(rows, call.bias, consts[1].values), 16 * oc)]
         names = {"bias": "0", "rq": "0"}
+    elif wide and not lean and not k9:  # gemm.c's tm_mac16_2x2_rq: one stream per pair
+        consts = [ConstArray(_const_name("w", op), "int16_t",
+                             pair_stream(layout, consts[0].values, consts[1].values),
+                             2 * layout.size)]
+        names = {"bias": "0", "rq": "0"}
     else:
         consts.insert(0, ConstArray(_const_name("w", op), "int16_t" if wide else "int8_t",
                                     layout))
@@ -472,6 +477,17 @@ def widen_pairs(rows: np.ndarray) -> np.ndarray:
     n, k = rows.shape
     w = rows.astype(np.int16).reshape(n // 2, 2, k // 4, 4)[..., [0, 2, 1, 3]]
     return w.transpose(0, 2, 1, 3).reshape(-1)
+
+
+def pair_stream(layout: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> np.ndarray:
+    """widen_pairs's (doubled) weights as tm_mac16_2x2_rq (kernels/gemm.c) reads them along
+    with their biases and requantization, one stream per pair of filters: the 2 doubled
+    biases, the pair's weights, the 2 requantization triples (int32 words as halfwords)."""
+    pairs = bias.size // 2
+    w = np.ascontiguousarray(layout, "<i2").reshape(pairs, -1).view("<i4")
+    words = np.concatenate([np.asarray(bias, "<i4").reshape(pairs, 2), w,
+                            np.asarray(rq, "<i4").reshape(pairs, 6)], axis=1)
+    return np.ascontiguousarray(words).reshape(-1).view("<i2")
 
 
 def widen_lean(rows: np.ndarray, run: int) -> np.ndarray:
