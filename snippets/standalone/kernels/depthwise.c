@@ -181,9 +181,10 @@ __asm__(
  * block's weights are widened once per group of pixels, not once per pixel. The groups are
  * rectangles of pixels whose windows have the same taps inside the image (the interior, each
  * border). For a group and a block, the "area" holds what every pixel needs, read with LDM:
- * the 4 sums' start (twice the bias, plus zero point × weight of each outside tap, whose
- * weight is then 0 and whose offset that of an inside tap); per pair of taps their two byte
- * offsets and, per channel, their two weights as int16 halves (SMLAD does 2 MACs); the ninth
+ * per pair of taps their two byte offsets and, per channel, their two weights as int16
+ * halves (SMLAD does 2 MACs), the first pair followed by the 4 sums' start (one LDM: twice
+ * the bias, plus zero point × weight of each outside tap, whose weight is then 0 and whose
+ * offset that of an inside tap); the ninth
  * tap's offset and weights (channels 0, 2 and 1, 3); the requantization triples (those of
  * channels 2 and 3 after the area's own address: the LDM that reads them sets the area
  * pointer back for the next pixel, one instruction less per pixel). The sums
@@ -208,6 +209,8 @@ typedef struct {
 void tm_dw3_rq(const tm_dw3_t *a);
 #define TM_DW3_PAIR                           \
   "ldm    r2!, {r3, r4, r6, r7, r8, r9}\n\t"  \
+  TM_DW3_MACS
+#define TM_DW3_MACS                           \
   "ldr    r3, [r0, r3]\n\t"                   \
   "ldr    r4, [r0, r4]\n\t"                   \
   "pkhbt  r5, r3, r4, lsl #16\n\t"            \
@@ -246,8 +249,8 @@ __asm__(
     "str    r2, [r2, #148]\n\t"                 /* its own address in it */
     "ldrd   r0, r1, [r2, #204]\n"                /* base, out */
     "2:\n\t"
-    "ldm    r2!, {r10, r11, r12, lr}\n\t"
-    TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
+    "ldm    r2!, {r3, r4, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"  /* and the sums */
+    TM_DW3_MACS TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
     "ldm    r2!, {r3, r6, r7}\n\t"               /* the ninth tap */
     "ldr    r3, [r0, r3]\n\t"
     "sxtb16 r4, r3\n\t"
@@ -468,8 +471,11 @@ __asm__(
     "smlatt r6, r8, lr, r6\n\t"
     "smlabb r5, r11, lr, r5\n\t"
     "smlatt r7, r11, lr, r7\n\t"
-    "sub    r3, r0, #96\n\t"
-    "stm    r3, {r4, r5, r6, r7}\n\t"       /* area[0..3] */
+    "sub    r3, r0, #72\n\t"               /* the first pair's weights to area[2..5], */
+    "ldm    r3, {r8, r9, r10, r11}\n\t"
+    "stm    r3, {r4, r5, r6, r7}\n\t"       /* the sums' start to area[6..9] */
+    "sub    r3, r3, #16\n\t"
+    "stm    r3, {r8, r9, r10, r11}\n\t"
     "ldr    r1, [sp, #36]\n\t"              /* the 4 requantization triples to area[31..36] */
     "adds   r0, r0, #28\n\t"                /* and area[38..43] */
     "ldm    r1, {r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
@@ -558,8 +564,8 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
           const int32_t x0 = (cm & 1 ? 0 : kx_in) * col_off,
                         x1 = (cm & 2 ? 1 : kx_in) * col_off,
                         x2 = (cm & 4 ? 2 : kx_in) * col_off;
-          area[4] = r0 + x0;
-          area[5] = r0 + x1;
+          area[0] = r0 + x0;
+          area[1] = r0 + x1;
           area[10] = r0 + x2;
           area[11] = r1 + x0;
           area[16] = r1 + x1;
