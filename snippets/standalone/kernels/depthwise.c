@@ -181,13 +181,16 @@ __asm__(
  * block's weights are widened once per group of pixels, not once per pixel. The groups are
  * rectangles of pixels whose windows have the same taps inside the image (the interior, each
  * border). For a group and a block, the "area" holds what every pixel needs, read with LDM:
- * the 4 sums' start (twice the bias, plus zero point × weight of each outside tap, whose
- * weight is then 0 and whose offset that of an inside tap); per pair of taps their two byte
- * offsets and, per channel, their two weights as int16 halves (SMLAD does 2 MACs); the ninth
- * tap's offset and weights (channels 0, 2 and 1, 3); the requantization triples. The sums
+ * per pair of taps their two byte offsets and, per channel, their two weights as int16
+ * halves (SMLAD does 2 MACs), the first pair followed by the 4 sums' start (one LDM: twice
+ * the bias, plus zero point × weight of each outside tap, whose weight is then 0 and whose
+ * offset that of an inside tap); the ninth
+ * tap's offset and weights (channels 0, 2 and 1, 3); the requantization triples (those of
+ * channels 2 and 3 after the area's own address: the LDM that reads them sets the area
+ * pointer back for the next pixel, one instruction less per pixel). The sums
  * are kept doubled (weights and bias ×2, exact as |sum| < 2^30 with `fast`): the fast
  * requantization starts from that. 13 instructions per 2 taps and 4 channels. */
-#define TM_DW3_AREA 43
+#define TM_DW3_AREA 44
 /* The preparation around tm_dw3_rq (but tm_dw3_fill, once per group and block) is not where
  * the time goes: small code. */
 #define TM_DW3_SETUP __attribute__((optimize("Os")))
@@ -206,6 +209,8 @@ typedef struct {
 void tm_dw3_rq(const tm_dw3_t *a);
 #define TM_DW3_PAIR                           \
   "ldm    r2!, {r3, r4, r6, r7, r8, r9}\n\t"  \
+  TM_DW3_MACS
+#define TM_DW3_MACS                           \
   "ldr    r3, [r0, r3]\n\t"                   \
   "ldr    r4, [r0, r4]\n\t"                   \
   "pkhbt  r5, r3, r4, lsl #16\n\t"            \
@@ -240,12 +245,12 @@ __asm__(
     "  .thumb_func\n"
     "tm_dw3_rq:\n\t"
     "push   {r4-r11, lr}\n\t"
-    "add    r2, r0, #184\n\t"                   /* the area + 184 at every pixel's start */
-    "ldrd   r0, r1, [r0, #200]\n"                /* base, out */
+    "mov    r2, r0\n\t"                         /* the area at every pixel's start */
+    "str    r2, [r2, #148]\n\t"                 /* its own address in it */
+    "ldrd   r0, r1, [r2, #204]\n"                /* base, out */
     "2:\n\t"
-    "sub    r2, r2, #184\n\t"
-    "ldm    r2!, {r10, r11, r12, lr}\n\t"
-    TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
+    "ldm    r2!, {r3, r4, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"  /* and the sums */
+    TM_DW3_MACS TM_DW3_PAIR TM_DW3_PAIR TM_DW3_PAIR
     "ldm    r2!, {r3, r6, r7}\n\t"               /* the ninth tap */
     "ldr    r3, [r0, r3]\n\t"
     "sxtb16 r4, r3\n\t"
@@ -256,17 +261,18 @@ __asm__(
     "smlatt lr, r3, r7, lr\n\t"
     "ldm    r2!, {r3, r4, r5, r6, r7, r8}\n\t"
     TM_DW3_RQ2("r10", "r11", "0", "1")
-    "ldm    r2!, {r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"  /* and steps, row_end */
+    "ldm    r2, {r2, r3, r4, r5, r6, r7, r8, r9, r10, r11}\n\t"  /* area, steps, row_end */
     TM_DW3_RQ2("r12", "lr", "2", "3")
     "add    r0, r0, r9\n\t"
     "add    r1, r1, r10\n\t"
     "cmp    r1, r11\n\t"
     "bne    2b\n\t"
-    "ldm    r2, {r3, r4, r5, r6}\n\t"          /* row steps, out_row, last_end */
+    "ldrd   r3, r4, [r2, #188]\n\t"            /* row steps */
+    "ldrd   r5, r6, [r2, #196]\n\t"            /* out_row, last_end */
     "add    r0, r0, r3\n\t"
     "add    r1, r1, r4\n\t"
     "add    r11, r11, r5\n\t"
-    "str    r11, [r2, #-4]\n\t"                 /* the next row's end */
+    "str    r11, [r2, #184]\n\t"               /* the next row's end */
     "cmp    r11, r6\n\t"
     "bne    2b\n\t"
     "pop    {r4-r11, pc}\n"
@@ -465,12 +471,17 @@ __asm__(
     "smlatt r6, r8, lr, r6\n\t"
     "smlabb r5, r11, lr, r5\n\t"
     "smlatt r7, r11, lr, r7\n\t"
-    "sub    r3, r0, #96\n\t"
-    "stm    r3, {r4, r5, r6, r7}\n\t"       /* area[0..3] */
-    "ldr    r1, [sp, #36]\n\t"              /* the 4 requantization triples to area[31..42] */
-    "adds   r0, r0, #28\n\t"
+    "sub    r3, r0, #72\n\t"               /* the first pair's weights to area[2..5], */
+    "ldm    r3, {r8, r9, r10, r11}\n\t"
+    "stm    r3, {r4, r5, r6, r7}\n\t"       /* the sums' start to area[6..9] */
+    "sub    r3, r3, #16\n\t"
+    "stm    r3, {r8, r9, r10, r11}\n\t"
+    "ldr    r1, [sp, #36]\n\t"              /* the 4 requantization triples to area[31..36] */
+    "adds   r0, r0, #28\n\t"                /* and area[38..43] */
     "ldm    r1, {r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
-    "stm    r0, {r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, lr}\n\t"
+    "stm    r0!, {r2, r3, r4, r5, r6, r7}\n\t"
+    "adds   r0, r0, #4\n\t"
+    "stm    r0, {r8, r9, r10, r11, r12, lr}\n\t"
     "pop    {r4-r11, pc}\n"
     "  .size tm_dw3_fill, .-tm_dw3_fill\n"
     "  .popsection\n");
@@ -553,8 +564,8 @@ TM_ALWAYS_INLINE void tm_depthwise_3x3_body(const tm_depthwise_t *TM_RESTRICT p,
           const int32_t x0 = (cm & 1 ? 0 : kx_in) * col_off,
                         x1 = (cm & 2 ? 1 : kx_in) * col_off,
                         x2 = (cm & 4 ? 2 : kx_in) * col_off;
-          area[4] = r0 + x0;
-          area[5] = r0 + x1;
+          area[0] = r0 + x0;
+          area[1] = r0 + x1;
           area[10] = r0 + x2;
           area[11] = r1 + x0;
           area[16] = r1 + x1;
