@@ -104,7 +104,7 @@ def _kernel_sources(steps: list[Step]) -> str:
         parts.append(f"#define TM_LEAN_INT8 {int(not all(wide))}\n"
                      f"#define TM_LEAN_INT16 {int(any(wide))}")
     convs = [dict(s.fields) for s in steps if s.func == "tm_conv"]
-    if convs:  # the same for kernels/conv.c
+    if convs or lean:  # the same for kernels/conv.c (none but its helpers for lean steps alone)
         generic = [f["groups"] != 1 or f["k_h"] > kernels.CONV_MAX_ROWS for f in convs]
         int16 = ["w16" in f and "brq" not in f for f in convs]
         full = [bool(f["fast"]) and (f["act_min"], f["act_max"]) == (-128, 127) for f in convs]
