@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from tests.standalone.helpers import (
 from tests.standalone.zoo import Builder
 from tinyml_lsp.codegen.standalone import quantization as qz
 from tinyml_lsp.codegen.standalone.emit import generate
+from tinyml_lsp.codegen.standalone.host import HOST_CFLAGS, compiler
 from tinyml_lsp.errors import TinymlError
 
 
@@ -169,3 +172,48 @@ def test_weights_in_flash_stay_within_the_budget(twins, model_path):
         assert gen.filter_bytes <= FLASH_BUDGET * gen.model_filter_bytes, name
     resnet = generate(twins["ic_resnet8"])
     assert resnet.filter_bytes > resnet.model_filter_bytes
+
+
+# each sample twice: model_invoke() on the caller's buffer, then model_invoke_all() with the
+# sample written into model_input_buffer(0) (inputs[0] null)
+API_MAIN = r"""
+#include <stdio.h>
+#include <string.h>
+#include "model.h"
+int main(void) {
+  static int8_t x[MODEL_INPUT_SIZE], a[MODEL_OUTPUT_SIZE], b[MODEL_OUTPUT_SIZE];
+  const int8_t *ins[1] = {0};
+  int8_t *outs[1] = {b};
+  while (fread(x, 1, sizeof x, stdin) == sizeof x) {
+    if (model_invoke(x, a) != 0) return 1;
+    memcpy(model_input_buffer(0), x, sizeof x);
+    if (model_invoke_all(ins, outs) != 0) return 2;
+    fwrite(a, 1, sizeof a, stdout);
+    fwrite(b, 1, sizeof b, stdout);
+  }
+  return 0;
+}
+"""
+
+
+def test_first_conv_reads_the_input_in_place_or_from_the_input_buffer(tmp_path):
+    """A model whose input only convolutions read takes it from the caller's buffer (no copy
+    into the arena); written into model_input_buffer(0) instead, it gives the same bytes."""
+    _, model, _ = zoo.case("CONV_3X3X3", 1)
+    path = tmp_path / "conv.tflite"
+    path.write_bytes(model)
+    gen = generate(path)
+    assert "const int8_t *in0 = inputs[0] ? inputs[0] : (ARENA + " in gen.source
+    assert "tm_conv(&op0_p, in0, " in gen.source
+    (tmp_path / "model.h").write_text(gen.header)
+    (tmp_path / "model.c").write_text(gen.source)
+    (tmp_path / "main.c").write_text(API_MAIN)
+    subprocess.run([compiler(), *HOST_CFLAGS, "-fsanitize=address,undefined",
+                    "-fno-sanitize-recover=all", "-o", "api", "model.c", "main.c"],
+                   cwd=tmp_path, check=True, timeout=300)
+    x = zoo.random_inputs(model, 4, seed=1)
+    run = subprocess.run([str(tmp_path / "api")], input=x.tobytes(), capture_output=True,
+                         check=True, timeout=60)
+    ours = np.frombuffer(run.stdout, dtype=np.int8).reshape(len(x), 2, -1)
+    ref = tflm_outputs([model], [x])[0].reshape(len(x), -1)
+    assert np.array_equal(ours[:, 0], ref) and np.array_equal(ours[:, 1], ref)

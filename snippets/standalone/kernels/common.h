@@ -57,7 +57,11 @@ TM_INLINE int8_t tm_requant(int32_t acc, int32_t mult, int shift, int32_t out_of
 
 /* Buffers apart (a model's input into the arena) go by words, 16 bytes a turn: unaligned LDR
  * and STR on Cortex-M4; the empty asm keeps GCC from making the loop a call of memcpy (the
- * runtime needs nothing from libc). */
+ * runtime needs nothing from libc). Out of line: inlined into model_invoke_all() (its only
+ * caller where the input is read in place) it would deepen the frame under every kernel. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 TM_UNUSED static void tm_copy(int8_t *dst, const int8_t *src, int32_t n) {
   if (dst == src) return;
 #if defined(__GNUC__)

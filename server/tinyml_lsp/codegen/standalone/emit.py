@@ -104,7 +104,7 @@ def _kernel_sources(steps: list[Step]) -> str:
         parts.append(f"#define TM_LEAN_INT8 {int(not all(wide))}\n"
                      f"#define TM_LEAN_INT16 {int(any(wide))}")
     convs = [dict(s.fields) for s in steps if s.func == "tm_conv"]
-    if convs:  # the same for kernels/conv.c
+    if convs or lean:  # the same for kernels/conv.c (none but its helpers for lean steps alone)
         generic = [f["groups"] != 1 or f["k_h"] > kernels.CONV_MAX_ROWS for f in convs]
         int16 = ["w16" in f and "brq" not in f for f in convs]
         full = [bool(f["fast"]) and (f["act_min"], f["act_max"]) == (-128, 127) for f in convs]
@@ -134,13 +134,14 @@ class _Emitter:
     def __init__(self, prog: Program, offsets: dict[int, int]):
         self.prog = prog
         self.offsets = offsets
+        self.direct: dict[int, str] = {}  # root tensor -> the C name the kernels read it by
 
     def ref(self, tensor: int) -> str:
         """A C expression for a tensor's data."""
         if tensor in self.prog.consts:
             return self.prog.consts[tensor].name
         r = self.prog.root.get(tensor, tensor)
-        return f"(ARENA + {self.offsets[r]})"
+        return self.direct.get(r, f"(ARENA + {self.offsets[r]})")
 
     def step_code(self, k: int, step: Step) -> tuple[list[str], str]:
         decls = [_c_array(c) for c in step.consts]
@@ -198,12 +199,17 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
     parts += ["", "/* ---- the arena ---- */",
               f"static int32_t tm_arena[{max(arena // 4, 1)}];",
               "#define ARENA ((int8_t *)tm_arena)", "", "/* ---- operators ---- */"]
+    ins, outs = prog.inputs, prog.outputs
+    arena_ins = [em.ref(a.tensor) for a in ins]
+    em.direct = {prog.root.get(a.tensor, a.tensor): f"in{i}"
+                 for i, a in enumerate(ins) if _read_in_place(prog, a.tensor)}
     calls = []
     for k, step in enumerate(prog.steps):
         decls, call = em.step_code(k, step)
         parts += decls
         calls.append(call)
-    ins, outs = prog.inputs, prog.outputs
+    direct = {name: arena_ins[int(name[2:])] for name in em.direct.values()}
+    em.direct = {}
 
     def table(ctype: str, name: str, values: list[str]) -> str:
         return f"const {ctype} {name}[{len(values)}] = {{{', '.join(values)}}};"
@@ -237,7 +243,9 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
         "}",
         "",
         "int model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs) {",
-        *[f"  if (inputs[{i}]) tm_copy({em.ref(a.tensor)}, inputs[{i}], {a.size});"
+        *[f"  const int8_t *in{i} = inputs[{i}] ? inputs[{i}] : {direct[f'in{i}']};"
+          if f"in{i}" in direct else
+          f"  if (inputs[{i}]) tm_copy({em.ref(a.tensor)}, inputs[{i}], {a.size});"
           for i, a in enumerate(ins)],
         *calls,
         *[f"  if (outputs[{i}]) tm_copy(outputs[{i}], {em.ref(a.tensor)}, {a.size});"
@@ -256,6 +264,20 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
         snippet("standalone/model_io.c"),
     ]
     return "\n".join(parts)
+
+
+def _read_in_place(prog: Program, tensor: int) -> bool:
+    """May the kernels read this input from the caller's buffer instead of a copy in the arena?
+    Where only conv.c's kernels read it (through any RESHAPE): they never write their input,
+    decide nothing from where it lies, and read it by bytes or single words (the caller's
+    buffer need not be word-aligned; conv_lean.c's LDMs would fault), and it is no output."""
+    root = prog.root.get(tensor, tensor)
+    readers = [s for s in prog.steps
+               if any(prog.root.get(t, t) == root for t in s.inputs)]
+    return bool(readers) and all(s.func == "tm_conv" and s.call == "unary"
+                                 for s in readers) and \
+        not any(prog.root.get(s.output, s.output) == root for s in prog.steps) and \
+        not any(prog.root.get(a.tensor, a.tensor) == root for a in prog.outputs)
 
 
 def _plan(prog: Program) -> planner.Plan:
