@@ -36,6 +36,27 @@ def _emulate(model, x, tmp_path, cflags=()):
     return run
 
 
+def _zoo_on_board(cases, images: int, tmp_path, seeds=None, *, flash_budget=None,
+                  flag_sets=((),)) -> list[tuple[dict, str]]:
+    """Zoo cases on the board, bit-exact with TFLite Micro under each set of C flags; each
+    case's info and generated C, for the caller to check which paths it took."""
+    seeds = seeds or range(len(cases))
+    inputs = [zoo.random_inputs(m, images, seed=s) for s, (_, m, _) in zip(seeds, cases,
+                                                                        strict=True)]
+    refs = tflm_outputs([m for _, m, _ in cases], inputs)
+    taken = []
+    for (name, model, info), x, ref in zip(cases, inputs, refs, strict=True):
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(model)
+        gen = generate(path, flash_budget=flash_budget)
+        for flags in flag_sets:
+            run = asyncio.run(run_on_emulator(gen, x, tmp_path / name / "-".join(flags),
+                                              cflags=flags))
+            assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), (name, flags)
+        taken.append((info, gen.source))
+    return taken
+
+
 def test_person_detect_on_the_emulated_m4(model_path, tmp_path):
     run = _emulate(model_path("person_detect"), person_images(), tmp_path)
     assert run.outputs.tolist() == [[-113, 113], [57, -57]]
@@ -76,20 +97,11 @@ def test_zoo_on_the_emulated_m4(kind, tmp_path):
     bands fitted below the input still to read (in place, stride 2), a row alone where no
     band fits."""
     cases = [c for c in (zoo.case(kind, s) for s in range(6)) if not c[2].get("float_io")][:4]
-    inputs = [zoo.random_inputs(m, 6, seed=s) for s, (_, m, _) in enumerate(cases)]
-    refs = tflm_outputs([m for _, m, _ in cases], inputs)
-    padded = alone = 0
-    for (name, model, _), x, ref in zip(cases, inputs, refs, strict=True):
-        path = tmp_path / f"{name}.tflite"
-        path.write_bytes(model)
-        gen = generate(path)
-        padded += ".padded = (ARENA" in gen.source
-        alone += dw3_in_place(gen.source)[0]
-        run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
-        assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
+    sources = [src for _, src in _zoo_on_board(cases, 6, tmp_path)]
     if kind == "DEPTHWISE_3X3_POOLED":
-        assert padded >= 3
+        assert sum(".padded = (ARENA" in src for src in sources) >= 3
     if kind == "DEPTHWISE_3X3_STRIDED":
+        alone = sum(dw3_in_place(src)[0] for src in sources)
         assert alone >= 2, alone
 
 
@@ -99,18 +111,8 @@ def test_first_layer_kernels_on_the_emulated_m4(kind, tmp_path):
     on the board, in assembly and in C: borders through k9's patch, strides 1 and 2 (3 goes
     elsewhere), lone pixels, two images."""
     cases = [zoo.case(kind, s) for s in range(8)]
-    inputs = [zoo.random_inputs(m, 3, seed=s) for s, (_, m, _) in enumerate(cases)]
-    refs = tflm_outputs([m for _, m, _ in cases], inputs)
-    taken = 0
-    for (name, model, _), x, ref in zip(cases, inputs, refs, strict=True):
-        path = tmp_path / f"{name}.tflite"
-        path.write_bytes(model)
-        gen = generate(path, flash_budget=2.1)
-        taken += ".brq = op" in gen.source
-        for flags in ((), ("-DTM_NO_ASM",)):
-            run = asyncio.run(run_on_emulator(gen, x, tmp_path / name / "-".join(flags),
-                                              cflags=flags))
-            assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), (name, flags)
+    taken = sum(".brq = op" in src for _, src in _zoo_on_board(
+        cases, 3, tmp_path, flash_budget=2.1, flag_sets=((), ("-DTM_NO_ASM",))))
     assert taken >= 4, taken
 
 
@@ -120,17 +122,11 @@ def test_three_pixel_conv_on_the_emulated_m4(tmp_path):
     or a lone pixel left over, two images."""
     seeds = (0, 1, 2, 19, 4, 5, 6, 7)  # 19: the first with 16 or 48 channels and room for it
     cases = [zoo.case("CONV_1X1_POOLED", s) for s in seeds]
-    inputs = [zoo.random_inputs(m, 3, seed=s) for s, (_, m, _) in zip(seeds, cases, strict=True)]
-    refs = tflm_outputs([m for _, m, _ in cases], inputs)
     entries = set()
-    for (name, model, info), x, ref in zip(cases, inputs, refs, strict=True):
-        path = tmp_path / f"{name}.tflite"
-        path.write_bytes(model)
-        gen = generate(path)
-        assert ".pix3 = 1" in gen.source, name  # the three-pixel kernel takes it
+    for (name, _, _), (info, src) in zip(cases, _zoo_on_board(cases, 3, tmp_path, seeds),
+                                         strict=True):
+        assert ".pix3 = 1" in src, name  # the three-pixel kernel takes it
         entries.add(info["in_c"] // 4 % 8)
-        run = asyncio.run(run_on_emulator(gen, x, tmp_path / name))
-        assert np.array_equal(run.outputs, ref.reshape(len(x), -1)), name
     assert entries == set(range(8))
 
 
