@@ -201,15 +201,14 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
               "#define ARENA ((int8_t *)tm_arena)", "", "/* ---- operators ---- */"]
     ins, outs = prog.inputs, prog.outputs
     arena_ins = [em.ref(a.tensor) for a in ins]
-    em.direct = {prog.root.get(a.tensor, a.tensor): f"in{i}"
-                 for i, a in enumerate(ins) if _read_in_place(prog, a.tensor)}
+    in_place = {i for i, a in enumerate(ins) if _read_in_place(prog, a.tensor)}
+    em.direct = {prog.root.get(ins[i].tensor, ins[i].tensor): f"in{i}" for i in in_place}
     calls = []
     for k, step in enumerate(prog.steps):
         decls, call = em.step_code(k, step)
         parts += decls
         calls.append(call)
-    direct = {name: arena_ins[int(name[2:])] for name in em.direct.values()}
-    em.direct = {}
+    em.direct = {}  # the outputs are copied from the arena
 
     def table(ctype: str, name: str, values: list[str]) -> str:
         return f"const {ctype} {name}[{len(values)}] = {{{', '.join(values)}}};"
@@ -243,8 +242,8 @@ def _source(prog: Program, plan: planner.Plan, model_name: str) -> str:
         "}",
         "",
         "int model_invoke_all(const int8_t *const *inputs, int8_t *const *outputs) {",
-        *[f"  const int8_t *in{i} = inputs[{i}] ? inputs[{i}] : {direct[f'in{i}']};"
-          if f"in{i}" in direct else
+        *[f"  const int8_t *in{i} = inputs[{i}] ? inputs[{i}] : {arena_ins[i]};"
+          if i in in_place else
           f"  if (inputs[{i}]) tm_copy({em.ref(a.tensor)}, inputs[{i}], {a.size});"
           for i, a in enumerate(ins)],
         *calls,
